@@ -1,0 +1,4 @@
+"""`python -m moderation ...` is the `moderation` command."""
+from .cli import main
+
+main()

@@ -1,0 +1,115 @@
+"""Moderation API (Bearer token). Same service layer as the dashboard.
+
+Every view answers 401 without a valid token, 403 when the token's role may
+not work on the queue, 404 for an unknown item, 400 for bad fields.
+"""
+from flask import g, jsonify, request
+from sqlalchemy.exc import OperationalError
+
+from ..extensions import db
+from ..models import ApiToken
+from ..models.base import as_utc, utcnow
+from ..services import moderation as service
+from . import moderation_bp
+from .errors import ApiError
+
+
+@moderation_bp.before_request
+def authenticate():
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    row = ApiToken.lookup(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+    if row is None:
+        response = jsonify({"error": "unauthorized", "message": "a valid Bearer token is required"})
+        response.status_code = 401
+        response.headers["WWW-Authenticate"] = 'Bearer realm="moderation"'
+        return response
+    _touch(row)
+    g.actor = row.user
+    return None
+
+
+def _touch(row):
+    """Record use at most once a minute; bookkeeping must never fail a request."""
+    now = utcnow()
+    last = as_utc(row.last_used_at)
+    if last is not None and (now - last).total_seconds() < 60:
+        return
+    try:
+        row.last_used_at = now
+        db.session.commit()
+    except OperationalError:
+        db.session.rollback()
+
+
+def _call(fn, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except service.ServiceError as exc:
+        db.session.rollback()
+        raise ApiError(exc.status, exc.message, exc.fields) from exc
+
+
+def _json_or_empty():
+    if not request.get_data():
+        return {}
+    if not request.is_json:
+        raise ApiError(415, "send the body as JSON with Content-Type: application/json")
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "the body must be a JSON object")
+    return data
+
+
+def _listing(fn, default_status):
+    after = request.args.get("after", type=int)
+    limit = request.args.get("limit", type=int) or 50
+    items, cursor = _call(
+        fn, g.actor, request.args.get("status", default_status),
+        site_key=request.args.get("site") or None, after=after, limit=limit,
+    )
+    return jsonify({"items": [item.to_dict() for item in items], "next": cursor})
+
+
+@moderation_bp.get("/reports")
+def list_reports():
+    """Reports in one queue (?status=new|fixed|rejected&site=&after=&limit=)."""
+    return _listing(service.list_reports, "new")
+
+
+@moderation_bp.post("/reports/<int:report_id>/fix")
+def fix_report(report_id):
+    data = _json_or_empty()
+    report = _call(service.fix_report, report_id, g.actor, data.get("correction"), data.get("reason"))
+    return jsonify(report.to_dict())
+
+
+@moderation_bp.post("/reports/<int:report_id>/reject")
+def reject_report(report_id):
+    data = _json_or_empty()
+    return jsonify(_call(service.reject_report, report_id, g.actor, data.get("reason")).to_dict())
+
+
+@moderation_bp.get("/comments")
+def list_comments():
+    """Comments in one queue (?status=pending|approved|rejected|spam|flagged&site=&after=&limit=)."""
+    return _listing(service.list_comments, "pending")
+
+
+@moderation_bp.post("/comments/<int:comment_id>/approve")
+def approve_comment(comment_id):
+    _json_or_empty()
+    return jsonify(_call(service.approve_comment, comment_id, g.actor).to_dict())
+
+
+@moderation_bp.post("/comments/<int:comment_id>/reject")
+def reject_comment(comment_id):
+    data = _json_or_empty()
+    return jsonify(_call(service.reject_comment, comment_id, g.actor, data.get("reason")).to_dict())
+
+
+@moderation_bp.post("/comments/<int:comment_id>/fix")
+def fix_comment(comment_id):
+    data = _json_or_empty()
+    comment = _call(service.fix_comment, comment_id, g.actor, data.get("body"), data.get("reason"))
+    return jsonify(comment.to_dict())

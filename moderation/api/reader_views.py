@@ -1,0 +1,123 @@
+"""Public reader API: submit reports and comments, read published comments.
+
+The POST views validate and queue; they never write the database (the worker
+does). Each docstring lists the errors a view answers with.
+"""
+import time
+
+from flask import current_app, jsonify, request
+
+from .. import ratelimit
+from ..broker import get_broker
+from ..privacy import reporter_hash
+from ..services import comments_feed, submissions
+from ..site_registry import registry
+from ..validators import validate_client_id, validate_comment, validate_report, validate_url
+from . import reader_bp
+from .cors import check_site_origin
+from .errors import ApiError
+
+
+def _json_body():
+    """The request's JSON object. 415 if not JSON, 413 if too large, 400 if not an object."""
+    if not request.is_json:
+        raise ApiError(415, "send the body as JSON with Content-Type: application/json")
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.content_length is not None and limit and request.content_length > limit:
+        raise ApiError(413, f"request body too large (limit {limit} bytes)")
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "the body must be a JSON object")
+    return data
+
+
+def _site(key):
+    """403 for a key no site has."""
+    site = registry().get(key)
+    if site is None:
+        raise ApiError(403, "unknown site", code="unknown_site")
+    check_site_origin(site)
+    return site
+
+
+def _check_page_url(site, url):
+    if site.allowed_origins and not site.allows_origin(url):
+        raise ApiError(400, "invalid fields", {"url": "url is not on this site's allowed origins"})
+
+
+def _queue(kind, site, values):
+    """Rate-limit, then queue. 429 with Retry-After; 503 with Retry-After if Redis is down."""
+    reader = reporter_hash()
+    ratelimit.hit(kind, site, reader)
+    payload = dict(values)
+    payload.update(type=kind[:-1], site_id=site.id, reporter_hash=reader, received_at=time.time())
+    payload.pop("site", None)
+    get_broker().submit(payload)
+    # A repeated client_id is the widget retrying: same answer, one submission.
+    return jsonify({"id": values["client_id"], "status": "queued"}), 202
+
+
+@reader_bp.post("/reports")
+def post_report():
+    """Queue an error report. 202; 400 fields, 403 site/origin, 413, 415, 429, 503."""
+    values, errors = validate_report(_json_body())
+    if errors:
+        raise ApiError(400, "invalid fields", errors)
+    site = _site(values["site"])
+    _check_page_url(site, values["url"])
+    return _queue("reports", site, values)
+
+
+@reader_bp.post("/comments")
+def post_comment():
+    """Queue a comment. 202; 400 fields, 403 site/origin, 413, 415, 429, 503."""
+    values, errors = validate_comment(_json_body())
+    if errors:
+        raise ApiError(400, "invalid fields", errors)
+    site = _site(values["site"])
+    _check_page_url(site, values["url"])
+    return _queue("comments", site, values)
+
+
+@reader_bp.get("/comments")
+def list_comments():
+    """Published comments of one article, threaded. 200 or 304; 400 fields, 403 site/origin."""
+    errors = {}
+    key = request.args.get("site", "").strip()
+    if not key:
+        errors["site"] = "site is required"
+    ok, reason, url = validate_url(request.args.get("url"))
+    if not ok:
+        errors["url"] = reason
+    after = request.args.get("after", type=int)
+    if request.args.get("after") and (after is None or after < 0):
+        errors["after"] = "after must be a comment id"
+    limit = request.args.get("limit", type=int) or current_app.config["COMMENTS_PAGE_SIZE"]
+    if not 1 <= limit <= 200:
+        errors["limit"] = "limit must be between 1 and 200"
+    if errors:
+        raise ApiError(400, "invalid fields", errors)
+    site = _site(key)
+
+    page = comments_feed.find_page(site.id, url)
+    etag = comments_feed.etag(page, after, limit)
+    if request.if_none_match.contains_weak(etag):
+        response = current_app.response_class(status=304)
+    else:
+        response = jsonify(comments_feed.build(page, after, limit))
+    response.set_etag(etag, weak=True)
+    # Browsers must revalidate: the ETag makes that a cheap 304.
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@reader_bp.get("/submissions/<client_id>")
+def submission_status(client_id):
+    """Where a submission stands. 200; 400 bad id, 404 unknown, 503."""
+    ok, reason, _ = validate_client_id(client_id)
+    if not ok:
+        raise ApiError(400, "invalid fields", {"client_id": reason})
+    status = submissions.status_of(client_id)
+    if status is None:
+        raise ApiError(404, "no submission with this client_id")
+    return jsonify({"id": client_id, "status": status})

@@ -1,0 +1,146 @@
+"""Redis and the RQ queue: how a validated submission reaches the worker.
+
+The request path must be cheaper than one `rq.enqueue` per request, and the
+worker must drain in batches, so a submission travels in two steps, both in
+Redis and both durable (AOF):
+
+1. The web process runs one Lua script that records the client_id (dedup), appends
+   the JSON payload to the ``inbox`` list and, at most a few times a second,
+   asks for a drain job. One round trip; the 202 is sent after it returns.
+2. An RQ job (`moderation.jobs.drain.drain_inbox`) moves up to N payloads into a
+   claim list named after its own job id, persists them in one transaction and
+   deletes the claim. A worker killed mid-batch leaves the claim behind; RQ
+   re-queues the abandoned job (same id), which finishes that claim first.
+   Persisting is idempotent on client_id, so a replay never doubles a row.
+"""
+import json
+
+import redis
+from flask import current_app
+from redis.backoff import NoBackoff
+from redis.retry import Retry as RedisRetry
+from rq import Queue, Retry
+
+from . import embedded_redis
+
+INBOX = "moderation:inbox"
+CLAIM_PREFIX = "moderation:claim:"
+SUBMISSION_PREFIX = "moderation:sub:"
+DRAIN_FLAG = "moderation:drain-requested"
+# A drain job is requested at most once per this many milliseconds by ingest.
+DRAIN_FLAG_MS = 200
+
+# Returns 0 for a duplicate client_id, 1 when queued, 2 when queued and the caller
+# should enqueue a drain job.
+_INGEST_LUA = """
+if redis.call('SET', KEYS[1], 'queued', 'NX', 'EX', ARGV[2]) then
+  redis.call('RPUSH', KEYS[2], ARGV[1])
+  if redis.call('SET', KEYS[3], '1', 'NX', 'PX', ARGV[3]) then return 2 end
+  return 1
+end
+return 0
+"""
+
+# Claims up to ARGV[1] payloads for one job; a leftover claim (crashed run) comes first.
+_CLAIM_LUA = """
+local held = redis.call('LRANGE', KEYS[2], 0, -1)
+if #held > 0 then return held end
+local items = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+if #items > 0 then
+  redis.call('LTRIM', KEYS[1], #items, -1)
+  for i = 1, #items, 1000 do
+    redis.call('RPUSH', KEYS[2], unpack(items, i, math.min(i + 999, #items)))
+  end
+end
+return items
+"""
+
+
+class Broker:
+    """Owns the Redis connection, the RQ queue and the inbox scripts of one app."""
+
+    def __init__(self, url, queue_name, socket_timeout=0.5, submission_ttl=7 * 24 * 3600):
+        # No client-side retries: a dead Redis must become a 503 within a second.
+        self.redis = redis.Redis.from_url(
+            url,
+            socket_connect_timeout=socket_timeout,
+            socket_timeout=socket_timeout,
+            retry=RedisRetry(NoBackoff(), 0),
+            health_check_interval=30,
+        )
+        self.url = url
+        self.queue = Queue(queue_name, connection=self.redis)
+        self.submission_ttl = submission_ttl
+        self._ingest = self.redis.register_script(_INGEST_LUA)
+        self._claim = self.redis.register_script(_CLAIM_LUA)
+
+    # -- ingest (web process) -------------------------------------------------
+    def submit(self, payload):
+        """Queue one validated submission. Returns False if its client_id was seen.
+
+        Raises redis.RedisError when Redis is unreachable (the caller answers 503).
+        """
+        key = SUBMISSION_PREFIX + payload["client_id"]
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        result = self._ingest(
+            keys=[key, INBOX, DRAIN_FLAG], args=[body, self.submission_ttl, DRAIN_FLAG_MS]
+        )
+        if result == 2:
+            self.request_drain()
+        return result != 0
+
+    def request_drain(self):
+        from .jobs.drain import drain_inbox  # noqa: PLC0415 - jobs import the app lazily
+
+        return self.queue.enqueue(
+            drain_inbox,
+            job_timeout=300,
+            result_ttl=60,
+            failure_ttl=30 * 24 * 3600,
+            retry=Retry(max=8, interval=[1, 2, 5, 10, 30, 60, 120, 300]),
+            description="drain submission inbox",
+        )
+
+    # -- worker side ------------------------------------------------------------
+    def claim(self, job_id, limit):
+        raw = self._claim(keys=[INBOX, CLAIM_PREFIX + job_id], args=[limit])
+        return [json.loads(item) for item in raw]
+
+    def release(self, job_id):
+        self.redis.delete(CLAIM_PREFIX + job_id)
+
+    def inbox_length(self):
+        return self.redis.llen(INBOX)
+
+    def is_queued(self, client_id):
+        return self.redis.exists(SUBMISSION_PREFIX + client_id) == 1
+
+    def depth(self):
+        """Submissions not yet persisted: waiting in the inbox plus queued jobs."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.llen(INBOX)
+            pipe.llen(self.queue.key)
+            inbox, jobs = pipe.execute()
+        return inbox + jobs
+
+    def ping(self):
+        return self.redis.ping()
+
+
+def init_app(app):
+    """Attach `app.broker`; with REDIS_URL unset, point at the embedded server's socket."""
+    url = app.config.get("REDIS_URL")
+    if not url:
+        url = embedded_redis.url_for(app.config["DATA_DIR"])
+        app.config["REDIS_URL"] = url
+        app.config["EMBEDDED_REDIS"] = True
+    app.broker = Broker(
+        url,
+        app.config["QUEUE_NAME"],
+        socket_timeout=app.config["REDIS_SOCKET_TIMEOUT"],
+        submission_ttl=app.config["SUBMISSION_TTL"],
+    )
+
+
+def get_broker():
+    return current_app.broker

@@ -1,0 +1,182 @@
+"""The `moderation` command: a Flask CLI group bound to the app factory."""
+import os
+import signal
+import subprocess
+import sys
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
+from flask_migrate import upgrade
+from flask_migrate.cli import db as db_group
+
+from . import auth, embedded_redis
+from .extensions import db
+from .models import ApiToken, Site, User
+from .models.sites import LANGUAGES, MODES
+from .urls import origin_of
+
+
+def _factory():
+    from . import create_app  # noqa: PLC0415
+
+    return create_app()
+
+
+def main():
+    """Console script entry point."""
+    cli = FlaskGroup(create_app=_factory, add_default_commands=False, load_dotenv=False,
+                     help="Editorial error reports and comment moderation.")
+    cli.add_command(shell_command)
+    cli.add_command(routes_command)
+    cli.add_command(db_group)
+    for command in COMMANDS:
+        cli.add_command(command)
+    cli.main(prog_name="moderation")
+
+
+def _start_embedded_redis():
+    """Start (or reuse) the embedded Redis when REDIS_URL is unset. Returns it or None."""
+    if not current_app.config.get("EMBEDDED_REDIS"):
+        return None
+    server = embedded_redis.EmbeddedRedis(
+        current_app.config["DATA_DIR"], appendfsync=current_app.config["REDIS_APPENDFSYNC"]
+    )
+    server.start()
+    return server
+
+
+@click.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int, help="Queue worker processes.")
+@with_appcontext
+def run_command(host, port, workers):
+    """Everything on one machine: Redis, migrations, demo data, worker(s) and the web app."""
+    from werkzeug.serving import run_simple  # noqa: PLC0415
+
+    from .demo import ensure_demo  # noqa: PLC0415
+
+    app = current_app._get_current_object()
+    redis_server = _start_embedded_redis()
+    upgrade()
+    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    site, password = ensure_demo(base)
+    env = dict(os.environ, REDIS_URL=app.config["REDIS_URL"],
+               MODERATION_DATA_DIR=app.config["DATA_DIR"],
+               MODERATION_ENV=app.config["ENV_NAME"])
+    if not os.environ.get("SECRET_KEY"):
+        env["SECRET_KEY"] = app.config["SECRET_KEY"]
+    worker_procs = [
+        subprocess.Popen([sys.executable, "-m", "moderation", "worker"], env=env)
+        for _ in range(max(workers, 0))
+    ]
+    click.echo(f"Demo article: {base}/demo   (site key: {site.key})")
+    click.echo(f"Health:       {base}/healthz")
+    if password:
+        click.echo("Admin account created. This password is shown once:")
+        click.echo(f"  e-mail:   admin@localhost\n  password: {password}")
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False)
+    finally:
+        for proc in worker_procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in worker_procs:
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if redis_server is not None:
+            redis_server.stop()
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Process what is queued, then exit.")
+@click.option("--name", default=None, help="Worker name (default: RQ's).")
+def worker_command(burst, name):
+    """Process queued submissions (non-forking RQ worker, app preloaded)."""
+    from . import create_app  # noqa: PLC0415
+    from .jobs.worker import run_worker  # noqa: PLC0415
+
+    # Writers queue on SQLite's busy timeout instead of failing a lock upgrade.
+    app = create_app({"SQLITE_BEGIN": "BEGIN IMMEDIATE"})
+    with app.app_context():
+        _start_embedded_redis()
+    run_worker(app, burst=burst, name=name)
+
+
+@click.command("create-site")
+@click.argument("name")
+@click.option("--origin", "origins", multiple=True, required=True,
+              help="Allowed origin, e.g. https://news.example (repeatable; https://*.example for subdomains).")
+@click.option("--mode", type=click.Choice(MODES), default="pre", show_default=True)
+@click.option("--language", type=click.Choice(LANGUAGES), default="ru", show_default=True)
+@click.option("--key", default=None, help="Public key (default: random).")
+@with_appcontext
+def create_site_command(name, origins, mode, language, key):
+    """Create a site; prints its public key as the last line."""
+    cleaned = []
+    for origin in origins:
+        if "://*." in origin:
+            cleaned.append(origin.rstrip("/").lower())
+            continue
+        normalized = origin_of(origin)
+        if normalized is None:
+            raise click.BadParameter(f"{origin!r} is not an http(s) origin", param_hint="--origin")
+        cleaned.append(normalized)
+    if key and db.session.execute(sa.select(Site).where(Site.key == key)).scalar_one_or_none():
+        raise click.ClickException(f"a site with key {key!r} already exists")
+    site = Site(name=name, allowed_origins=cleaned, moderation_mode=mode, language=language)
+    if key:
+        site.key = key
+    db.session.add(site)
+    db.session.commit()
+    click.echo(f"Created site {name!r} ({mode}-moderation, {language}); origins: {', '.join(cleaned)}")
+    click.echo(site.key)
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--role", type=click.Choice(("admin", "editor", "moderator")), required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_appcontext
+def create_user_command(email, role, password_stdin):
+    """Create a staff account; a generated password is printed once."""
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    try:
+        user, password_used = auth.create_user(email, role, password)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Created {user.role} {user.email}")
+    if not password_stdin:
+        click.echo(f"password: {password_used}")
+
+
+@click.command("create-token")
+@click.argument("email")
+@click.option("--name", default="", help="What the token is for.")
+@with_appcontext
+def create_token_command(email, name):
+    """Issue a moderation API token for a user; prints it as the last line (shown once)."""
+    user = db.session.execute(
+        sa.select(User).where(User.email == email.strip().lower())
+    ).scalar_one_or_none()
+    if user is None:
+        raise click.ClickException(f"no user {email}")
+    row, token = ApiToken.issue(user, name=name)
+    db.session.add(row)
+    db.session.commit()
+    click.echo(f"Token for {user.email} ({user.role}); store it now, it is not kept:")
+    click.echo(token)
+
+
+COMMANDS = [
+    run_command, worker_command, create_site_command, create_user_command, create_token_command,
+]
+
+
+def init_app(app):
+    """Also reachable as `flask --app wsgi ...`."""
+    for command in COMMANDS:
+        app.cli.add_command(command)

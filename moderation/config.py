@@ -1,0 +1,138 @@
+"""Configuration classes. Every setting can come from the environment.
+
+`MODERATION_ENV` picks the class: ``production`` (default), ``development`` or
+``testing``. Production refuses to start without ``SECRET_KEY``.
+"""
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bool(value):
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+class Config:
+    """Defaults; `from_env` overlays the environment when the app is created."""
+
+    ENV_NAME = "production"
+    TESTING = False
+    DEBUG = False
+
+    DATA_DIR = str(ROOT / "instance")
+    SECRET_KEY = None
+    # Salt for hashing reader IP addresses; derived from SECRET_KEY when unset.
+    IP_HASH_SALT = None
+
+    SQLALCHEMY_DATABASE_URI = None  # default: SQLite in DATA_DIR
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    # None: an embedded redis-server is started on a unix socket in DATA_DIR.
+    REDIS_URL = None
+    # Embedded Redis durability: "everysec" survives a restart or crash of Redis
+    # itself; "always" also survives a power cut, at a throughput cost.
+    REDIS_APPENDFSYNC = "everysec"
+    # Client-side budget: a down Redis must turn into a 503 well within 1 s.
+    REDIS_SOCKET_TIMEOUT = 0.5
+    QUEUE_NAME = "moderation"
+    # How many submissions one worker job takes from the inbox at a time.
+    DRAIN_BATCH_SIZE = 500
+    # A drain job stops after this many seconds and hands over to a fresh job.
+    DRAIN_TIME_BUDGET = 10.0
+    # Dedup window for client_id in Redis; the database unique index covers the rest.
+    SUBMISSION_TTL = 7 * 24 * 3600
+    WORKER_MAINTENANCE_INTERVAL = 15
+
+    MAX_CONTENT_LENGTH = 16 * 1024
+    RETRY_AFTER_UNAVAILABLE = 5
+
+    # Default rate limits per reader (address hash) per site; a site can override them.
+    RATELIMIT_REPORTS = "20/minute;200/day"
+    RATELIMIT_COMMENTS = "5/minute;100/day"
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STRATEGY = "fixed-window"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True  # Redis down: the enqueue answers 503 instead.
+    # Number of reverse proxies in front of us whose X-Forwarded-For we trust.
+    TRUSTED_PROXIES = 0
+    # Seconds a site's settings are cached in each web process.
+    SITE_CACHE_SECONDS = 30
+    COMMENTS_PAGE_SIZE = 50
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = True
+
+
+# Environment variable -> (config key, parser). Documented in docs/configuration.md.
+ENVIRONMENT = {
+    "MODERATION_DATA_DIR": ("DATA_DIR", str),
+    "SECRET_KEY": ("SECRET_KEY", str),
+    "IP_HASH_SALT": ("IP_HASH_SALT", str),
+    "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
+    "REDIS_URL": ("REDIS_URL", str),
+    "MODERATION_REDIS_APPENDFSYNC": ("REDIS_APPENDFSYNC", str),
+    "MODERATION_REDIS_TIMEOUT": ("REDIS_SOCKET_TIMEOUT", float),
+    "MODERATION_QUEUE": ("QUEUE_NAME", str),
+    "MODERATION_BATCH_SIZE": ("DRAIN_BATCH_SIZE", int),
+    "MODERATION_DRAIN_BUDGET": ("DRAIN_TIME_BUDGET", float),
+    "MODERATION_SUBMISSION_TTL": ("SUBMISSION_TTL", int),
+    "MODERATION_WORKER_MAINTENANCE": ("WORKER_MAINTENANCE_INTERVAL", int),
+    "MODERATION_MAX_BODY": ("MAX_CONTENT_LENGTH", int),
+    "MODERATION_LIMIT_REPORTS": ("RATELIMIT_REPORTS", str),
+    "MODERATION_LIMIT_COMMENTS": ("RATELIMIT_COMMENTS", str),
+    "MODERATION_RATELIMIT": ("RATELIMIT_ENABLED", _bool),
+    "MODERATION_TRUSTED_PROXIES": ("TRUSTED_PROXIES", int),
+    "MODERATION_SITE_CACHE": ("SITE_CACHE_SECONDS", int),
+    "MODERATION_COMMENTS_PAGE": ("COMMENTS_PAGE_SIZE", int),
+}
+
+
+def from_env(environ=None):
+    """Settings present in the environment, parsed."""
+    environ = os.environ if environ is None else environ
+    out = {}
+    for name, (key, parse) in ENVIRONMENT.items():
+        value = environ.get(name)
+        if value not in (None, ""):
+            out[key] = parse(value)
+    return out
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+
+
+class TestingConfig(DevelopmentConfig):
+    ENV_NAME = "testing"
+    TESTING = True
+    WTF_CSRF_ENABLED = True
+    SECRET_KEY = "testing-not-secret"
+
+
+CONFIGS = {
+    "production": Config,
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+}
+
+
+def load_secret_key(data_dir):
+    """Development convenience: a random key kept in DATA_DIR so sessions survive restarts."""
+    path = Path(data_dir) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key

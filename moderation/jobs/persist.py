@@ -1,0 +1,187 @@
+"""Turn queued payloads into rows: idempotent on client_id, one transaction a batch."""
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from ..extensions import db
+from ..models import Comment, Page, Site, TypoReport
+from ..models.sites import url_hash
+from ..sanitizer import render_comment
+
+# Errors that say "try again later", not "this submission is broken".
+TRANSIENT = (OperationalError, PoolTimeout)
+
+
+class PoisonSubmission(Exception):
+    """This one payload cannot be processed; the rest of its batch can."""
+
+
+def _is_transient(exc):
+    if isinstance(exc, TRANSIENT):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def _when(epoch):
+    return datetime.fromtimestamp(epoch, timezone.utc) if epoch else None
+
+
+def _existing_client_ids(client_ids):
+    found = set()
+    for model in (TypoReport, Comment):
+        found.update(
+            db.session.execute(sa.select(model.client_id).where(model.client_id.in_(client_ids))).scalars()
+        )
+    return found
+
+
+def _pages(payloads):
+    """Page rows for every (site, url) in the batch, created when missing."""
+    wanted = {(p["site_id"], p["url"]) for p in payloads}
+    hashes = {url_hash(url) for _, url in wanted}
+    pages = {
+        (page.site_id, page.url): page
+        for page in db.session.execute(sa.select(Page).where(Page.url_hash.in_(hashes))).scalars()
+    }
+    for site_id, url in sorted(wanted - set(pages)):
+        page = Page(site_id=site_id, url=url, url_hash=url_hash(url))
+        try:
+            with db.session.begin_nested():
+                db.session.add(page)
+        except IntegrityError:
+            # Another worker created it a moment ago.
+            page = db.session.execute(
+                sa.select(Page).where(Page.site_id == site_id, Page.url_hash == url_hash(url))
+            ).scalar_one()
+        pages[(site_id, url)] = page
+    return pages
+
+
+def _report(payload, page):
+    return TypoReport(
+        client_id=payload["client_id"],
+        site_id=payload["site_id"],
+        page_id=page.id,
+        exact=payload["exact"],
+        prefix=payload.get("prefix") or "",
+        suffix=payload.get("suffix") or "",
+        position=payload.get("position"),
+        suggestion=payload.get("suggestion"),
+        comment=payload.get("comment"),
+        kind=payload.get("kind") or "typo",
+        status="new",
+        reporter_hash=payload.get("reporter_hash"),
+        submitted_at=_when(payload.get("received_at")),
+    )
+
+
+def _comment(payload, page, site, parents):
+    parent = parents.get(payload.get("parent"))
+    if parent is not None and parent.page_id != page.id:
+        parent = None  # a reply must stay on its article
+    reasons = []
+    if payload.get("honeypot"):
+        status, score = "spam", 1.0
+        reasons.append("honeypot field filled")
+    else:
+        status = "approved" if site.moderation_mode == "post" else "pending"
+        score = None
+    if title := payload.get("title"):
+        if page.title != title:
+            page.title = title
+    comment = Comment(
+        client_id=payload["client_id"],
+        site_id=site.id,
+        page_id=page.id,
+        parent_id=parent.id if parent else None,
+        thread_id=(parent.thread_id or parent.id) if parent else None,
+        author=payload["author"],
+        email=payload.get("email"),
+        body_raw=payload["body"],
+        body_html=render_comment(payload["body"]),
+        status=status,
+        spam_score=score,
+        spam_reasons=reasons,
+        reporter_hash=payload.get("reporter_hash"),
+        submitted_at=_when(payload.get("received_at")),
+    )
+    if status == "approved":
+        page.bump()
+    return comment
+
+
+def _write(payloads):
+    """Add the rows for `payloads` to the session (no commit). Returns rows added."""
+    seen = _existing_client_ids([p["client_id"] for p in payloads])
+    fresh = []
+    for payload in payloads:
+        if payload["client_id"] in seen:
+            continue  # the widget retried, or this batch is a replay after a crash
+        seen.add(payload["client_id"])
+        fresh.append(payload)
+    if not fresh:
+        return 0
+    site_ids = {p["site_id"] for p in fresh}
+    sites = {s.id: s for s in db.session.execute(sa.select(Site).where(Site.id.in_(site_ids))).scalars()}
+    missing = site_ids - set(sites)
+    if missing:
+        raise LookupError(f"site ids {sorted(missing)} no longer exist")
+    pages = _pages(fresh)
+    parent_ids = {p["parent"] for p in fresh if p.get("type") == "comment" and p.get("parent")}
+    parents = {}
+    if parent_ids:
+        parents = {
+            c.id: c for c in db.session.execute(sa.select(Comment).where(Comment.id.in_(parent_ids))).scalars()
+        }
+    rows = []
+    for payload in fresh:
+        page = pages[(payload["site_id"], payload["url"])]
+        kind = payload.get("type")
+        if kind == "report":
+            rows.append(_report(payload, page))
+        elif kind == "comment":
+            rows.append(_comment(payload, page, sites[payload["site_id"]], parents))
+        else:
+            raise ValueError(f"unknown submission type {kind!r}")
+    db.session.add_all(rows)
+    return len(rows)
+
+
+def persist_one(payload):
+    """One submission in its own transaction. Raises PoisonSubmission if it is broken."""
+    try:
+        _write([payload])
+        db.session.commit()
+    except Exception as exc:
+        db.session.rollback()
+        if _is_transient(exc):
+            raise
+        raise PoisonSubmission(payload.get("client_id")) from exc
+
+
+def persist_batch(payloads):
+    """Persist a batch; returns the payloads that failed on their own (poison).
+
+    Transient database errors are raised for the caller's retry; anything else
+    makes us fall back to one transaction per submission to isolate the culprit.
+    """
+    try:
+        _write(payloads)
+        db.session.commit()
+        return []
+    except Exception as exc:
+        db.session.rollback()
+        if _is_transient(exc):
+            raise
+        current_app.logger.warning("batch of %d failed (%s); isolating", len(payloads), exc)
+    poisoned = []
+    for payload in payloads:
+        try:
+            persist_one(payload)
+        except PoisonSubmission:
+            current_app.logger.exception("poison submission %s", payload.get("client_id"))
+            poisoned.append(payload)
+    return poisoned

@@ -1,0 +1,142 @@
+"""What readers send: typo reports and comments."""
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import isoformat, utcnow
+
+REPORT_KINDS = ("typo", "fact", "other")
+REPORT_STATUSES = ("new", "fixed", "rejected")
+COMMENT_STATUSES = ("pending", "approved", "rejected", "spam", "flagged")
+
+
+class TypoReport(db.Model):
+    __tablename__ = "typo_report"
+    __table_args__ = (
+        sa.CheckConstraint("kind in ('typo', 'fact', 'other')", name="kind"),
+        sa.CheckConstraint("status in ('new', 'fixed', 'rejected')", name="status"),
+        sa.Index("ix_typo_report_queue", "status", "id"),
+        sa.Index("ix_typo_report_site_queue", "site_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id", ondelete="CASCADE"))
+    page_id: Mapped[int] = mapped_column(sa.ForeignKey("page.id", ondelete="CASCADE"), index=True)
+    # W3C TextQuoteSelector plus the offset in the article text when the widget knows it.
+    exact: Mapped[str] = mapped_column(sa.String(300))
+    prefix: Mapped[str] = mapped_column(sa.String(64), default="")
+    suffix: Mapped[str] = mapped_column(sa.String(64), default="")
+    position: Mapped[int | None]
+    suggestion: Mapped[str | None] = mapped_column(sa.String(600))
+    comment: Mapped[str | None] = mapped_column(sa.String(1000))
+    kind: Mapped[str] = mapped_column(sa.String(8), default="typo")
+    status: Mapped[str] = mapped_column(sa.String(12), default="new")
+    correction: Mapped[str | None] = mapped_column(sa.Text)
+    decision_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    reporter_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    # When the reader pressed Send (from the widget's clock-free view: our ingest time).
+    submitted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+
+    page = relationship("Page")
+    site = relationship("Site")
+
+    def to_dict(self):
+        return {
+            "id": self.id,
+            "client_id": self.client_id,
+            "site": self.site.key,
+            "url": self.page.url,
+            "title": self.page.title,
+            "exact": self.exact,
+            "prefix": self.prefix,
+            "suffix": self.suffix,
+            "position": self.position,
+            "suggestion": self.suggestion,
+            "comment": self.comment,
+            "kind": self.kind,
+            "status": self.status,
+            "correction": self.correction,
+            "reason": self.decision_reason,
+            "created_at": isoformat(self.created_at),
+            "decided_at": isoformat(self.decided_at),
+        }
+
+
+class Comment(db.Model):
+    __tablename__ = "comment"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "status in ('pending', 'approved', 'rejected', 'spam', 'flagged')", name="status"
+        ),
+        sa.Index("ix_comment_queue", "status", "id"),
+        sa.Index("ix_comment_site_queue", "site_id", "status", "id"),
+        sa.Index("ix_comment_page_list", "page_id", "status", "thread_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id", ondelete="CASCADE"))
+    page_id: Mapped[int] = mapped_column(sa.ForeignKey("page.id", ondelete="CASCADE"))
+    parent_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("comment.id", ondelete="SET NULL"), index=True
+    )
+    # The top-level comment of the thread (None for a top-level comment itself):
+    # a page of threads is then two indexed queries, whatever the reply depth.
+    thread_id: Mapped[int | None] = mapped_column(sa.ForeignKey("comment.id", ondelete="SET NULL"))
+    author: Mapped[str] = mapped_column(sa.String(80))
+    # Never shown to readers; used for follow-up mail and blocking.
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    body_raw: Mapped[str] = mapped_column(sa.Text)
+    body_html: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(sa.String(12), default="pending")
+    spam_score: Mapped[float | None]
+    spam_reasons: Mapped[list] = mapped_column(sa.JSON, default=list)
+    reporter_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    edited_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    decision_reason: Mapped[str | None] = mapped_column(sa.String(500))
+
+    page = relationship("Page")
+    site = relationship("Site")
+    parent = relationship("Comment", remote_side=[id], foreign_keys=[parent_id])
+
+    def public_dict(self):
+        """Whitelisted fields a reader may see (no e-mail, no hashes, no scores)."""
+        return {
+            "id": self.id,
+            "parent": self.parent_id,
+            "author": self.author,
+            "body_html": self.body_html,
+            "created_at": isoformat(self.created_at),
+        }
+
+    def to_dict(self):
+        """What a moderator sees."""
+        return {
+            "id": self.id,
+            "client_id": self.client_id,
+            "site": self.site.key,
+            "url": self.page.url,
+            "title": self.page.title,
+            "parent": self.parent_id,
+            "author": self.author,
+            "email": self.email,
+            "body": self.body_raw,
+            "body_html": self.body_html,
+            "status": self.status,
+            "spam_score": self.spam_score,
+            "spam_reasons": list(self.spam_reasons or []),
+            "reason": self.decision_reason,
+            "created_at": isoformat(self.created_at),
+            "edited_at": isoformat(self.edited_at),
+            "decided_at": isoformat(self.decided_at),
+        }

@@ -1,0 +1,64 @@
+"""The only module that imports bleach: comment text in, safe HTML out.
+
+Readers mostly type plain text; a few tags are kept for those who type them.
+Anything outside the safelist is *escaped*, not stripped, so nothing the reader
+wrote disappears (`<script>` shows up as the literal text `<script>`). Bare URLs
+become links, and every link gets rel="nofollow ugc noopener".
+"""
+import re
+
+import bleach
+from bleach.linkifier import LinkifyFilter
+
+ALLOWED_TAGS = frozenset({"a", "b", "strong", "i", "em", "code", "pre", "blockquote", "p", "br"})
+ALLOWED_ATTRIBUTES = {"a": ["href", "rel", "target"]}
+ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
+LINK_REL = "nofollow ugc noopener"
+
+_NEWLINES = re.compile(r"\r\n?")
+_PARAGRAPH_BREAK = re.compile(r"\n{2,}")
+# C0 controls other than tab/newline, and the Unicode non-characters that break XML.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+def _link_attributes(attrs, new=False):
+    """bleach callback: force our rel on every link, and open off-site links in a new tab."""
+    href_key = (None, "href")
+    href = attrs.get(href_key, "")
+    if href.startswith("mailto:"):
+        attrs.pop((None, "target"), None)
+    else:
+        attrs[(None, "target")] = "_blank"
+    attrs[(None, "rel")] = LINK_REL
+    return attrs
+
+
+_cleaner = bleach.Cleaner(
+    tags=ALLOWED_TAGS,
+    attributes=ALLOWED_ATTRIBUTES,
+    protocols=ALLOWED_PROTOCOLS,
+    strip=False,
+    strip_comments=True,
+    filters=[
+        lambda source: LinkifyFilter(
+            source, callbacks=[_link_attributes], skip_tags={"pre", "code"}, parse_email=False
+        )
+    ],
+)
+
+
+def clean_text(value):
+    """Plain-text fields (author, title, report text): controls removed, spaces trimmed."""
+    if value is None:
+        return None
+    return _CONTROL.sub("", value).strip()
+
+
+def render_comment(body):
+    """Sanitized HTML for a comment body; paragraphs from blank lines, <br> from newlines."""
+    text = _CONTROL.sub("", _NEWLINES.sub("\n", body)).strip()
+    # Each paragraph is cleaned on its own so that bleach balances its tags.
+    paragraphs = [p.strip("\n") for p in _PARAGRAPH_BREAK.split(text) if p.strip()]
+    return "".join(
+        "<p>%s</p>" % _cleaner.clean(p).replace("\n", "<br>") for p in paragraphs
+    )

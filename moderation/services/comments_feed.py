@@ -1,0 +1,57 @@
+"""The published comment list of an article, as readers and the demo page see it."""
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import Comment, Page
+from ..models.sites import url_hash
+from ..urls import normalize_url
+
+VISIBLE = ("approved",)
+
+
+def find_page(site_id, url):
+    normalized = normalize_url(url) or url
+    return db.session.execute(
+        sa.select(Page).where(Page.site_id == site_id, Page.url_hash == url_hash(normalized))
+    ).scalar_one_or_none()
+
+
+def etag(page, after, limit):
+    """Changes whenever a comment on the page is published, edited or withdrawn."""
+    if page is None:
+        return f"c0-0-{after or 0}-{limit}"
+    return f"c{page.id}-{page.comments_version}-{after or 0}-{limit}"
+
+
+def build(page, after=None, limit=50):
+    """`{"comments": [thread...], "total": n, "next": cursor}`, oldest thread first.
+
+    A page holds `limit` top-level comments, each with all its published replies
+    (`replies`, oldest first, each naming its `parent`).
+    """
+    if page is None:
+        return {"comments": [], "total": 0, "next": None}
+    base = sa.select(Comment).where(Comment.page_id == page.id, Comment.status.in_(VISIBLE))
+    roots_q = base.where(Comment.thread_id.is_(None)).order_by(Comment.id).limit(limit + 1)
+    if after:
+        roots_q = roots_q.where(Comment.id > after)
+    roots = db.session.execute(roots_q).scalars().all()
+    more = len(roots) > limit
+    roots = roots[:limit]
+    threads = {root.id: dict(root.public_dict(), replies=[]) for root in roots}
+    if threads:
+        replies = db.session.execute(
+            base.where(Comment.thread_id.in_(list(threads))).order_by(Comment.id)
+        ).scalars()
+        for reply in replies:
+            threads[reply.thread_id]["replies"].append(reply.public_dict())
+    total = db.session.execute(
+        sa.select(sa.func.count()).select_from(Comment).where(
+            Comment.page_id == page.id, Comment.status.in_(VISIBLE)
+        )
+    ).scalar_one()
+    return {
+        "comments": list(threads.values()),
+        "total": total,
+        "next": roots[-1].id if more else None,
+    }

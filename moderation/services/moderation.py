@@ -1,0 +1,233 @@
+"""Moderation actions: the one place decisions are made and audited.
+
+The moderation API and the dashboard both call these functions, so every
+decision, whoever makes it and however, is checked the same way and leaves
+the same audit entry (who, what, when, before/after, reason).
+"""
+import functools
+import time
+
+import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
+
+from ..extensions import db
+from ..models import AuditEntry, Comment, Site, TypoReport
+from ..models.base import utcnow
+from ..sanitizer import render_comment
+
+COMMENT_QUEUES = ("pending", "approved", "rejected", "spam", "flagged")
+REPORT_QUEUES = ("new", "fixed", "rejected")
+MAX_PAGE = 200
+
+
+class ServiceError(Exception):
+    status = 400
+
+    def __init__(self, message, fields=None):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields
+
+
+class NotFound(ServiceError):
+    status = 404
+
+
+class PermissionDenied(ServiceError):
+    status = 403
+
+
+class Invalid(ServiceError):
+    status = 400
+
+
+def retry_on_lock(fn):
+    """SQLite: a read-then-write transaction fails at once if the worker committed
+    in between (SQLITE_BUSY_SNAPSHOT). Roll back and redo the action, briefly."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        for attempt in range(4):
+            try:
+                return fn(*args, **kwargs)
+            except OperationalError as exc:
+                db.session.rollback()
+                if attempt == 3 or "locked" not in str(exc.orig).lower():
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        return None  # unreachable
+
+    return wrapper
+
+
+def audit(actor, action, target, before=None, after=None, reason=None):
+    entry = AuditEntry(
+        actor_id=actor.id if actor is not None else None,
+        actor_label=actor.email if actor is not None else "system",
+        action=action,
+        target_type="report" if isinstance(target, TypoReport) else "comment",
+        target_id=target.id,
+        site_id=target.site_id,
+        before=before,
+        after=after,
+        reason=reason,
+    )
+    db.session.add(entry)
+    return entry
+
+
+def _require(actor, scope):
+    if actor is None or not actor.is_active or not actor.can(scope):
+        raise PermissionDenied(f"your role may not work on {scope}")
+
+
+def _load(model, item_id, actor, scope):
+    _require(actor, scope)
+    item = db.session.get(model, item_id)
+    if item is None or not actor.can_site(item.site_id):
+        # Same answer for "missing" and "not yours": ids are not a discovery oracle.
+        raise NotFound(f"no such {'report' if model is TypoReport else 'comment'}")
+    return item
+
+
+def _clean_reason(reason):
+    if reason is None:
+        return None
+    if not isinstance(reason, str):
+        raise Invalid("invalid fields", {"reason": "reason must be a string"})
+    reason = reason.strip()
+    if len(reason) > 500:
+        raise Invalid("invalid fields", {"reason": "reason must be at most 500 characters"})
+    return reason or None
+
+
+def _site_filter(query, model, actor, site_key):
+    allowed = actor.site_ids()
+    if allowed is not None:
+        query = query.where(model.site_id.in_(allowed))
+    if site_key:
+        query = query.join(Site, Site.id == model.site_id).where(Site.key == site_key)
+    return query
+
+
+def _page(query, model, after, limit):
+    limit = max(1, min(int(limit or 50), MAX_PAGE))
+    if after:
+        query = query.where(model.id > after)
+    rows = db.session.execute(query.order_by(model.id).limit(limit + 1)).scalars().all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1].id if more and rows else None)
+
+
+# -- comments -------------------------------------------------------------------
+
+def list_comments(actor, status="pending", site_key=None, after=None, limit=50):
+    """Oldest first, keyset-paginated. Returns (comments, next_cursor)."""
+    _require(actor, "comments")
+    if status not in COMMENT_QUEUES:
+        raise Invalid("invalid fields", {"status": "status must be one of " + ", ".join(COMMENT_QUEUES)})
+    query = _site_filter(sa.select(Comment).where(Comment.status == status), Comment, actor, site_key)
+    return _page(query, Comment, after, limit)
+
+
+def _set_comment_status(comment, actor, status, action, reason=None, before=None, after=None):
+    old = comment.status
+    if old == status and before is None:
+        return comment  # nothing changes: no audit noise
+    comment.status = status
+    comment.decided_at = utcnow()
+    comment.decided_by_id = actor.id
+    comment.decision_reason = reason
+    if "approved" in (old, status) or before is not None:
+        comment.page.bump()
+    audit(
+        actor, action, comment,
+        before=dict(before or {}, status=old),
+        after=dict(after or {}, status=status),
+        reason=reason,
+    )
+    db.session.commit()
+    return comment
+
+
+@retry_on_lock
+def approve_comment(comment_id, actor):
+    comment = _load(Comment, comment_id, actor, "comments")
+    return _set_comment_status(comment, actor, "approved", "comment.approve")
+
+
+@retry_on_lock
+def reject_comment(comment_id, actor, reason=None):
+    comment = _load(Comment, comment_id, actor, "comments")
+    return _set_comment_status(
+        comment, actor, "rejected", "comment.reject", reason=_clean_reason(reason)
+    )
+
+
+@retry_on_lock
+def fix_comment(comment_id, actor, body, reason=None):
+    """Edit the text (re-sanitized), then approve; the audit keeps both versions."""
+    comment = _load(Comment, comment_id, actor, "comments")
+    if not isinstance(body, str) or not body.strip():
+        raise Invalid("invalid fields", {"body": "body is required"})
+    if len(body) > 5000:
+        raise Invalid("invalid fields", {"body": "body must be at most 5000 characters"})
+    before = {"body": comment.body_raw}
+    comment.body_raw = body.strip()
+    comment.body_html = render_comment(comment.body_raw)
+    comment.edited_at = utcnow()
+    return _set_comment_status(
+        comment, actor, "approved", "comment.fix", reason=_clean_reason(reason),
+        before=before, after={"body": comment.body_raw},
+    )
+
+
+# -- error reports --------------------------------------------------------------
+
+def list_reports(actor, status="new", site_key=None, after=None, limit=50):
+    _require(actor, "reports")
+    if status not in REPORT_QUEUES:
+        raise Invalid("invalid fields", {"status": "status must be one of " + ", ".join(REPORT_QUEUES)})
+    query = _site_filter(
+        sa.select(TypoReport).where(TypoReport.status == status), TypoReport, actor, site_key
+    )
+    return _page(query, TypoReport, after, limit)
+
+
+@retry_on_lock
+def fix_report(report_id, actor, correction=None, reason=None):
+    """Record the correction (default: the reader's suggestion) and mark the report fixed."""
+    report = _load(TypoReport, report_id, actor, "reports")
+    if correction is None:
+        correction = report.suggestion
+    if correction is not None and not isinstance(correction, str):
+        raise Invalid("invalid fields", {"correction": "correction must be a string"})
+    if correction is not None and len(correction) > 2000:
+        raise Invalid("invalid fields", {"correction": "correction must be at most 2000 characters"})
+    before = {"status": report.status, "correction": report.correction}
+    report.status = "fixed"
+    report.correction = correction
+    report.decided_at = utcnow()
+    report.decided_by_id = actor.id
+    report.decision_reason = _clean_reason(reason)
+    audit(actor, "report.fix", report, before=before,
+          after={"status": "fixed", "correction": correction}, reason=report.decision_reason)
+    db.session.commit()
+    return report
+
+
+@retry_on_lock
+def reject_report(report_id, actor, reason=None):
+    report = _load(TypoReport, report_id, actor, "reports")
+    reason = _clean_reason(reason)
+    if report.status == "rejected":
+        return report
+    before = {"status": report.status}
+    report.status = "rejected"
+    report.decided_at = utcnow()
+    report.decided_by_id = actor.id
+    report.decision_reason = reason
+    audit(actor, "report.reject", report, before=before, after={"status": "rejected"}, reason=reason)
+    db.session.commit()
+    return report

@@ -1,0 +1,87 @@
+"""Fast lookup of a site's public settings on the request path.
+
+Every reader request names its site; a short per-process TTL cache (cachetools)
+keeps that off the database. Admin changes reach every process within
+SITE_CACHE_SECONDS; `invalidate()` clears this process at once.
+"""
+import threading
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from cachetools import TTLCache
+from flask import current_app
+
+from .extensions import db
+from .models import Site
+from .urls import origin_allowed
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    id: int
+    key: str
+    name: str
+    allowed_origins: tuple
+    moderation_mode: str
+    language: str
+    rate_limit_reports: str | None
+    rate_limit_comments: str | None
+
+    def allows_origin(self, origin):
+        return origin_allowed(origin, self.allowed_origins)
+
+    @classmethod
+    def of(cls, site):
+        return cls(
+            id=site.id,
+            key=site.key,
+            name=site.name,
+            allowed_origins=tuple(site.allowed_origins or ()),
+            moderation_mode=site.moderation_mode,
+            language=site.language,
+            rate_limit_reports=site.rate_limit_reports,
+            rate_limit_comments=site.rate_limit_comments,
+        )
+
+
+class SiteRegistry:
+    def __init__(self, ttl):
+        self._cache = TTLCache(maxsize=10_000, ttl=max(ttl, 0.001))
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        """SiteInfo for a public key, or None. Unknown keys are cached too (cheap 403s)."""
+        with self._lock:
+            hit = self._cache.get(("site", key), _MISSING)
+        if hit is not _MISSING:
+            return hit
+        site = db.session.execute(sa.select(Site).where(Site.key == key)).scalar_one_or_none()
+        info = SiteInfo.of(site) if site else None
+        with self._lock:
+            self._cache[("site", key)] = info
+        return info
+
+    def any_allows_origin(self, origin):
+        """For CORS preflight, which carries no body and so no site key."""
+        with self._lock:
+            origins = self._cache.get("origins", _MISSING)
+        if origins is _MISSING:
+            rows = db.session.execute(sa.select(Site.allowed_origins)).scalars().all()
+            origins = tuple(o for row in rows for o in (row or ()))
+            with self._lock:
+                self._cache["origins"] = origins
+        return origin_allowed(origin, origins)
+
+    def invalidate(self):
+        with self._lock:
+            self._cache.clear()
+
+
+def init_app(app):
+    app.extensions["site_registry"] = SiteRegistry(app.config["SITE_CACHE_SECONDS"])
+
+
+def registry():
+    return current_app.extensions["site_registry"]

@@ -1,0 +1,142 @@
+"""Reader input: whitelisted fields, each checked by a validator returning (ok, reason).
+
+Unknown fields are ignored (documented), so an older widget never breaks on a
+newer server and vice versa. Everything returned is plain data, ready to queue.
+"""
+import re
+
+from .sanitizer import clean_text
+from .urls import normalize_url
+
+CLIENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{7,63}$")
+# Deliberately loose: the address is confirmed by a link before any mail is sent.
+EMAIL = re.compile(r"^[^@\s<>\"]{1,64}@[^@\s<>\"]+\.[^@\s<>\"]+$")
+_SPACES = re.compile(r"\s+")
+REPORT_KINDS = ("typo", "fact", "other")
+
+
+def _text(value, name, min_len, max_len, collapse=False):
+    if not isinstance(value, str):
+        return False, f"{name} must be a string", None
+    value = clean_text(value)
+    if collapse:
+        value = _SPACES.sub(" ", value)
+    if len(value) < min_len:
+        return False, f"{name} is required" if min_len == 1 else f"{name} is too short", None
+    if len(value) > max_len:
+        return False, f"{name} must be at most {max_len} characters", None
+    return True, None, value
+
+
+def _context(value, name):
+    """prefix/suffix: whitespace normalized but kept at the edge next to the selection."""
+    if value is None:
+        return True, None, ""
+    if not isinstance(value, str):
+        return False, f"{name} must be a string", None
+    value = _SPACES.sub(" ", value.replace("\x00", ""))
+    if len(value) > 64:
+        return False, f"{name} must be at most 64 characters", None
+    return True, None, value
+
+
+class Form:
+    """Collects cleaned values and per-field errors."""
+
+    def __init__(self, data):
+        self.data = data
+        self.values = {}
+        self.errors = {}
+
+    def check(self, name, result):
+        ok, reason, value = result
+        if ok:
+            self.values[name] = value
+        else:
+            self.errors[name] = reason
+
+    def optional_text(self, name, max_len, collapse=False):
+        value = self.data.get(name)
+        if value is None or value == "":
+            self.values[name] = None
+            return
+        self.check(name, _text(value, name, 0, max_len, collapse))
+        if self.values.get(name) == "":
+            self.values[name] = None
+
+    def common(self):
+        site = self.data.get("site")
+        if not isinstance(site, str) or not site.strip():
+            self.errors["site"] = "site is required"
+        else:
+            self.values["site"] = site.strip()
+        self.check("url", validate_url(self.data.get("url")))
+        self.check("client_id", validate_client_id(self.data.get("client_id")))
+
+
+def validate_url(value):
+    if not isinstance(value, str) or not value.strip():
+        return False, "url is required", None
+    if len(value) > 2048:
+        return False, "url must be at most 2048 characters", None
+    normalized = normalize_url(value)
+    if normalized is None:
+        return False, "url must be an absolute http(s) URL", None
+    return True, None, normalized
+
+
+def validate_client_id(value):
+    if not isinstance(value, str) or not CLIENT_ID.match(value):
+        return False, "client_id must be 8-64 letters, digits, '-' or '_' (a UUID)", None
+    return True, None, value
+
+
+def validate_report(data):
+    """Returns (values, errors) for POST /api/v1/reports."""
+    form = Form(data)
+    form.common()
+    form.check("exact", _text(data.get("exact"), "exact", 1, 300, collapse=True))
+    form.check("prefix", _context(data.get("prefix"), "prefix"))
+    form.check("suffix", _context(data.get("suffix"), "suffix"))
+    form.optional_text("suggestion", 600)
+    form.optional_text("comment", 1000)
+    kind = data.get("kind") or "typo"
+    if kind not in REPORT_KINDS:
+        form.errors["kind"] = "kind must be one of: " + ", ".join(REPORT_KINDS)
+    else:
+        form.values["kind"] = kind
+    position = data.get("position")
+    if position is None:
+        form.values["position"] = None
+    elif isinstance(position, bool) or not isinstance(position, int) or not 0 <= position < 10**7:
+        form.errors["position"] = "position must be a non-negative integer"
+    else:
+        form.values["position"] = position
+    return form.values, form.errors
+
+
+def validate_comment(data):
+    """Returns (values, errors) for POST /api/v1/comments."""
+    form = Form(data)
+    form.common()
+    form.check("author", _text(data.get("author"), "author", 1, 80, collapse=True))
+    form.check("body", _text(data.get("body"), "body", 1, 5000))
+    form.optional_text("title", 300, collapse=True)
+    email = data.get("email")
+    if email in (None, ""):
+        form.values["email"] = None
+    elif not isinstance(email, str) or len(email) > 254 or not EMAIL.match(email.strip()):
+        form.errors["email"] = "email is not a valid address"
+    else:
+        form.values["email"] = email.strip()
+    parent = data.get("parent")
+    if parent in (None, ""):
+        form.values["parent"] = None
+    elif isinstance(parent, bool) or not isinstance(parent, int) or parent < 1:
+        form.errors["parent"] = "parent must be a comment id"
+    else:
+        form.values["parent"] = parent
+    hp = data.get("hp")
+    # The honeypot is never reported as an error: a bot must not learn it was caught.
+    form.values["honeypot"] = bool(hp) if not isinstance(hp, str) else bool(hp.strip())
+    return form.values, form.errors

@@ -1,0 +1,1 @@
+/* Reader widget: typo reports (Ctrl/Cmd+Enter) and comments. See issue "Reader widget". */
