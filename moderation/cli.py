@@ -21,7 +21,10 @@ from .urls import origin_of
 def _factory():
     from . import create_app  # noqa: PLC0415
 
-    return create_app()
+    try:
+        return create_app()
+    except RuntimeError as exc:  # configuration problems: a message, not a traceback
+        raise click.ClickException(str(exc)) from exc
 
 
 def main():
