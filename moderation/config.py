@@ -46,12 +46,14 @@ class Config:
     SUBMISSION_TTL = 7 * 24 * 3600
     WORKER_MAINTENANCE_INTERVAL = 15
 
-    MAX_CONTENT_LENGTH = 16 * 1024
+    # 64 KB: a 5,000-character comment of emoji, or of escaped Cyrillic, still fits.
+    MAX_CONTENT_LENGTH = 64 * 1024
     RETRY_AFTER_UNAVAILABLE = 5
 
     # Default rate limits per reader (address hash) per site; a site can override them.
     RATELIMIT_REPORTS = "20/minute;200/day"
     RATELIMIT_COMMENTS = "5/minute;100/day"
+    RATELIMIT_FLAGS = "10/minute;100/day"
     RATELIMIT_ENABLED = True
     RATELIMIT_STRATEGY = "fixed-window"
     RATELIMIT_HEADERS_ENABLED = True
@@ -87,6 +89,7 @@ ENVIRONMENT = {
     "MODERATION_MAX_BODY": ("MAX_CONTENT_LENGTH", int),
     "MODERATION_LIMIT_REPORTS": ("RATELIMIT_REPORTS", str),
     "MODERATION_LIMIT_COMMENTS": ("RATELIMIT_COMMENTS", str),
+    "MODERATION_LIMIT_FLAGS": ("RATELIMIT_FLAGS", str),
     "MODERATION_RATELIMIT": ("RATELIMIT_ENABLED", _bool),
     "MODERATION_TRUSTED_PROXIES": ("TRUSTED_PROXIES", int),
     "MODERATION_SITE_CACHE": ("SITE_CACHE_SECONDS", int),

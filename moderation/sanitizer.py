@@ -17,6 +17,7 @@ LINK_REL = "nofollow ugc noopener"
 
 _NEWLINES = re.compile(r"\r\n?")
 _PARAGRAPH_BREAK = re.compile(r"\n{2,}")
+_BLOCK = re.compile(r"<(p|pre|blockquote)\b")
 # C0 controls other than tab/newline, and the Unicode non-characters that break XML.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
@@ -59,6 +60,11 @@ def render_comment(body):
     text = _CONTROL.sub("", _NEWLINES.sub("\n", body)).strip()
     # Each paragraph is cleaned on its own so that bleach balances its tags.
     paragraphs = [p.strip("\n") for p in _PARAGRAPH_BREAK.split(text) if p.strip()]
-    return "".join(
-        "<p>%s</p>" % _cleaner.clean(p).replace("\n", "<br>") for p in paragraphs
-    )
+    html = []
+    for paragraph in paragraphs:
+        cleaned = _cleaner.clean(paragraph)
+        if _BLOCK.search(cleaned):
+            html.append(cleaned)  # already a block: wrapping it in <p> would be invalid HTML
+        else:
+            html.append("<p>%s</p>" % cleaned.replace("\n", "<br>"))
+    return "".join(html)

@@ -8,9 +8,9 @@ import re
 from .sanitizer import clean_text
 from .urls import normalize_url
 
-CLIENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{7,63}$")
+CLIENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{7,63}")
 # Deliberately loose: the address is confirmed by a link before any mail is sent.
-EMAIL = re.compile(r"^[^@\s<>\"]{1,64}@[^@\s<>\"]+\.[^@\s<>\"]+$")
+EMAIL = re.compile(r"[^@\s<>\"]{1,64}@[^@\s<>\"]+\.[^@\s<>\"]+")
 _SPACES = re.compile(r"\s+")
 REPORT_KINDS = ("typo", "fact", "other")
 
@@ -86,7 +86,7 @@ def validate_url(value):
 
 
 def validate_client_id(value):
-    if not isinstance(value, str) or not CLIENT_ID.match(value):
+    if not isinstance(value, str) or not CLIENT_ID.fullmatch(value):
         return False, "client_id must be 8-64 letters, digits, '-' or '_' (a UUID)", None
     return True, None, value
 
@@ -125,7 +125,7 @@ def validate_comment(data):
     email = data.get("email")
     if email in (None, ""):
         form.values["email"] = None
-    elif not isinstance(email, str) or len(email) > 254 or not EMAIL.match(email.strip()):
+    elif not isinstance(email, str) or len(email) > 254 or not EMAIL.fullmatch(email.strip()):
         form.errors["email"] = "email is not a valid address"
     else:
         form.values["email"] = email.strip()
@@ -136,7 +136,32 @@ def validate_comment(data):
         form.errors["parent"] = "parent must be a comment id"
     else:
         form.values["parent"] = parent
+    elapsed = data.get("elapsed_ms")
+    # How long the form was open: bots submit within a second or two (used by screening).
+    form.values["elapsed_ms"] = (
+        elapsed if isinstance(elapsed, int) and not isinstance(elapsed, bool) and elapsed >= 0 else None
+    )
     hp = data.get("hp")
     # The honeypot is never reported as an error: a bot must not learn it was caught.
     form.values["honeypot"] = bool(hp) if not isinstance(hp, str) else bool(hp.strip())
+    return form.values, form.errors
+
+
+FLAG_REASONS = ("spam", "abuse", "offtopic")
+
+
+def validate_flag(data):
+    """Returns (values, errors) for POST /api/v1/comments/<id>/flags."""
+    form = Form(data)
+    site = data.get("site")
+    if not isinstance(site, str) or not site.strip():
+        form.errors["site"] = "site is required"
+    else:
+        form.values["site"] = site.strip()
+    form.check("client_id", validate_client_id(data.get("client_id")))
+    reason = data.get("reason") or "abuse"
+    if reason not in FLAG_REASONS:
+        form.errors["reason"] = "reason must be one of: " + ", ".join(FLAG_REASONS)
+    else:
+        form.values["reason"] = reason
     return form.values, form.errors

@@ -52,7 +52,11 @@ def _http_error(exc):
         405: "method not allowed",
         404: "no such resource",
     }
-    return error_response(exc.code or 500, messages.get(exc.code, exc.description))
+    response = error_response(exc.code or 500, messages.get(exc.code, exc.description))
+    allow = dict(exc.get_headers()).get("Allow")
+    if allow:  # a 405 must say what is allowed (RFC 9110)
+        response.headers["Allow"] = allow
+    return response
 
 
 def _limited(exc):
