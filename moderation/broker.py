@@ -112,6 +112,22 @@ class Broker:
     def inbox_length(self):
         return self.redis.llen(INBOX)
 
+    def finish_drain(self):
+        """A drain job found the inbox empty: clear the request flag and look once more.
+
+        Ingest pushes and tests the flag atomically (Lua); this clears the flag and
+        reads the length atomically (MULTI). So a submission pushed while the flag
+        was still set is seen here, and one pushed after sets the flag again and
+        requests its own drain: nothing waits for the next visitor.
+        """
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(DRAIN_FLAG)
+            pipe.llen(INBOX)
+            _, waiting = pipe.execute()
+        if waiting:
+            self.request_drain()
+        return waiting
+
     def is_queued(self, client_id):
         return self.redis.exists(SUBMISSION_PREFIX + client_id) == 1
 

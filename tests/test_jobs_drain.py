@@ -362,3 +362,29 @@ def test_submission_queued_while_worker_is_down_is_processed_when_it_starts(app,
     assert [c.client_id for c in rows(app, Comment)] == [payload["client_id"]]
     assert client.get(f"/api/v1/submissions/{payload['client_id']}").json["status"] == "pending"
     assert app.broker.inbox_length() == 0
+
+
+def test_submission_queued_while_a_drain_is_flagged_is_not_stranded(app, client, site, drain):
+    """The race: a drain finds the inbox empty while ingest pushes under a still-set
+    request flag. The drain's last look (finish_drain) must request another drain."""
+    from moderation.broker import DRAIN_FLAG
+
+    broker = app.broker
+    broker.redis.set(DRAIN_FLAG, "1", px=60_000)  # "a drain is already requested"
+    payload = comment_payload()
+    assert client.post("/api/v1/comments", json=payload).status_code == 202
+    assert broker.queue.count == 0  # ingest relied on the flag
+    assert broker.finish_drain() == 1  # what a drain job does when its claim comes back empty
+    assert broker.redis.exists(DRAIN_FLAG) == 0 and broker.queue.count == 1
+    drain()
+    with app.app_context():
+        assert db.session.execute(
+            sa.select(sa.func.count()).select_from(Comment).where(Comment.client_id == payload["client_id"])
+        ).scalar_one() == 1
+
+
+def test_idle_worker_wakes_up_for_maintenance(app):
+    from moderation.jobs.worker import build_worker
+
+    worker = build_worker(app)
+    assert worker.dequeue_timeout <= app.config["WORKER_MAINTENANCE_INTERVAL"]

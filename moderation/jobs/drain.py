@@ -27,6 +27,7 @@ def drain_inbox():
     while True:
         batch = broker.claim(job_id, size)
         if not batch:
+            broker.finish_drain()
             break
         poisoned = persist_batch(batch)
         for payload in poisoned:

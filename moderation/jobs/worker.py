@@ -24,6 +24,12 @@ class AppWorker(SimpleWorker):
             finally:
                 db.session.remove()
 
+    @property
+    def dequeue_timeout(self):
+        # Wake up at least every maintenance interval, so the checks below run
+        # on an idle worker too (RQ's default waits ~7 minutes).
+        return max(1, min(self.worker_ttl - 15, self.maintenance_interval))
+
     def run_maintenance_tasks(self):
         super().run_maintenance_tasks()
         self.ensure_drain()
