@@ -37,10 +37,12 @@ def hit(scope, site, reader_hash):
     """
     if not current_app.config.get("RATELIMIT_ENABLED", True):
         return
-    custom = site.rate_limit_reports if scope == "reports" else site.rate_limit_comments
-    limit_string = custom or current_app.config[
-        "RATELIMIT_REPORTS" if scope == "reports" else "RATELIMIT_COMMENTS"
-    ]
+    if scope == "reports":
+        limit_string = site.rate_limit_reports or current_app.config["RATELIMIT_REPORTS"]
+    elif scope == "comments":
+        limit_string = site.rate_limit_comments or current_app.config["RATELIMIT_COMMENTS"]
+    else:
+        limit_string = current_app.config["RATELIMIT_FLAGS"]
     strategy = limiter.limiter
     for item in _items(limit_string):
         try:

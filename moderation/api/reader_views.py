@@ -12,7 +12,13 @@ from ..broker import get_broker
 from ..privacy import reporter_hash
 from ..services import comments_feed, submissions
 from ..site_registry import registry
-from ..validators import validate_client_id, validate_comment, validate_report, validate_url
+from ..validators import (
+    validate_client_id,
+    validate_comment,
+    validate_flag,
+    validate_report,
+    validate_url,
+)
 from . import reader_bp
 from .cors import check_site_origin
 from .errors import ApiError
@@ -50,7 +56,7 @@ def _queue(kind, site, values):
     reader = reporter_hash()
     ratelimit.hit(kind, site, reader)
     payload = dict(values)
-    payload.update(type=kind[:-1], site_id=site.id, reporter_hash=reader, received_at=time.time())
+    payload.update(type=kind.rstrip("s"), site_id=site.id, reporter_hash=reader, received_at=time.time())
     payload.pop("site", None)
     get_broker().submit(payload)
     # A repeated client_id is the widget retrying: same answer, one submission.
@@ -77,6 +83,19 @@ def post_comment():
     site = _site(values["site"])
     _check_page_url(site, values["url"])
     return _queue("comments", site, values)
+
+
+@reader_bp.post("/comments/<int:comment_id>/flags")
+def flag_comment(comment_id):
+    """Flag a published comment (once per reader). 202; 400, 403, 404 not published, 413, 415, 429, 503."""
+    values, errors = validate_flag(_json_body())
+    if errors:
+        raise ApiError(400, "invalid fields", errors)
+    site = _site(values["site"])
+    if not comments_feed.is_published(site.id, comment_id):
+        raise ApiError(404, "no published comment with this id on this site")
+    values["comment_id"] = comment_id
+    return _queue("flags", site, values)
 
 
 @reader_bp.get("/comments")

@@ -7,7 +7,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from ..extensions import db
-from ..models import Comment, Page, Site, TypoReport
+from ..models import Comment, CommentFlag, Page, Site, TypoReport
 from ..models.sites import url_hash
 from ..sanitizer import render_comment
 
@@ -31,7 +31,7 @@ def _when(epoch):
 
 def _existing_client_ids(client_ids):
     found = set()
-    for model in (TypoReport, Comment):
+    for model in (TypoReport, Comment, CommentFlag):
         found.update(
             db.session.execute(sa.select(model.client_id).where(model.client_id.in_(client_ids))).scalars()
         )
@@ -129,6 +129,11 @@ def _write(payloads):
     missing = site_ids - set(sites)
     if missing:
         raise LookupError(f"site ids {sorted(missing)} no longer exist")
+    flags = [p for p in fresh if p.get("type") == "flag"]
+    fresh = [p for p in fresh if p.get("type") != "flag"]
+    added = _flags(flags, sites) if flags else 0
+    if not fresh:
+        return added
     pages = _pages(fresh)
     parent_ids = {p["parent"] for p in fresh if p.get("type") == "comment" and p.get("parent")}
     parents = {}
@@ -147,7 +152,55 @@ def _write(payloads):
         else:
             raise ValueError(f"unknown submission type {kind!r}")
     db.session.add_all(rows)
-    return len(rows)
+    return added + len(rows)
+
+
+def _flags(payloads, sites):
+    """Store reader flags (one per reader per comment); enough of them send a
+    published comment to the Flagged queue, with the reasons for the moderator."""
+    from ..services.moderation import audit  # noqa: PLC0415 - avoids an import cycle
+
+    comment_ids = {p["comment_id"] for p in payloads}
+    comments = {
+        c.id: c for c in db.session.execute(sa.select(Comment).where(Comment.id.in_(comment_ids))).scalars()
+    }
+    done = {
+        (row.comment_id, row.reporter_hash)
+        for row in db.session.execute(
+            sa.select(CommentFlag.comment_id, CommentFlag.reporter_hash).where(
+                CommentFlag.comment_id.in_(comment_ids)
+            )
+        )
+    }
+    added = 0
+    for payload in payloads:
+        comment = comments.get(payload["comment_id"])
+        key = (payload["comment_id"], payload.get("reporter_hash") or "")
+        if comment is None or comment.site_id != payload["site_id"] or key in done:
+            continue  # deleted meanwhile, or this reader flagged it already
+        done.add(key)
+        db.session.add(CommentFlag(client_id=payload["client_id"], comment_id=comment.id,
+                                   reason=payload["reason"], reporter_hash=key[1]))
+        added += 1
+    db.session.flush()
+    for comment in comments.values():
+        if comment.status != "approved":
+            continue
+        counts = dict(
+            db.session.execute(
+                sa.select(CommentFlag.reason, sa.func.count())
+                .where(CommentFlag.comment_id == comment.id)
+                .group_by(CommentFlag.reason)
+            ).all()
+        )
+        if sum(counts.values()) >= sites[comment.site_id].flag_threshold:
+            reasons = [f"flagged by readers: {r} ×{n}" for r, n in sorted(counts.items())]
+            comment.status = "flagged"
+            comment.spam_reasons = list(comment.spam_reasons or []) + reasons
+            comment.page.bump()
+            audit(None, "comment.flagged", comment, before={"status": "approved"},
+                  after={"status": "flagged"}, reason="; ".join(reasons))
+    return added
 
 
 def persist_one(payload):

@@ -1,7 +1,7 @@
 """Database models. Import from here: `from moderation.models import Comment`."""
 from .accounts import ApiToken, User, user_sites
 from .audit import AuditEntry
-from .content import Comment, TypoReport
+from .content import Comment, CommentFlag, TypoReport
 from .sites import Page, Site
 
-__all__ = ["ApiToken", "AuditEntry", "Comment", "Page", "Site", "TypoReport", "User", "user_sites"]
+__all__ = ["ApiToken", "AuditEntry", "Comment", "CommentFlag", "Page", "Site", "TypoReport", "User", "user_sites"]

@@ -140,3 +140,23 @@ class Comment(db.Model):
             "edited_at": isoformat(self.edited_at),
             "decided_at": isoformat(self.decided_at),
         }
+
+
+FLAG_REASONS = ("spam", "abuse", "offtopic")
+
+
+class CommentFlag(db.Model):
+    """A reader's flag on a published comment: once per reader (address hash) per comment."""
+
+    __tablename__ = "comment_flag"
+    __table_args__ = (
+        sa.UniqueConstraint("comment_id", "reporter_hash", name="uq_comment_flag_once"),
+        sa.CheckConstraint("reason in ('spam', 'abuse', 'offtopic')", name="reason"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    comment_id: Mapped[int] = mapped_column(sa.ForeignKey("comment.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(sa.String(12))
+    reporter_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)

@@ -33,6 +33,8 @@ class Site(db.Model):
     # Flask-Limiter strings such as "5/minute;100/day"; empty = the service default.
     rate_limit_reports: Mapped[str | None] = mapped_column(sa.String(100))
     rate_limit_comments: Mapped[str | None] = mapped_column(sa.String(100))
+    # This many distinct readers flagging a published comment send it to the Flagged queue.
+    flag_threshold: Mapped[int] = mapped_column(default=3, server_default="3")
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
     pages = relationship("Page", back_populates="site", lazy="dynamic")

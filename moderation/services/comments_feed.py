@@ -16,6 +16,14 @@ def find_page(site_id, url):
     ).scalar_one_or_none()
 
 
+def is_published(site_id, comment_id):
+    return db.session.execute(
+        sa.select(Comment.id).where(
+            Comment.id == comment_id, Comment.site_id == site_id, Comment.status.in_(VISIBLE)
+        )
+    ).first() is not None
+
+
 def etag(page, after, limit):
     """Changes whenever a comment on the page is published, edited or withdrawn."""
     if page is None:
