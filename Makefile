@@ -7,7 +7,9 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: install run test worker clean
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: install run test worker widget chromium clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +22,19 @@ install: $(STAMP)
 run: install
 	MODERATION_ENV=development $(BIN)/moderation run --host $(HOST) --port $(PORT)
 
-## All tests (a real Redis and real RQ workers are started by the tests themselves)
-test: install
+## All tests (a real Redis, real RQ workers and real headless Chromium)
+test: install chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## Debian's Chromium for the browser tests (Playwright drives it; nothing is downloaded by Playwright)
+chromium:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "Chromium is missing: sudo apt-get install chromium (or set CHROMIUM=/path)"; exit 1; fi; }
+
+## Minify the reader widget and print its size (gzip budget: 8 KB)
+widget: install
+	$(BIN)/python tools/build_widget.py
 
 ## An extra queue worker next to a running `make run`
 worker: install

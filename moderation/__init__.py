@@ -25,6 +25,9 @@ def create_app(config=None):
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
+    # UTF-8 JSON: Cyrillic escaped as \uXXXX would triple the size of every comment list.
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
     app.config.from_object(CONFIGS[env_name])
     app.config.update(from_env())
     app.config.update(config)
@@ -34,7 +37,7 @@ def create_app(config=None):
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
-    from . import api, auth, broker, cli, demo, health, site_registry  # noqa: PLC0415
+    from . import api, assets, auth, broker, cli, demo, health, site_registry  # noqa: PLC0415
     from .extensions import csrf, db, limiter, login_manager, migrate  # noqa: PLC0415
 
     db.init_app(app)
@@ -51,6 +54,7 @@ def create_app(config=None):
 
     api.init_app(app)
     health.init_app(app)
+    assets.init_app(app)
     demo.init_app(app)
     cli.init_app(app)
     return app

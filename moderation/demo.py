@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from flask import Blueprint, redirect, render_template, request, url_for
 
-from . import auth
+from . import assets, auth
 from .extensions import db
 from .models import Site, User
 from .models.base import as_utc
@@ -68,6 +68,7 @@ def article():
         "demo/article.html",
         site_key=DEMO_KEY,
         widget_src=url_for("static", filename="js/widget.js"),
+        widget_integrity=assets.integrity("js/widget.js"),
         comments=comments,
     )
 

@@ -1,0 +1,520 @@
+/*!
+ * Reader widget: Ctrl/Cmd+Enter error reports and a live comments block.
+ * One tag: <script src="https://SERVICE/static/js/widget.js" data-site="KEY" async></script>
+ * Options (data-*): lang, article (selector of the article text), comments (selector of
+ * the comments target, default [data-moderation-comments]), url (canonical article URL), api.
+ * No dependencies, no eval, no inline handlers; page text enters the DOM only as text.
+ */
+(function () {
+  "use strict";
+  var script = document.currentScript || document.querySelector("script[data-site][src*='widget']");
+  if (!script || window.__moderationWidget) return;
+  window.__moderationWidget = true;
+
+  var opt = script.dataset;
+  var SITE = opt.site;
+  var API = (opt.api || new URL(script.src, location.href).origin).replace(/\/$/, "") + "/api/v1";
+  var PAGE_URL = opt.url || location.href.split("#")[0];
+  var OUTBOX = "moderation:outbox";
+  var MINE = "moderation:mine";
+  var POLL_MS = 4000;
+  var CTX = 64;
+
+  var STRINGS = {
+    en: {
+      title: "Report an error", context: "Selected text", suggestion: "Should read",
+      comment: "Comment (optional)", kind: "Kind of error", typo: "Typo", fact: "Factual error",
+      other: "Other", send: "Send", cancel: "Cancel", button: "Report error",
+      thanks: "Thank you! The editors will look at it.", dup: "Already reported, the editors know.",
+      limited: "Too many reports, please try again later.",
+      offline: "Saved: it will be sent when you are back online.", failed: "Could not send: ",
+      comments: "Comments", name: "Name", email: "E-mail (optional, never shown)",
+      body: "Your comment", post: "Post comment", reply: "Reply", more: "Show more",
+      awaiting: "awaiting moderation", empty: "No comments yet.", sent: "Thank you! Your comment awaits moderation.",
+      justnow: "just now", min: " min ago", hour: " h ago", flag: "Report", flagged: "Reported",
+      write: "Write a comment", spam: "Spam", abuse: "Abuse", offtopic: "Off-topic",
+      cancelReply: "Cancel reply", replyTo: "Reply to "
+    },
+    ru: {
+      title: "Сообщить об ошибке", context: "Выделенный текст", suggestion: "Как должно быть",
+      comment: "Комментарий (необязательно)", kind: "Тип ошибки", typo: "Опечатка", fact: "Фактическая ошибка",
+      other: "Другое", send: "Отправить", cancel: "Отмена", button: "Сообщить об ошибке",
+      thanks: "Спасибо! Редакция проверит.", dup: "Об этой ошибке уже сообщили, редакция знает.",
+      limited: "Слишком много сообщений, попробуйте позже.",
+      offline: "Сохранено: отправим, когда появится связь.", failed: "Не удалось отправить: ",
+      comments: "Комментарии", name: "Имя", email: "E-mail (необязательно, не публикуется)",
+      body: "Ваш комментарий", post: "Отправить комментарий", reply: "Ответить", more: "Показать ещё",
+      awaiting: "ожидает модерации", empty: "Комментариев пока нет.", sent: "Спасибо! Комментарий появится после модерации.",
+      justnow: "только что", min: " мин. назад", hour: " ч. назад", flag: "Пожаловаться", flagged: "Жалоба отправлена",
+      write: "Написать комментарий", spam: "Спам", abuse: "Оскорбление", offtopic: "Не по теме",
+      cancelReply: "Отменить ответ", replyTo: "Ответ для "
+    },
+    kk: {
+      title: "Қате туралы хабарлау", context: "Белгіленген мәтін", suggestion: "Дұрысы",
+      comment: "Пікір (міндетті емес)", kind: "Қате түрі", typo: "Емле қатесі", fact: "Деректегі қате",
+      other: "Басқа", send: "Жіберу", cancel: "Болдырмау", button: "Қате туралы хабарлау",
+      thanks: "Рақмет! Редакция тексереді.", dup: "Бұл қате туралы хабарланған, редакция біледі.",
+      limited: "Хабар тым көп, кейінірек қайталаңыз.",
+      offline: "Сақталды: байланыс қалпына келгенде жіберіледі.", failed: "Жіберілмеді: ",
+      comments: "Пікірлер", name: "Аты", email: "E-mail (міндетті емес, жарияланбайды)",
+      body: "Пікіріңіз", post: "Пікір жіберу", reply: "Жауап беру", more: "Тағы көрсету",
+      awaiting: "модерацияны күтуде", empty: "Әзірге пікір жоқ.", sent: "Рақмет! Пікір модерациядан кейін шығады.",
+      justnow: "жаңа ғана", min: " мин. бұрын", hour: " сағ. бұрын", flag: "Шағымдану", flagged: "Шағым жіберілді",
+      write: "Пікір жазу", spam: "Спам", abuse: "Қорлау", offtopic: "Тақырыпқа қатысы жоқ",
+      cancelReply: "Жауаптан бас тарту", replyTo: "Жауап: "
+    }
+  };
+  function pickLang() {
+    var cands = [opt.lang, document.documentElement.lang];
+    for (var i = 0; i < cands.length; i++) {
+      var l = (cands[i] || "").toLowerCase().slice(0, 2);
+      if (STRINGS[l]) return l;
+    }
+    return "en";
+  }
+  var LANG = pickLang();
+  var T = STRINGS[LANG];
+
+  /* ---------- small DOM helpers (text only, page text never goes through an HTML parser) ---------- */
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    for (var k in attrs || {}) {
+      if (k === "text") node.textContent = attrs[k];
+      else if (k === "class") node.className = attrs[k];
+      else if (attrs[k] !== null && attrs[k] !== undefined) node.setAttribute(k, attrs[k]);
+    }
+    (children || []).forEach(function (c) { if (c) node.appendChild(c); });
+    return node;
+  }
+  function uuid() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 15) | 64; b[8] = (b[8] & 63) | 128;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+  function load(key) { try { return JSON.parse(localStorage.getItem(key)) || []; } catch (e) { return []; } }
+  function save(key, v) { try { localStorage.setItem(key, JSON.stringify(v)); } catch (e) { /* private mode */ } }
+
+  var CSS =
+    ":host{all:initial}*{box-sizing:border-box;font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif}" +
+    ".bg{position:fixed;inset:0;background:rgba(0,0,0,.45);display:flex;align-items:center;justify-content:center;z-index:2147483647}" +
+    ".dlg{background:#fff;color:#111;max-width:520px;width:calc(100% - 24px);border-radius:8px;padding:20px;box-shadow:0 10px 40px rgba(0,0,0,.3);font-size:15px;line-height:1.45}" +
+    "h2{margin:0 0 12px;font-size:19px}label{display:block;margin:10px 0 4px;font-weight:600}" +
+    "input,textarea,select{width:100%;padding:8px;border:1px solid #888;border-radius:4px;font-size:15px;color:#111;background:#fff}" +
+    "textarea{min-height:70px;resize:vertical}.ctx{background:#f4f4f4;padding:10px;border-radius:4px;word-wrap:break-word}" +
+    "mark{background:#ffe066;color:#000;text-decoration:underline wavy #c00;text-underline-offset:3px;font-weight:600}" +
+    ".row{display:flex;gap:8px;justify-content:flex-end;margin-top:14px}" +
+    "button{font-size:15px;padding:8px 16px;border-radius:4px;border:1px solid #0b57d0;background:#0b57d0;color:#fff;cursor:pointer}" +
+    "button.sec{background:#fff;color:#0b57d0}button:disabled{opacity:.6;cursor:default}" +
+    "button:focus-visible,input:focus-visible,textarea:focus-visible,select:focus-visible{outline:3px solid #f5a623;outline-offset:1px}" +
+    ".live{margin-top:10px;min-height:1.2em}.fab{position:absolute;z-index:2147483646;box-shadow:0 2px 8px rgba(0,0,0,.3)}" +
+    ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}" +
+    ".c{padding:10px 0;border-bottom:1px solid #e5e5e5}.c .m{font-size:13px;color:#555}.c .m b{color:#111}" +
+    ".c .b{margin:4px 0;overflow-wrap:anywhere}.c .r{margin-left:22px;border-left:2px solid #e5e5e5;padding-left:12px}" +
+    ".c button,.more{background:none;border:0;color:#0b57d0;padding:2px 0;margin-right:12px;font-size:13px}" +
+    ".pend{opacity:.75}.pend .m i{color:#a15c00}.hp{position:absolute;left:-9999px;width:1px;height:1px;overflow:hidden}" +
+    "form{margin-top:14px}.note{font-size:14px;color:#333}";
+
+  function shadowHost(container) {
+    var host = el("div", { "data-moderation-widget": "" });
+    container.appendChild(host);
+    var root = host.attachShadow({ mode: "open" });
+    try {
+      var sheet = new CSSStyleSheet();
+      sheet.replaceSync(CSS);
+      root.adoptedStyleSheets = [sheet];
+    } catch (e) {
+      root.appendChild(el("style", { text: CSS }));
+    }
+    return root;
+  }
+
+  /* ---------- delivery: outbox in localStorage, retried with backoff, exactly once ---------- */
+  var retryTimer = null;
+  function post(path, body) {
+    return fetch(API + path, {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+      credentials: "omit", keepalive: true
+    });
+  }
+  function deliver(item) {
+    // Kept before sending: a closed tab or lost network never loses it.
+    var box = load(OUTBOX).filter(function (x) { return x.body.client_id !== item.body.client_id; });
+    box.push(item);
+    save(OUTBOX, box);
+    return attempt(item);
+  }
+  function drop(id) {
+    save(OUTBOX, load(OUTBOX).filter(function (x) { return x.body.client_id !== id; }));
+  }
+  function attempt(item) {
+    return post(item.path, item.body).then(function (res) {
+      if (res.status === 202) { drop(item.body.client_id); return { ok: true }; }
+      if (res.status === 429 || res.status >= 500) {
+        var wait = parseInt(res.headers.get("Retry-After"), 10);
+        schedule(item, isNaN(wait) ? null : wait * 1000);
+        return { ok: false, keep: true, limited: res.status === 429 };
+      }
+      drop(item.body.client_id); // 4xx: retrying cannot help
+      return res.json().catch(function () { return {}; }).then(function (j) {
+        return { ok: false, message: j.message || res.status };
+      });
+    }, function () {
+      schedule(item, null);
+      return { ok: false, keep: true, offline: true };
+    });
+  }
+  function schedule(item, ms) {
+    item.tries = (item.tries || 0) + 1;
+    var box = load(OUTBOX);
+    box.forEach(function (x) { if (x.body.client_id === item.body.client_id) x.tries = item.tries; });
+    save(OUTBOX, box);
+    var delay = ms || Math.min(60000, 1000 * Math.pow(2, item.tries)) * (0.75 + Math.random() / 2);
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(flush, delay);
+  }
+  function flush() {
+    load(OUTBOX).forEach(function (item) { attempt(item); });
+  }
+  window.addEventListener("online", flush);
+
+  /* ---------- the article text and the selection's context (W3C TextQuoteSelector) ---------- */
+  // In order of preference (a selector list would pick whichever comes first in the page).
+  var articleSels = opt.article ? [opt.article] : ["[data-article]", "article", "main"];
+  function articleRoot() {
+    for (var i = 0; i < articleSels.length; i++) {
+      var found = document.querySelector(articleSels[i]);
+      if (found) return found;
+    }
+    return document.body;
+  }
+  function textNodes(root) {
+    var walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {
+      acceptNode: function (n) {
+        var p = n.parentNode && n.parentNode.nodeName;
+        return p === "SCRIPT" || p === "STYLE" || p === "NOSCRIPT" ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT;
+      }
+    });
+    var out = [], n;
+    while ((n = walker.nextNode())) out.push(n);
+    return out;
+  }
+  function offsetOf(nodes, container, offset) {
+    // A boundary may sit in an element: resolve it to the text that follows it.
+    if (container.nodeType !== 3) {
+      var child = container.childNodes[offset];
+      var total = 0;
+      for (var j = 0; j < nodes.length; j++) {
+        if (child ? (child === nodes[j] || child.contains(nodes[j]) || (child.compareDocumentPosition(nodes[j]) & 4)) :
+          !(container.contains(nodes[j]) || (container.compareDocumentPosition(nodes[j]) & 2))) return total;
+        total += nodes[j].data.length;
+      }
+      return total;
+    }
+    var pos = 0;
+    for (var i = 0; i < nodes.length; i++) {
+      if (nodes[i] === container) return pos + offset;
+      pos += nodes[i].data.length;
+    }
+    return -1;
+  }
+  function squash(s) { return s.replace(/\s+/g, " "); }
+  function capture(sel) {
+    if (!sel || sel.isCollapsed || !sel.rangeCount) return null;
+    var range = sel.getRangeAt(0); // ranges are always forward, whatever the drag direction
+    var root = articleRoot();
+    if (!root.contains(range.commonAncestorContainer)) return null;
+    var nodes = textNodes(root);
+    var text = nodes.map(function (n) { return n.data; }).join("");
+    var start = offsetOf(nodes, range.startContainer, range.startOffset);
+    var end = offsetOf(nodes, range.endContainer, range.endOffset);
+    if (start < 0 || end <= start) return null;
+    var exact = squash(text.slice(start, end)).trim();
+    if (!exact) return null;
+    if (exact.length > 300) exact = exact.slice(0, 300);
+    var prefix = squash(text.slice(Math.max(0, start - CTX * 3), start));
+    var suffix = squash(text.slice(end, end + CTX * 3));
+    return {
+      exact: exact, prefix: prefix.slice(-CTX), suffix: suffix.slice(0, CTX),
+      position: squash(text.slice(0, start)).length
+    };
+  }
+
+  /* ---------- the dialog ---------- */
+  var dialogRoot = null, lastFocus = null;
+  function openDialog(quote) {
+    if (dialogRoot) return;
+    lastFocus = document.activeElement;
+    dialogRoot = shadowHost(document.body);
+    var titleId = "mw-title";
+    var suggestion = el("input", { id: "mw-s", type: "text", maxlength: "600" });
+    suggestion.value = quote.exact;
+    var note = el("textarea", { id: "mw-c", maxlength: "1000" });
+    var kind = el("select", { id: "mw-k" }, ["typo", "fact", "other"].map(function (k) {
+      return el("option", { value: k, text: T[k] });
+    }));
+    var live = el("div", { class: "live", role: "status", "aria-live": "polite" });
+    var send = el("button", { type: "submit", text: T.send });
+    var cancel = el("button", { type: "button", class: "sec", text: T.cancel });
+    var form = el("form", { class: "dlg", role: "dialog", "aria-modal": "true", "aria-labelledby": titleId }, [
+      el("h2", { id: titleId, text: T.title }),
+      el("div", { class: "note", text: T.context }),
+      el("p", { class: "ctx" }, [
+        document.createTextNode(quote.prefix.length >= CTX ? "…" + quote.prefix : quote.prefix),
+        el("mark", { text: quote.exact }),
+        document.createTextNode(quote.suffix.length >= CTX ? quote.suffix + "…" : quote.suffix)
+      ]),
+      el("label", { for: "mw-s", text: T.suggestion }), suggestion,
+      el("label", { for: "mw-c", text: T.comment }), note,
+      el("label", { for: "mw-k", text: T.kind }), kind,
+      live,
+      el("div", { class: "row" }, [cancel, send])
+    ]);
+    var bg = el("div", { class: "bg" }, [form]);
+    dialogRoot.appendChild(bg);
+    cancel.addEventListener("click", closeDialog);
+    bg.addEventListener("mousedown", function (e) { if (e.target === bg) closeDialog(); });
+    form.addEventListener("keydown", function (e) {
+      if (e.key === "Escape") { e.preventDefault(); closeDialog(); }
+      if (e.key === "Tab") trapTab(e, form);
+    });
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      send.disabled = true;
+      var body = {
+        site: SITE, url: PAGE_URL, exact: quote.exact, prefix: quote.prefix, suffix: quote.suffix,
+        position: quote.position, suggestion: suggestion.value, comment: note.value, kind: kind.value,
+        client_id: uuid()
+      };
+      deliver({ path: "/reports", body: body }).then(function (r) {
+        live.textContent = r.ok ? T.thanks : r.limited ? T.limited : r.keep ? T.offline : T.failed + r.message;
+        if (r.ok || r.keep) setTimeout(closeDialog, 1800);
+        else send.disabled = false;
+      });
+    });
+    suggestion.focus();
+    suggestion.select();
+  }
+  function trapTab(e, scope) {
+    var f = scope.querySelectorAll("input,select,textarea,button:not([disabled])");
+    var first = f[0], last = f[f.length - 1], active = scope.getRootNode().activeElement;
+    if (e.shiftKey && active === first) { e.preventDefault(); last.focus(); }
+    else if (!e.shiftKey && active === last) { e.preventDefault(); first.focus(); }
+  }
+  function closeDialog() {
+    if (!dialogRoot) return;
+    dialogRoot.host.remove();
+    dialogRoot = null;
+    if (lastFocus && lastFocus.focus) lastFocus.focus();
+  }
+
+  function editable(node) {
+    return node && (node.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(node.nodeName));
+  }
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Enter" || !(e.ctrlKey || e.metaKey) || editable(e.target) || dialogRoot) return;
+    var quote = capture(window.getSelection());
+    if (!quote) return;
+    e.preventDefault();
+    openDialog(quote);
+  });
+
+  /* ---------- touch: a floating button next to the selection ---------- */
+  var fab = null, fabTimer = null;
+  function hideFab() { if (fab) { fab.host.remove(); fab = null; } }
+  if (window.matchMedia && matchMedia("(pointer: coarse)").matches) {
+    document.addEventListener("selectionchange", function () {
+      clearTimeout(fabTimer);
+      fabTimer = setTimeout(function () {
+        var sel = window.getSelection();
+        var quote = capture(sel);
+        hideFab();
+        if (!quote || dialogRoot) return;
+        var rect = sel.getRangeAt(0).getBoundingClientRect();
+        fab = shadowHost(document.body);
+        var btn = el("button", { type: "button", class: "fab", text: T.button });
+        btn.style.top = (window.scrollY + rect.bottom + 8) + "px";
+        btn.style.left = Math.max(8, window.scrollX + rect.left) + "px";
+        btn.addEventListener("click", function () { hideFab(); openDialog(quote); });
+        fab.appendChild(btn);
+      }, 350);
+    });
+  }
+
+  /* ---------- comments ---------- */
+  var target = document.querySelector(opt.comments || "[data-moderation-comments]");
+  if (target) initComments(target);
+
+  function ago(iso) {
+    var s = (Date.now() - Date.parse(iso)) / 1000;
+    if (s < 60) return T.justnow;
+    if (s < 3600) return Math.floor(s / 60) + T.min;
+    if (s < 86400) return Math.floor(s / 3600) + T.hour;
+    return new Date(iso).toLocaleDateString(LANG);
+  }
+
+  function initComments(container) {
+    container.textContent = ""; // the server-rendered fallback is replaced by the live list
+    var root = shadowHost(container);
+    var list = el("div", { role: "feed", "aria-busy": "false" });
+    var more = el("button", { type: "button", class: "more", text: T.more, hidden: "" });
+    var mineBox = el("div");
+    var state = { etag: null, next: null, extra: [], replyTo: null, flagged: {} };
+    var form = commentForm();
+    root.appendChild(el("div", {}, [list, mineBox, more, form.node]));
+
+    function renderComment(c, pending) {
+      var reply = el("button", { type: "button", text: T.reply });
+      reply.addEventListener("click", function () { form.replyTo(c); });
+      var meta = el("div", { class: "m" }, [el("b", { text: c.author }), document.createTextNode(" · " + ago(c.created_at))]);
+      if (pending) meta.appendChild(el("i", { text: " · " + T.awaiting }));
+      var body = el("div", { class: "b" });
+      if (pending) body.textContent = c.body; // the reader's own text, not yet sanitized by us
+      else body.innerHTML = c.body_html; // sanitized by the server (bleach safelist)
+      var node = el("article", { class: "c" + (pending ? " pend" : ""), id: "comment-" + (c.id || c.client_id) }, [meta, body]);
+      if (!pending) {
+        var flag = el("button", { type: "button", "aria-expanded": "false", text: state.flagged[c.id] ? T.flagged : T.flag });
+        var reasons = el("span", { hidden: "" }, ["spam", "abuse", "offtopic"].map(function (why) {
+          var b = el("button", { type: "button", "data-reason": why, text: T[why] });
+          b.addEventListener("click", function () {
+            state.flagged[c.id] = true;
+            reasons.hidden = true;
+            flag.textContent = T.flagged;
+            deliver({ path: "/comments/" + c.id + "/flags", body: { site: SITE, reason: why, client_id: uuid() } });
+          });
+          return b;
+        }));
+        flag.addEventListener("click", function () {
+          if (state.flagged[c.id]) return;
+          reasons.hidden = !reasons.hidden;
+          flag.setAttribute("aria-expanded", String(!reasons.hidden));
+        });
+        node.appendChild(el("div", {}, [reply, flag, reasons]));
+      }
+      if (c.replies && c.replies.length) {
+        node.appendChild(el("div", { class: "r" }, c.replies.map(function (r) { return renderComment(r); })));
+      }
+      return node;
+    }
+
+    function render(data) {
+      list.textContent = "";
+      var all = data.comments.concat(state.extra);
+      if (!all.length) list.appendChild(el("p", { class: "note", text: T.empty }));
+      all.forEach(function (c) { list.appendChild(renderComment(c)); });
+      more.hidden = !state.next;
+      renderMine();
+    }
+
+    function refresh() {
+      var headers = state.etag ? { "If-None-Match": state.etag } : {};
+      return fetch(API + "/comments?site=" + encodeURIComponent(SITE) + "&url=" + encodeURIComponent(PAGE_URL),
+        { headers: headers, credentials: "omit" }).then(function (res) {
+        if (res.status === 304 || !res.ok) return;
+        state.etag = res.headers.get("ETag");
+        return res.json().then(function (data) {
+          if (!state.extra.length) state.next = data.next;
+          render(data);
+        });
+      }).catch(function () { /* offline: keep what is shown */ });
+    }
+
+    more.addEventListener("click", function () {
+      fetch(API + "/comments?site=" + encodeURIComponent(SITE) + "&url=" + encodeURIComponent(PAGE_URL) +
+        "&after=" + state.next, { credentials: "omit" }).then(function (r) { return r.json(); }).then(function (data) {
+        state.extra = state.extra.concat(data.comments);
+        state.next = data.next;
+        data.comments.forEach(function (c) { list.appendChild(renderComment(c)); });
+        more.hidden = !state.next;
+      });
+    });
+
+    /* the reader's own comments awaiting moderation: shown to them only */
+    function renderMine() {
+      mineBox.textContent = "";
+      load(MINE).filter(function (m) { return m.url === PAGE_URL; }).forEach(function (m) {
+        mineBox.appendChild(renderComment(m, true));
+      });
+    }
+    function checkMine() {
+      var mine = load(MINE).filter(function (m) { return m.url === PAGE_URL; });
+      return Promise.all(mine.map(function (m) {
+        return fetch(API + "/submissions/" + m.client_id, { credentials: "omit" }).then(function (r) {
+          return r.ok ? r.json() : null;
+        }).then(function (s) {
+          if (s && (s.status === "published" || s.status === "rejected")) {
+            save(MINE, load(MINE).filter(function (x) { return x.client_id !== m.client_id; }));
+            return true;
+          }
+        }).catch(function () {});
+      })).then(function (changed) {
+        if (changed.some(Boolean)) { renderMine(); state.etag = null; return refresh(); }
+      });
+    }
+
+    function commentForm() {
+      var name = el("input", { id: "mc-n", required: "", maxlength: "80", autocomplete: "name" });
+      var mail = el("input", { id: "mc-e", type: "email", maxlength: "254", autocomplete: "email" });
+      var body = el("textarea", { id: "mc-b", required: "", maxlength: "5000" });
+      var hp = el("input", { id: "mc-w", name: "website", tabindex: "-1", autocomplete: "off" });
+      var live = el("div", { class: "live", role: "status", "aria-live": "polite" });
+      var replyNote = el("div", { class: "note", hidden: "" });
+      var cancelReply = el("button", { type: "button", class: "more", text: T.cancelReply, hidden: "" });
+      var submit = el("button", { type: "submit", text: T.post });
+      var parent = null, shownAt = Date.now();
+      var node = el("form", { novalidate: "" }, [
+        el("h3", { text: T.write }), replyNote, cancelReply,
+        el("label", { for: "mc-n", text: T.name }), name,
+        el("label", { for: "mc-e", text: T.email }), mail,
+        el("label", { for: "mc-b", text: T.body }), body,
+        el("div", { class: "hp", "aria-hidden": "true" }, [el("label", { for: "mc-w", text: "Website" }), hp]),
+        el("div", { class: "row" }, [submit]), live
+      ]);
+      cancelReply.addEventListener("click", function () { setParent(null); });
+      function setParent(c) {
+        parent = c ? c.id : null;
+        replyNote.hidden = cancelReply.hidden = !c;
+        replyNote.textContent = c ? T.replyTo + c.author : "";
+      }
+      node.addEventListener("submit", function (e) {
+        e.preventDefault();
+        if (!name.value.trim() || !body.value.trim()) { live.textContent = T.failed + T.name + ", " + T.body; return; }
+        submit.disabled = true;
+        var payload = {
+          site: SITE, url: PAGE_URL, title: document.title, author: name.value, email: mail.value,
+          body: body.value, parent: parent, client_id: uuid(), hp: hp.value, elapsed_ms: Date.now() - shownAt
+        };
+        deliver({ path: "/comments", body: payload }).then(function (r) {
+          submit.disabled = false;
+          if (r.ok || r.keep) {
+            var mine = load(MINE);
+            mine.push({ client_id: payload.client_id, url: PAGE_URL, author: payload.author, body: payload.body,
+              created_at: new Date().toISOString() });
+            save(MINE, mine);
+            body.value = "";
+            setParent(null);
+            renderMine();
+          }
+          live.textContent = r.ok ? T.sent : r.limited ? T.limited : r.keep ? T.offline : T.failed + r.message;
+        });
+      });
+      return {
+        node: node,
+        replyTo: function (c) { setParent(c); body.focus(); }
+      };
+    }
+
+    /* live: conditional polling (ETag/304), paused while the tab is hidden */
+    var timer = null;
+    function tick() {
+      clearTimeout(timer);
+      if (document.hidden) return;
+      Promise.all([refresh(), checkMine()]).then(function () { timer = setTimeout(tick, POLL_MS); });
+    }
+    document.addEventListener("visibilitychange", tick);
+    tick();
+  }
+
+  flush(); // anything kept from an earlier visit
+})();

@@ -1,0 +1,265 @@
+"""The reader widget in real headless Chromium against /demo: reports, comments, resilience, XSS."""
+import re
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from browser import browser, drag_select, expected_context, live_server, new_page, shadow_text  # noqa: F401
+from moderation.extensions import db
+from moderation.models import Comment, CommentFlag, TypoReport
+
+pytestmark = pytest.mark.browser
+
+TYPO = "обьявил"
+
+
+def reports(app):
+    with app.app_context():
+        return [
+            dict(exact=r.exact, prefix=r.prefix, suffix=r.suffix, suggestion=r.suggestion,
+                 kind=r.kind, comment=r.comment, position=r.position, client_id=r.client_id)
+            for r in db.session.execute(sa.select(TypoReport).order_by(TypoReport.id)).scalars()
+        ]
+
+
+def wait_for_text(page, text, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in shadow_text(page):
+            return True
+        page.wait_for_timeout(100)
+    raise AssertionError(f"{text!r} did not appear; widget shows: {shadow_text(page)[:500]!r}")
+
+
+def open_demo(new_page, live_server, **context_options):
+    page = new_page(**context_options)
+    page.goto(live_server + "/demo")
+    page.wait_for_function("() => window.__moderationWidget === true")
+    return page
+
+
+def send_report(page, suggestion=None):
+    dialog = page.locator("[role=dialog]")
+    dialog.wait_for()
+    if suggestion is not None:
+        page.locator("#mw-s").fill(suggestion)
+    page.locator("#mw-c").fill("проверьте, пожалуйста")
+    page.locator("[role=dialog] button[type=submit]").click()
+
+
+@pytest.mark.parametrize("keys", ["Control+Enter", "Meta+Enter"])
+def test_drag_select_and_keys_send_a_report_with_its_context(app, live_server, new_page, drain, keys):
+    page = open_demo(new_page, live_server)
+    drag_select(page, TYPO)
+    assert page.evaluate("getSelection().toString()") == TYPO
+    page.keyboard.press(keys)
+    # The dialog shows the selection marked in its context, the suggestion prefilled.
+    assert page.locator("mark").inner_text() == TYPO
+    assert page.locator("#mw-s").input_value() == TYPO
+    send_report(page, "объявил")
+    wait_for_text(page, "Спасибо")
+    drain()
+    [report] = reports(app)
+    want = expected_context(page, TYPO)
+    assert (report["exact"], report["suggestion"], report["kind"]) == (TYPO, "объявил", "typo")
+    assert report["prefix"] == want["prefix"] and report["suffix"] == want["suffix"]
+    assert 0 < len(report["prefix"]) <= 64 and len(report["suffix"]) == 64
+    assert report["comment"] == "проверьте, пожалуйста"
+
+
+def test_selection_across_paragraphs_and_backwards_gives_the_same_quote(app, live_server, new_page, drain):
+    page = open_demo(new_page, live_server)
+    paragraphs = page.locator("[data-article] p").all_inner_texts()
+    first_end = " ".join(paragraphs[1].split()[-2:])  # last words of the 2nd paragraph
+    second_start = " ".join(paragraphs[2].split()[:2])  # first words of the 3rd
+    for backwards in (False, True):
+        drag_select(page, first_end, second_start, backwards=backwards)
+        page.keyboard.press("Control+Enter")
+        send_report(page)
+        wait_for_text(page, "Спасибо")
+        page.wait_for_function("() => !document.querySelector('[data-moderation-widget] ') || true")
+        page.wait_for_timeout(2000)  # the dialog closes itself after the thanks
+    drain()
+    forward, backward = reports(app)
+    assert forward["exact"] == backward["exact"]
+    assert forward["exact"].startswith(first_end), (forward["exact"], first_end)
+    assert forward["exact"].endswith(second_start), (forward["exact"], second_start)
+    want = expected_context(page, forward["exact"])
+    for report in (forward, backward):
+        assert (report["prefix"], report["suffix"]) == (want["prefix"], want["suffix"])
+
+
+def test_keys_inside_a_textarea_keep_their_meaning(live_server, new_page):
+    page = open_demo(new_page, live_server)
+    page.locator("[data-moderation-comments] [data-moderation-widget]").wait_for(state="attached")
+    drag_select(page, TYPO)
+    textarea = page.locator("#mc-b")
+    textarea.focus()
+    textarea.press("Control+Enter")
+    assert page.locator("[role=dialog]").count() == 0
+
+
+def test_escape_closes_the_dialog_and_returns_focus(live_server, new_page):
+    page = open_demo(new_page, live_server)
+    page.evaluate("() => { const a = document.createElement('a'); a.href = '#x'; a.id = 'before';"
+                  " a.textContent = 'x'; document.body.prepend(a); a.focus(); }")
+    drag_select(page, TYPO)
+    page.evaluate("document.getElementById('before').focus()")
+    page.keyboard.press("Control+Enter")
+    dialog = page.locator("[role=dialog]")
+    assert dialog.get_attribute("aria-modal") == "true"
+    # Focus is trapped: Tab from the last control wraps to the first.
+    page.locator("[role=dialog] button[type=submit]").focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate("[...document.querySelectorAll('[data-moderation-widget]')]"
+                         ".find(h => h.shadowRoot.querySelector('[role=dialog]'))"
+                         ".shadowRoot.activeElement.id") == "mw-s"
+    page.keyboard.press("Escape")
+    assert dialog.count() == 0
+    assert page.evaluate("document.activeElement.id") == "before"
+
+
+def test_touch_screens_get_a_floating_button(live_server, new_page):
+    page = open_demo(new_page, live_server, has_touch=True, is_mobile=True,
+                     viewport={"width": 390, "height": 800})
+    page.evaluate("""(needle) => {
+        const root = document.querySelector('[data-article]');
+        const w = document.createTreeWalker(root, NodeFilter.SHOW_TEXT); let n;
+        while ((n = w.nextNode())) { const at = n.data.indexOf(needle);
+          if (at >= 0) { const r = document.createRange(); r.setStart(n, at); r.setEnd(n, at + needle.length);
+            getSelection().removeAllRanges(); getSelection().addRange(r); return; } }
+    }""", TYPO)
+    button = page.locator("button.fab")
+    button.wait_for(timeout=3000)
+    assert button.inner_text() == "Сообщить об ошибке"
+    button.tap()
+    assert page.locator("mark").inner_text() == TYPO
+
+
+def test_blocked_api_keeps_the_report_and_delivers_it_once_later(app, live_server, new_page, drain):
+    page = open_demo(new_page, live_server)
+    page.route(re.compile(r".*/api/v1/reports$"), lambda route: route.abort())
+    drag_select(page, TYPO)
+    page.keyboard.press("Control+Enter")
+    send_report(page, "объявил")
+    wait_for_text(page, "Сохранено")
+    kept = page.evaluate("JSON.parse(localStorage.getItem('moderation:outbox'))")
+    assert len(kept) == 1 and kept[0]["body"]["exact"] == TYPO
+    drain()
+    assert reports(app) == []
+
+    page.unroute(re.compile(r".*/api/v1/reports$"))
+    page.reload()
+    page.wait_for_function("() => JSON.parse(localStorage.getItem('moderation:outbox') || '[]').length === 0")
+    page.reload()  # a second load must not send it again
+    page.wait_for_timeout(500)
+    drain()
+    [report] = reports(app)
+    assert report["client_id"] == kept[0]["body"]["client_id"]
+
+
+def test_comment_is_shown_pending_to_its_author_then_live_everywhere(app, live_server, new_page, drain, staff):
+    author = open_demo(new_page, live_server)
+    other = open_demo(new_page, live_server)
+    author.locator("#mc-n").fill("Пётр")
+    author.locator("#mc-b").fill("Когда откроют движение?")
+    author.locator("form button[type=submit]").last.click()
+    wait_for_text(author, "ожидает модерации")
+    assert "Когда откроют движение?" not in shadow_text(other)
+    drain()
+    with app.app_context():
+        comment_id = db.session.execute(sa.select(Comment.id)).scalar_one()
+    headers = staff.headers("moderator")
+    with app.test_client() as client:
+        assert client.post(f"/api/v1/moderation/comments/{comment_id}/approve", headers=headers).status_code == 200
+    wait_for_text(other, "Когда откроют движение?", timeout=5.0)  # live, no reload
+    wait_for_text(author, "Когда откроют движение?", timeout=6.0)
+    author.wait_for_timeout(200)
+    assert "ожидает модерации" not in shadow_text(author)
+
+
+XSS = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(2)>",
+    '<a href="javascript:alert(3)">click</a>',
+    "<svg onload=alert(4)>",
+    '"><iframe src="javascript:alert(5)"></iframe>',
+    "&lt;script&gt;alert(6)&lt;/script&gt;",
+    "<details open ontoggle=alert(7)>",
+]
+
+
+def test_xss_payloads_in_approved_comments_render_as_text(app, live_server, new_page, drain, staff):
+    app.config["RATELIMIT_ENABLED"] = False  # many comments from one address, on purpose
+    client = app.test_client()
+    for i, body in enumerate(XSS):
+        response = client.post("/api/v1/comments", json={
+            "site": "demo", "url": live_server + "/demo", "author": f"<b>x{i}</b>", "body": body,
+            "client_id": f"xss-{i:04d}-0000",
+        })
+        assert response.status_code == 202, response.json
+    drain()
+    headers = staff.headers("moderator")
+    with app.app_context():
+        ids = db.session.execute(sa.select(Comment.id)).scalars().all()
+    for comment_id in ids:
+        assert client.post(f"/api/v1/moderation/comments/{comment_id}/approve", headers=headers).status_code == 200
+    page = open_demo(new_page, live_server)
+    wait_for_text(page, "<b>x6</b>")
+    page.wait_for_timeout(500)
+    assert page.dialogs == [] and page.errors == []
+    injected = page.evaluate(
+        "() => [...document.querySelectorAll('[data-moderation-widget]')].map(h =>"
+        " h.shadowRoot.querySelectorAll('script,img,svg,iframe,details,[onerror],[onload]').length)"
+        ".reduce((a, b) => a + b, 0)"
+    )
+    assert injected == 0
+    assert "<script>alert(1)</script>" in shadow_text(page)
+
+
+@pytest.mark.parametrize(
+    "edit, title",
+    [
+        (lambda html: html.replace('data-lang="ru"', 'data-lang="kk"'), "Қате туралы хабарлау"),
+        (lambda html: html.replace('data-lang="ru" ', "").replace('lang="ru"', 'lang="en"'), "Report an error"),
+        (lambda html: html.replace('data-lang="ru" ', "").replace('lang="ru"', 'lang="de"'), "Report an error"),
+        (lambda html: html.replace('data-lang="ru" ', ""), "Сообщить об ошибке"),
+    ],
+)
+def test_language_comes_from_data_lang_then_html_lang_else_english(live_server, new_page, edit, title):
+    page = new_page()
+
+    def rewrite(route):
+        response = route.fetch()
+        route.fulfill(response=response, body=edit(response.text()))
+
+    page.route(live_server + "/demo", rewrite)
+    page.goto(live_server + "/demo")
+    page.wait_for_function("() => window.__moderationWidget === true")
+    drag_select(page, TYPO)
+    page.keyboard.press("Control+Enter")
+    assert page.locator("[role=dialog] h2").inner_text() == title
+
+
+def test_a_reader_flags_a_comment_once_with_a_reason(app, live_server, new_page, drain, staff):
+    client = app.test_client()
+    response = client.post("/api/v1/comments", json={
+        "site": "demo", "url": live_server + "/demo", "author": "Тролль", "body": "Купите наши окна!",
+        "client_id": "flag-me-0001"})
+    assert response.status_code == 202
+    drain()
+    with app.app_context():
+        comment_id = db.session.execute(sa.select(Comment.id)).scalar_one()
+    assert client.post(f"/api/v1/moderation/comments/{comment_id}/approve",
+                       headers=staff.headers("moderator")).status_code == 200
+    page = open_demo(new_page, live_server)
+    wait_for_text(page, "Купите наши окна!")
+    page.get_by_role("button", name="Пожаловаться").click()
+    page.locator("button[data-reason=spam]").click()
+    assert page.get_by_role("button", name="Жалоба отправлена").count() == 1
+    page.wait_for_function("() => JSON.parse(localStorage.getItem('moderation:outbox') || '[]').length === 0")
+    drain()
+    with app.app_context():
+        flags = db.session.execute(sa.select(CommentFlag.comment_id, CommentFlag.reason)).all()
+    assert [tuple(f) for f in flags] == [(comment_id, "spam")]
