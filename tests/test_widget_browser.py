@@ -263,3 +263,50 @@ def test_a_reader_flags_a_comment_once_with_a_reason(app, live_server, new_page,
     with app.app_context():
         flags = db.session.execute(sa.select(CommentFlag.comment_id, CommentFlag.reason)).all()
     assert [tuple(f) for f in flags] == [(comment_id, "spam")]
+
+
+def test_works_under_a_strict_csp_allowing_scripts_only_from_the_service(app, live_server, new_page, drain):
+    page = new_page()
+    violations = []
+    page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
+
+    def with_csp(route):
+        response = route.fetch()
+        headers = dict(response.headers)
+        headers["content-security-policy"] = (
+            f"default-src 'none'; script-src {live_server}; connect-src {live_server}; "
+            "style-src 'unsafe-inline'; img-src 'self'"
+        )
+        route.fulfill(response=response, headers=headers)
+
+    page.route(live_server + "/demo", with_csp)
+    page.goto(live_server + "/demo")
+    page.wait_for_function("() => window.__moderationWidget === true")
+    drag_select(page, TYPO)
+    page.keyboard.press("Control+Enter")
+    send_report(page, "объявил")
+    wait_for_text(page, "Спасибо")
+    drain()
+    assert [r["exact"] for r in reports(app)] == [TYPO]
+    assert violations == []
+
+
+def test_show_more_loads_the_threads_past_the_first_fifty(app, live_server, new_page, drain, staff):
+    app.config["RATELIMIT_ENABLED"] = False
+    client = app.test_client()
+    for i in range(53):
+        assert client.post("/api/v1/comments", json={
+            "site": "demo", "url": live_server + "/demo", "author": f"Читатель {i}",
+            "body": f"Комментарий номер {i}", "client_id": f"more-{i:04d}-0000"}).status_code == 202
+    drain()
+    headers = staff.headers("moderator")
+    with app.app_context():
+        ids = db.session.execute(sa.select(Comment.id)).scalars().all()
+    for comment_id in ids:
+        client.post(f"/api/v1/moderation/comments/{comment_id}/approve", headers=headers)
+    page = open_demo(new_page, live_server)
+    wait_for_text(page, "Комментарий номер 49")
+    assert "Комментарий номер 50" not in shadow_text(page)
+    page.get_by_role("button", name="Показать ещё").click()
+    wait_for_text(page, "Комментарий номер 52")
+    assert page.get_by_role("button", name="Показать ещё").is_hidden()
