@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install run test worker widget chromium clean
+.PHONY: install run test test-postgres worker widget chromium clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ run: install
 ## All tests (a real Redis, real RQ workers and real headless Chromium)
 test: install chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## The same suite on a throwaway PostgreSQL cluster (Debian's postgresql package)
+test-postgres: install chromium
+	tools/with_postgres.sh $(BIN)/pytest $(PYTEST_ARGS)
 
 ## Debian's Chromium for the browser tests (Playwright drives it; nothing is downloaded by Playwright)
 chromium:
