@@ -255,11 +255,13 @@ def test_fix_report_defaults_to_the_suggestion(app, client, site, staff):
     with app.app_context():
         row = db.session.get(TypoReport, report_id)
         assert (row.status, row.correction, row.decided_by_id) == ("fixed", "объявил", actor_id)
+        cluster_id = row.cluster_id
     [entry] = audit_entries(app)
     assert entry["actor"] == actor_email
     assert entry["actor_id"] == actor_id
     assert entry["action"] == "report.fix"
-    assert (entry["target_type"], entry["target_id"], entry["site_id"]) == ("report", report_id, site.id)
+    # Editors decide a spot: the audit names the cluster the report belongs to.
+    assert (entry["target_type"], entry["target_id"], entry["site_id"]) == ("cluster", cluster_id, site.id)
     assert entry["before"] == {"status": "new", "correction": None}
     assert entry["after"] == {"status": "fixed", "correction": "объявил"}
     assert entry["reason"] is None
@@ -314,8 +316,8 @@ def test_reject_report_with_reason(app, client, site, staff):
         assert (row.status, row.decision_reason, row.decided_by_id) == ("rejected", "это не ошибка", actor_id)
     [entry] = audit_entries(app)
     assert (entry["actor"], entry["action"]) == (actor_email, "report.reject")
-    assert entry["before"] == {"status": "new"}
-    assert entry["after"] == {"status": "rejected"}
+    assert entry["before"] == {"status": "new", "correction": None}
+    assert entry["after"] == {"status": "rejected", "correction": None}
     assert entry["reason"] == "это не ошибка"
 
 
@@ -458,8 +460,8 @@ def test_every_action_writes_exactly_one_audit_entry(app, client, site, staff):
     _, actor_email = user_of(app, token)
     headers = bearer(token)
     actions = [
-        (f"/reports/{seed_report(app, site.id)}/fix", {}, "report.fix"),
-        (f"/reports/{seed_report(app, site.id)}/reject", {"reason": "нет"}, "report.reject"),
+        (f"/reports/{seed_report(app, site.id, exact='раз')}/fix", {}, "report.fix"),
+        (f"/reports/{seed_report(app, site.id, exact='два')}/reject", {"reason": "нет"}, "report.reject"),
         (f"/comments/{seed_comment(app, site.id)}/approve", {}, "comment.approve"),
         (f"/comments/{seed_comment(app, site.id)}/reject", {"reason": "спам"}, "comment.reject"),
         (f"/comments/{seed_comment(app, site.id)}/fix", {"body": "новый"}, "comment.fix"),
@@ -471,7 +473,13 @@ def test_every_action_writes_exactly_one_audit_entry(app, client, site, staff):
         assert len(entries) == n, path
         assert entries[-1]["action"] == action
         assert entries[-1]["actor"] == actor_email
-        assert entries[-1]["target_id"] == int(path.split("/")[2])
+        if path.startswith("/reports/"):  # decisions on reports are audited on their cluster
+            with app.app_context():
+                target = db.session.get(TypoReport, int(path.split("/")[2])).cluster_id
+            assert entries[-1]["target_type"] == "cluster"
+        else:
+            target = int(path.split("/")[2])
+        assert entries[-1]["target_id"] == target
         assert entries[-1]["before"] and entries[-1]["after"]
         assert entries[-1]["reason"] == body.get("reason")
 
@@ -515,3 +523,32 @@ def test_site_limited_user_cannot_see_or_act_on_another_site(app, client, site, 
     # Their own site's items remain workable.
     assert client.post(f"{API}/comments/{own_comment}/approve", headers=headers).status_code == 200
     assert client.post(f"{API}/reports/{own_report}/fix", headers=headers).status_code == 200
+
+
+def test_cluster_endpoints_list_fix_reject_reopen(app, client, site, staff, drain):
+    from payloads import report_payload
+
+    for _ in range(2):
+        assert client.post("/api/v1/reports", json=report_payload()).status_code == 202
+    drain()
+    headers = staff.headers("editor")
+    [cluster] = client.get(API + "/clusters", headers=headers).json["items"]
+    assert (cluster["reports"], cluster["suggestions"]) == (2, [{"text": "объявил", "count": 2}])
+    fixed = client.post(f"{API}/clusters/{cluster['id']}/fix", headers=headers, json={"correction": "объявил"})
+    assert (fixed.status_code, fixed.json["status"]) == (200, "fixed")
+    assert client.get(API + "/clusters", headers=headers).json["items"] == []
+    reopened = client.post(f"{API}/clusters/{cluster['id']}/reopen", headers=headers)
+    assert reopened.json["status"] == "new"
+    rejected = client.post(f"{API}/clusters/{cluster['id']}/reject", headers=headers, json={"reason": "так задумано"})
+    assert (rejected.json["status"], rejected.json["reason"]) == ("rejected", "так задумано")
+    moderator = staff.headers("moderator")
+    assert client.get(API + "/clusters", headers=moderator).status_code == 403
+
+
+def test_spam_and_reopen_comment(app, client, site, staff):
+    comment_id = seed_comment(app, site.id)
+    headers = staff.headers("moderator")
+    assert client.post(f"{API}/comments/{comment_id}/spam", headers=headers).json["status"] == "spam"
+    assert client.post(f"{API}/comments/{comment_id}/reopen", headers=headers).json["status"] == "pending"
+    actions = [e["action"] for e in audit_entries(app)]
+    assert actions == ["comment.spam", "comment.reopen"]

@@ -10,6 +10,7 @@ from ..extensions import db
 from ..models import ApiToken
 from ..models.base import as_utc, utcnow
 from ..services import moderation as service
+from ..services import reports as cluster_service
 from . import moderation_bp
 from .errors import ApiError
 
@@ -113,3 +114,40 @@ def fix_comment(comment_id):
     data = _json_or_empty()
     comment = _call(service.fix_comment, comment_id, g.actor, data.get("body"), data.get("reason"))
     return jsonify(comment.to_dict())
+
+
+@moderation_bp.post("/comments/<int:comment_id>/spam")
+def spam_comment(comment_id):
+    data = _json_or_empty()
+    return jsonify(_call(service.spam_comment, comment_id, g.actor, data.get("reason")).to_dict())
+
+
+@moderation_bp.post("/comments/<int:comment_id>/reopen")
+def reopen_comment(comment_id):
+    data = _json_or_empty()
+    return jsonify(_call(service.reopen_comment, comment_id, g.actor, data.get("reason")).to_dict())
+
+
+@moderation_bp.get("/clusters")
+def list_clusters():
+    """Same-spot report clusters in one queue (?status=new|fixed|rejected&site=&after=&limit=)."""
+    return _listing(cluster_service.list_clusters, "new")
+
+
+@moderation_bp.post("/clusters/<int:cluster_id>/fix")
+def fix_cluster(cluster_id):
+    data = _json_or_empty()
+    cluster = _call(cluster_service.fix_cluster, cluster_id, g.actor, data.get("correction"), data.get("reason"))
+    return jsonify(cluster.to_dict())
+
+
+@moderation_bp.post("/clusters/<int:cluster_id>/reject")
+def reject_cluster(cluster_id):
+    data = _json_or_empty()
+    return jsonify(_call(cluster_service.reject_cluster, cluster_id, g.actor, data.get("reason")).to_dict())
+
+
+@moderation_bp.post("/clusters/<int:cluster_id>/reopen")
+def reopen_cluster(cluster_id):
+    data = _json_or_empty()
+    return jsonify(_call(cluster_service.reopen_cluster, cluster_id, g.actor, data.get("reason")).to_dict())

@@ -7,7 +7,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from ..extensions import db
-from ..models import Comment, CommentFlag, Page, Site, TypoReport
+from ..models import Comment, CommentFlag, Page, ReportCluster, Site, TypoReport
+from ..models.base import utcnow
+from ..models.clusters import cluster_key
 from ..models.sites import url_hash
 from ..sanitizer import render_comment
 
@@ -58,6 +60,38 @@ def _pages(payloads):
             ).scalar_one()
         pages[(site_id, url)] = page
     return pages
+
+
+def _clusters(reports):
+    """ReportCluster rows for every same-spot key among (payload, page) pairs."""
+    wanted = {}
+    for payload, page in reports:
+        key = cluster_key(page.id, payload["exact"], payload.get("prefix") or "", payload.get("suffix") or "")
+        wanted.setdefault(key, (payload, page))
+    if not wanted:
+        return {}
+    found = {
+        c.key: c
+        for c in db.session.execute(sa.select(ReportCluster).where(ReportCluster.key.in_(list(wanted)))).scalars()
+    }
+    for key, (payload, page) in wanted.items():
+        if key in found:
+            continue
+        cluster = ReportCluster(
+            key=key, site_id=payload["site_id"], page_id=page.id, exact=payload["exact"],
+            prefix=payload.get("prefix") or "", suffix=payload.get("suffix") or "",
+            status="new", report_count=0, first_reported_at=_when(payload.get("received_at")) or utcnow(),
+            last_reported_at=_when(payload.get("received_at")) or utcnow(),
+        )
+        try:
+            with db.session.begin_nested():
+                db.session.add(cluster)
+        except IntegrityError:  # another worker created it a moment ago
+            cluster = db.session.execute(
+                sa.select(ReportCluster).where(ReportCluster.key == key)
+            ).scalar_one()
+        found[key] = cluster
+    return found
 
 
 def _report(payload, page):
@@ -141,12 +175,21 @@ def _write(payloads):
         parents = {
             c.id: c for c in db.session.execute(sa.select(Comment).where(Comment.id.in_(parent_ids))).scalars()
         }
+    clusters = _clusters([(p, pages[(p["site_id"], p["url"])]) for p in fresh if p.get("type") == "report"])
     rows = []
     for payload in fresh:
         page = pages[(payload["site_id"], payload["url"])]
         kind = payload.get("type")
         if kind == "report":
-            rows.append(_report(payload, page))
+            report = _report(payload, page)
+            cluster = clusters[cluster_key(page.id, report.exact, report.prefix, report.suffix)]
+            report.cluster = cluster
+            # A decided spot answers its new readers at once.
+            report.status, report.correction = cluster.status, cluster.correction
+            report.decided_at, report.decided_by_id = cluster.decided_at, cluster.decided_by_id
+            cluster.report_count = (cluster.report_count or 0) + 1
+            cluster.last_reported_at = report.submitted_at or cluster.last_reported_at
+            rows.append(report)
         elif kind == "comment":
             rows.append(_comment(payload, page, sites[payload["site_id"]], parents))
         else:

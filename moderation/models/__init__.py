@@ -1,7 +1,8 @@
 """Database models. Import from here: `from moderation.models import Comment`."""
 from .accounts import ApiToken, User, user_sites
 from .audit import AuditEntry
+from .clusters import ReportCluster
 from .content import Comment, CommentFlag, TypoReport
 from .sites import Page, Site
 
-__all__ = ["ApiToken", "AuditEntry", "Comment", "CommentFlag", "Page", "Site", "TypoReport", "User", "user_sites"]
+__all__ = ["ApiToken", "AuditEntry", "Comment", "CommentFlag", "Page", "ReportCluster", "Site", "TypoReport", "User", "user_sites"]

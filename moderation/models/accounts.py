@@ -38,6 +38,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # Dashboard language ("en", "ru"); None follows the browser.
+    locale: Mapped[str | None] = mapped_column(sa.String(8))
 
     # Empty = every site; otherwise the user works only these sites.
     sites = relationship("Site", secondary=user_sites, lazy="selectin")

@@ -42,14 +42,20 @@ class TypoReport(db.Model):
     submitted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    cluster_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("report_cluster.id", ondelete="SET NULL"), index=True
+    )
 
     page = relationship("Page")
     site = relationship("Site")
+    cluster = relationship("ReportCluster", back_populates="reports")
 
     def to_dict(self):
         return {
             "id": self.id,
             "client_id": self.client_id,
+            "cluster": self.cluster_id,
+            "cluster_reports": self.cluster.report_count if self.cluster else 1,
             "site": self.site.key,
             "url": self.page.url,
             "title": self.page.title,

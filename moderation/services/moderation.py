@@ -11,13 +11,16 @@ import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
 
 from ..extensions import db
-from ..models import AuditEntry, Comment, Site, TypoReport
+from ..models import AuditEntry, Comment, ReportCluster, Site, TypoReport
 from ..models.base import utcnow
 from ..sanitizer import render_comment
 
 COMMENT_QUEUES = ("pending", "approved", "rejected", "spam", "flagged")
 REPORT_QUEUES = ("new", "fixed", "rejected")
 MAX_PAGE = 200
+
+
+TARGET_TYPES = {TypoReport: "report", ReportCluster: "cluster", Comment: "comment"}
 
 
 class ServiceError(Exception):
@@ -65,7 +68,7 @@ def audit(actor, action, target, before=None, after=None, reason=None):
         actor_id=actor.id if actor is not None else None,
         actor_label=actor.email if actor is not None else "system",
         action=action,
-        target_type="report" if isinstance(target, TypoReport) else "comment",
+        target_type=TARGET_TYPES[type(target)],
         target_id=target.id,
         site_id=target.site_id,
         before=before,
@@ -86,7 +89,7 @@ def _load(model, item_id, actor, scope):
     item = db.session.get(model, item_id)
     if item is None or not actor.can_site(item.site_id):
         # Same answer for "missing" and "not yours": ids are not a discovery oracle.
-        raise NotFound(f"no such {'report' if model is TypoReport else 'comment'}")
+        raise NotFound(f"no such {TARGET_TYPES[model]}")
     return item
 
 
@@ -183,7 +186,24 @@ def fix_comment(comment_id, actor, body, reason=None):
     )
 
 
-# -- error reports --------------------------------------------------------------
+@retry_on_lock
+def reopen_comment(comment_id, actor, reason=None):
+    """Back to Pending (and off the public list if it was published)."""
+    comment = _load(Comment, comment_id, actor, "comments")
+    return _set_comment_status(
+        comment, actor, "pending", "comment.reopen", reason=_clean_reason(reason)
+    )
+
+
+@retry_on_lock
+def spam_comment(comment_id, actor, reason=None):
+    comment = _load(Comment, comment_id, actor, "comments")
+    return _set_comment_status(
+        comment, actor, "spam", "comment.spam", reason=_clean_reason(reason)
+    )
+
+
+# -- error reports (decisions are per cluster: see services/reports.py) ------------
 
 def list_reports(actor, status="new", site_key=None, after=None, limit=50):
     _require(actor, "reports")
@@ -195,39 +215,18 @@ def list_reports(actor, status="new", site_key=None, after=None, limit=50):
     return _page(query, TypoReport, after, limit)
 
 
-@retry_on_lock
 def fix_report(report_id, actor, correction=None, reason=None):
-    """Record the correction (default: the reader's suggestion) and mark the report fixed."""
+    """Fix the spot this report points at (its whole cluster); returns the report."""
+    from . import reports  # noqa: PLC0415 - reports builds on this module
+
     report = _load(TypoReport, report_id, actor, "reports")
-    if correction is None:
-        correction = report.suggestion
-    if correction is not None and not isinstance(correction, str):
-        raise Invalid("invalid fields", {"correction": "correction must be a string"})
-    if correction is not None and len(correction) > 2000:
-        raise Invalid("invalid fields", {"correction": "correction must be at most 2000 characters"})
-    before = {"status": report.status, "correction": report.correction}
-    report.status = "fixed"
-    report.correction = correction
-    report.decided_at = utcnow()
-    report.decided_by_id = actor.id
-    report.decision_reason = _clean_reason(reason)
-    audit(actor, "report.fix", report, before=before,
-          after={"status": "fixed", "correction": correction}, reason=report.decision_reason)
-    db.session.commit()
+    reports.fix_cluster(reports.cluster_of(report).id, actor, correction, reason)
     return report
 
 
-@retry_on_lock
 def reject_report(report_id, actor, reason=None):
+    from . import reports  # noqa: PLC0415
+
     report = _load(TypoReport, report_id, actor, "reports")
-    reason = _clean_reason(reason)
-    if report.status == "rejected":
-        return report
-    before = {"status": report.status}
-    report.status = "rejected"
-    report.decided_at = utcnow()
-    report.decided_by_id = actor.id
-    report.decision_reason = reason
-    audit(actor, "report.reject", report, before=before, after={"status": "rejected"}, reason=reason)
-    db.session.commit()
+    reports.reject_cluster(reports.cluster_of(report).id, actor, reason)
     return report

@@ -1,0 +1,105 @@
+"""Decisions on error reports. Editors decide a spot (a cluster), never one reader at a time:
+fixing a cluster answers every reader who reported that spot."""
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import ReportCluster, TypoReport
+from ..models.base import utcnow
+from .moderation import (
+    Invalid,
+    _clean_reason,
+    _load,
+    _page,
+    _require,
+    _site_filter,
+    audit,
+    retry_on_lock,
+)
+
+REPORT_QUEUES = ("new", "fixed", "rejected")
+
+
+def list_clusters(actor, status="new", site_key=None, after=None, limit=50, url=None, search=None):
+    """Oldest first, keyset-paginated. Returns (clusters, next_cursor)."""
+    _require(actor, "reports")
+    if status not in REPORT_QUEUES:
+        raise Invalid("invalid fields", {"status": "status must be one of " + ", ".join(REPORT_QUEUES)})
+    query = _site_filter(
+        sa.select(ReportCluster).where(ReportCluster.status == status), ReportCluster, actor, site_key
+    )
+    if url:
+        from ..models import Page  # noqa: PLC0415
+
+        query = query.join(Page, Page.id == ReportCluster.page_id).where(Page.url.contains(url))
+    if search:
+        query = query.where(ReportCluster.exact.contains(search))
+    return _page(query, ReportCluster, after, limit)
+
+
+def cluster_of(report):
+    """The report's cluster; reports stored before clustering existed get one now."""
+    if report.cluster is not None:
+        return report.cluster
+    from ..models.clusters import cluster_key  # noqa: PLC0415
+
+    key = cluster_key(report.page_id, report.exact, report.prefix, report.suffix)
+    cluster = db.session.execute(sa.select(ReportCluster).where(ReportCluster.key == key)).scalar_one_or_none()
+    if cluster is None:
+        cluster = ReportCluster(key=key, site_id=report.site_id, page_id=report.page_id, exact=report.exact,
+                                prefix=report.prefix, suffix=report.suffix, status=report.status, report_count=0,
+                                first_reported_at=report.created_at, last_reported_at=report.created_at)
+        db.session.add(cluster)
+    cluster.report_count += 1
+    report.cluster = cluster
+    db.session.flush()
+    return cluster
+
+
+def _decide(cluster, actor, status, action, reason=None, correction=None):
+    before = {"status": cluster.status, "correction": cluster.correction}
+    cluster.status = status
+    cluster.correction = correction if status == "fixed" else cluster.correction
+    cluster.decided_at = utcnow() if status != "new" else None
+    cluster.decided_by_id = actor.id if status != "new" else None
+    cluster.decision_reason = reason
+    db.session.execute(
+        sa.update(TypoReport)
+        .where(TypoReport.cluster_id == cluster.id)
+        .values(status=status, correction=cluster.correction, decided_at=cluster.decided_at,
+                decided_by_id=cluster.decided_by_id, decision_reason=reason)
+        .execution_options(synchronize_session="fetch")
+    )
+    audit(actor, action, cluster, before=before,
+          after={"status": status, "correction": cluster.correction}, reason=reason)
+    db.session.commit()
+    return cluster
+
+
+@retry_on_lock
+def fix_cluster(cluster_id, actor, correction=None, reason=None):
+    """Record the correction (default: the most suggested text) and mark the spot fixed."""
+    cluster = _load(ReportCluster, cluster_id, actor, "reports")
+    if correction is None:
+        correction = cluster.best_suggestion()
+    if not isinstance(correction, str):
+        raise Invalid("invalid fields", {"correction": "correction must be a string"})
+    if len(correction) > 2000:
+        raise Invalid("invalid fields", {"correction": "correction must be at most 2000 characters"})
+    return _decide(cluster, actor, "fixed", "report.fix", _clean_reason(reason), correction)
+
+
+@retry_on_lock
+def reject_cluster(cluster_id, actor, reason=None):
+    cluster = _load(ReportCluster, cluster_id, actor, "reports")
+    reason = _clean_reason(reason)
+    if cluster.status == "rejected":
+        return cluster
+    return _decide(cluster, actor, "rejected", "report.reject", reason)
+
+
+@retry_on_lock
+def reopen_cluster(cluster_id, actor, reason=None):
+    cluster = _load(ReportCluster, cluster_id, actor, "reports")
+    if cluster.status == "new":
+        return cluster
+    return _decide(cluster, actor, "new", "report.reopen", _clean_reason(reason))

@@ -1,0 +1,73 @@
+"""Same-spot reports form one cluster; a decision on the cluster answers every reader."""
+import sqlalchemy as sa
+
+from moderation.extensions import db
+from moderation.models import AuditEntry, ReportCluster, TypoReport, User
+from moderation.services import reports as service
+from payloads import report_payload
+
+
+def post_reports(client, *payloads):
+    for payload in payloads:
+        assert client.post("/api/v1/reports", json=payload,
+                           environ_base={"REMOTE_ADDR": payload["client_id"][:8]}).status_code == 202
+
+
+def clusters(app):
+    with app.app_context():
+        return [(c.id, c.exact, c.report_count, c.status)
+                for c in db.session.execute(sa.select(ReportCluster).order_by(ReportCluster.id)).scalars()]
+
+
+def test_readers_reporting_one_spot_make_one_cluster(app, client, site, drain):
+    near = "Как сообщалось. Вчера мэр "  # the 16 characters next to the selection agree
+    same = [report_payload(suggestion=s, prefix="Ранее " + near) for s in ("объявил", "объявил", "обявил")]
+    # Context further away differs (e.g. the article was edited above): still the same spot.
+    same[2]["prefix"] = "Совсем другое начало. " + near
+    other = report_payload(exact="в течении", prefix="работы ", suffix=" года", suggestion="в течение")
+    post_reports(client, *same, other)
+    drain()
+    assert [(exact, n, status) for _, exact, n, status in clusters(app)] == [
+        ("обьявил", 3, "new"), ("в течении", 1, "new")]
+    with app.app_context():
+        cluster = db.session.execute(sa.select(ReportCluster)).scalars().first()
+        assert cluster.suggestions() == [("объявил", 2), ("обявил", 1)]
+        assert cluster.best_suggestion() == "объявил"
+
+
+def test_fixing_a_cluster_answers_every_reader_and_later_ones(app, client, site, drain, staff):
+    staff.token("editor", email="ed@news.example")
+    payloads = [report_payload() for _ in range(3)]
+    post_reports(client, *payloads)
+    drain()
+    [(cluster_id, _, _, _)] = clusters(app)
+    with app.app_context():
+        editor = db.session.execute(sa.select(User).where(User.email == "ed@news.example")).scalar_one()
+        service.fix_cluster(cluster_id, editor)  # correction defaults to the best suggestion
+        entry = db.session.execute(sa.select(AuditEntry)).scalar_one()
+        assert (entry.action, entry.target_type, entry.target_id) == ("report.fix", "cluster", cluster_id)
+    for payload in payloads:
+        assert client.get(f"/api/v1/submissions/{payload['client_id']}").json["status"] == "fixed"
+    late = report_payload()
+    post_reports(client, late)
+    drain()
+    assert client.get(f"/api/v1/submissions/{late['client_id']}").json["status"] == "fixed"
+    with app.app_context():
+        assert db.session.get(ReportCluster, cluster_id).report_count == 4
+        corrections = db.session.execute(sa.select(TypoReport.correction)).scalars().all()
+        assert corrections == ["объявил"] * 4
+
+
+def test_reopen_puts_a_decided_spot_back_in_new(app, client, site, drain, staff):
+    staff.token("editor", email="ed2@news.example")
+    post_reports(client, report_payload())
+    drain()
+    [(cluster_id, _, _, _)] = clusters(app)
+    with app.app_context():
+        editor = db.session.execute(sa.select(User).where(User.email == "ed2@news.example")).scalar_one()
+        service.reject_cluster(cluster_id, editor, "не ошибка")
+        service.reopen_cluster(cluster_id, editor)
+        cluster = db.session.get(ReportCluster, cluster_id)
+        assert (cluster.status, cluster.decided_at) == ("new", None)
+        actions = db.session.execute(sa.select(AuditEntry.action).order_by(AuditEntry.id)).scalars().all()
+        assert actions == ["report.reject", "report.reopen"]
