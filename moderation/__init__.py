@@ -57,6 +57,10 @@ def create_app(config=None):
     assets.init_app(app)
     demo.init_app(app)
     cli.init_app(app)
+
+    from . import dashboard  # noqa: PLC0415
+
+    dashboard.init_app(app)
     return app
 
 

@@ -54,6 +54,9 @@ class Config:
     RATELIMIT_REPORTS = "20/minute;200/day"
     RATELIMIT_COMMENTS = "5/minute;100/day"
     RATELIMIT_FLAGS = "10/minute;100/day"
+    # Failed dashboard sign-ins.
+    LOGIN_LIMIT_ACCOUNT = "5 per 15 minutes"
+    LOGIN_LIMIT_ADDRESS = "20 per 15 minutes"
     RATELIMIT_ENABLED = True
     RATELIMIT_STRATEGY = "fixed-window"
     RATELIMIT_HEADERS_ENABLED = True

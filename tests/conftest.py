@@ -4,6 +4,7 @@ Set TEST_DATABASE_URL (e.g. postgresql://...) to run the suite on PostgreSQL;
 the default is a fresh SQLite file per test.
 """
 import os
+import re
 import socket
 import uuid
 from types import SimpleNamespace
@@ -136,3 +137,40 @@ class Staff:
 @pytest.fixture
 def staff(app):
     return Staff(app)
+
+
+class AuthActions:
+    """flaskr-style: sign a test client in and out of the dashboard."""
+
+    PASSWORD = "correct horse battery staple"
+
+    def __init__(self, app, client):
+        self.app = app
+        self.client = client
+
+    def create(self, role="editor", email=None, site_ids=()):
+        email = email or f"{role}-{uuid.uuid4().hex[:8]}@news.example"
+        with self.app.app_context():
+            user, _ = create_user(email, role, self.PASSWORD)
+            user.sites = [db.session.get(Site, sid) for sid in site_ids]
+            db.session.commit()
+        return email
+
+    def csrf(self, path="/dashboard/login"):
+        page = self.client.get(path).get_data(as_text=True)
+        return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+    def login(self, email=None, password=None, role="editor", **extra):
+        email = email or self.create(role)
+        data = {"email": email, "password": password or self.PASSWORD, "csrf_token": self.csrf()}
+        data.update(extra)
+        return self.client.post("/dashboard/login", data=data)
+
+    def logout(self):
+        token = self.csrf("/dashboard/comments")
+        return self.client.post("/dashboard/logout", data={"csrf_token": token})
+
+
+@pytest.fixture
+def auth(app, client):
+    return AuthActions(app, client)

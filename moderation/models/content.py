@@ -83,6 +83,7 @@ class Comment(db.Model):
         sa.Index("ix_comment_queue", "status", "id"),
         sa.Index("ix_comment_site_queue", "site_id", "status", "id"),
         sa.Index("ix_comment_page_list", "page_id", "status", "thread_id", "id"),
+        sa.Index("ix_comment_reporter", "reporter_hash", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

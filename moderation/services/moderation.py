@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
 
 from ..extensions import db
-from ..models import AuditEntry, Comment, ReportCluster, Site, TypoReport
+from ..models import AuditEntry, Comment, Page, ReportCluster, Site, TypoReport
 from ..models.base import utcnow
 from ..sanitizer import render_comment
 
@@ -125,13 +125,43 @@ def _page(query, model, after, limit):
 
 # -- comments -------------------------------------------------------------------
 
-def list_comments(actor, status="pending", site_key=None, after=None, limit=50):
-    """Oldest first, keyset-paginated. Returns (comments, next_cursor)."""
+def list_comments(actor, status="pending", site_key=None, after=None, limit=50,
+                  url=None, search=None, since=None, until=None):
+    """Oldest first, keyset-paginated. Returns (comments, next_cursor).
+
+    Filters: site key, article URL (substring), text search (author or body),
+    and a created_at window. The (status, id) indexes keep the unfiltered queue
+    fast at any size.
+    """
     _require(actor, "comments")
     if status not in COMMENT_QUEUES:
         raise Invalid("invalid fields", {"status": "status must be one of " + ", ".join(COMMENT_QUEUES)})
     query = _site_filter(sa.select(Comment).where(Comment.status == status), Comment, actor, site_key)
+    if url:
+        query = query.join(Page, Page.id == Comment.page_id).where(Page.url.contains(url))
+    if search:
+        query = query.where(sa.or_(Comment.body_raw.contains(search), Comment.author.contains(search)))
+    if since:
+        query = query.where(Comment.created_at >= since)
+    if until:
+        query = query.where(Comment.created_at < until)
     return _page(query, Comment, after, limit)
+
+
+def author_history(comments):
+    """{reporter_hash: {"approved": n, "rejected": n, "spam": n}} for the listed comments' authors."""
+    hashes = {c.reporter_hash for c in comments if c.reporter_hash}
+    if not hashes:
+        return {}
+    rows = db.session.execute(
+        sa.select(Comment.reporter_hash, Comment.status, sa.func.count())
+        .where(Comment.reporter_hash.in_(hashes), Comment.status.in_(("approved", "rejected", "spam")))
+        .group_by(Comment.reporter_hash, Comment.status)
+    ).all()
+    history = {h: {"approved": 0, "rejected": 0, "spam": 0} for h in hashes}
+    for reporter, status, count in rows:
+        history[reporter][status] = count
+    return history
 
 
 def _set_comment_status(comment, actor, status, action, reason=None, before=None, after=None):

@@ -1,0 +1,49 @@
+"""The moderators' dashboard: server-rendered pages, progressive-enhancement keyboard script.
+
+Every route requires a signed-in, active account (enforced for the whole blueprint,
+so a new route cannot forget it) and every POST carries a CSRF token (Flask-WTF).
+"""
+from flask import Blueprint, redirect, request, url_for
+from flask_login import current_user
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+# Endpoints reachable without signing in.
+PUBLIC_ENDPOINTS = {"dashboard.login"}
+
+
+@bp.before_request
+def require_login():
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if not current_user.is_authenticated:
+        return redirect(url_for("dashboard.login", next=request.full_path.rstrip("?")))
+    return None
+
+
+@bp.after_request
+def no_store(response):
+    # Moderation pages show readers' e-mails and unpublished text: never cache them.
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+from . import (  # noqa: E402,F401  (routes register on import)
+    admin_views,
+    audit_views,
+    auth_views,
+    common,
+    health_views,
+    queue_views,
+    stats_views,
+)
+
+
+def init_app(app):
+    from ..extensions import login_manager  # noqa: PLC0415
+
+    login_manager.login_view = "dashboard.login"
+    common.init_app(app)
+    app.register_blueprint(bp)

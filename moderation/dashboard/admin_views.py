@@ -1,0 +1,1 @@
+"""Dashboard pages: admin (being written)."""

@@ -1,0 +1,90 @@
+"""Sign in and out. Failed sign-ins are throttled per account and per address."""
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_limiter.errors import RateLimitExceeded
+from flask_login import current_user, login_user, logout_user
+
+from ..extensions import db, limiter
+from ..models import User
+from ..models.base import utcnow
+from ..privacy import reporter_hash
+from . import bp
+from .common import LANGUAGES
+
+
+def _account_key():
+    return "login-account:" + request.form.get("email", "").strip().lower()
+
+
+def _address_key():
+    return "login-address:" + reporter_hash()
+
+
+def _failed(response):
+    return response.status_code == 401
+
+
+def _safe_next(target):
+    """Only our own dashboard paths: an open redirect would help phishing."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/dashboard"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_ACCOUNT"], key_func=_account_key,
+               methods=["POST"], deduct_when=_failed)
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_ADDRESS"], key_func=_address_key,
+               methods=["POST"], deduct_when=_failed)
+def login():
+    """Sign-in form. 401 on a wrong e-mail or password; 429 after too many failures."""
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.home"))
+    if request.method == "GET":
+        return render_template("dashboard/login.html", next=request.args.get("next", ""))
+    email = request.form.get("email", "").strip().lower()
+    password = request.form.get("password", "")
+    user = db.session.execute(sa.select(User).where(User.email == email)).scalar_one_or_none()
+    if user is None or not user.is_active or not user.check_password(password):
+        # One message for every failure: no hint which accounts exist.
+        return render_template(
+            "dashboard/login.html", error=_("Wrong e-mail or password."), email=email,
+            next=request.form.get("next", ""),
+        ), 401
+    login_user(user, remember=bool(request.form.get("remember")))
+    user.last_login_at = utcnow()
+    db.session.commit()
+    return redirect(_safe_next(request.form.get("next")) or url_for("dashboard.home"))
+
+
+@bp.errorhandler(RateLimitExceeded)
+def too_many_attempts(exc):
+    response = current_app.make_response((
+        render_template("dashboard/login.html", email=request.form.get("email", ""),
+                        error=_("Too many failed sign-ins. Wait 15 minutes and try again.")),
+        429,
+    ))
+    response.headers.setdefault("Retry-After", "900")
+    return response
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    flash(_("Signed out."))
+    return redirect(url_for("dashboard.login"))
+
+
+@bp.post("/language")
+def set_language():
+    """Remember the dashboard language on the account."""
+    locale = request.form.get("locale")
+    current_user.locale = locale if locale in LANGUAGES else None
+    db.session.commit()
+    return redirect(_safe_next(request.form.get("next")) or url_for("dashboard.home"))

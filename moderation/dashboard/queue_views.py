@@ -1,0 +1,250 @@
+"""The two queues: comments (Pending/Flagged/Approved/Rejected/Spam) and error reports
+(New/Fixed/Rejected, one item per same-spot cluster). Actions go through the same
+service layer as the moderation API, so they are checked and audited the same way.
+"""
+from datetime import datetime, timedelta, timezone
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..extensions import db
+from ..models import AuditEntry, Comment, ReportCluster
+from ..services import moderation as service
+from ..services import reports as report_service
+from . import bp
+from .common import claim, claims_for, queue_counts, requires, visible_sites
+from .diffs import diff_html
+
+COMMENT_ACTIONS = {
+    "approve": lambda cid, reason, form: service.approve_comment(cid, current_user),
+    "reject": lambda cid, reason, form: service.reject_comment(cid, current_user, reason),
+    "spam": lambda cid, reason, form: service.spam_comment(cid, current_user, reason),
+    "reopen": lambda cid, reason, form: service.reopen_comment(cid, current_user, reason),
+    "fix": lambda cid, reason, form: service.fix_comment(cid, current_user, form.get("body"), reason),
+}
+REPORT_ACTIONS = {
+    "fix": lambda cid, reason, form: report_service.fix_cluster(
+        cid, current_user, form.get("correction") or None, reason),
+    "reject": lambda cid, reason, form: report_service.reject_cluster(cid, current_user, reason),
+    "reopen": lambda cid, reason, form: report_service.reopen_cluster(cid, current_user, reason),
+}
+REJECT_PRESETS = {
+    "comments": ["Off-topic", "Insults or hate speech", "Advertising or spam", "Personal data", "Duplicate"],
+    "reports": ["Not an error", "House style", "Already fixed", "Quote: kept as said", "Duplicate"],
+}
+
+
+def _date(value, end=False):
+    try:
+        day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    except (TypeError, ValueError):
+        return None
+    return day + timedelta(days=1) if end else day
+
+
+def _filters():
+    args = request.args
+    return {
+        "site_key": args.get("site") or None,
+        "url": args.get("url", "").strip() or None,
+        "search": args.get("q", "").strip() or None,
+        "since": _date(args.get("since")),
+        "until": _date(args.get("until"), end=True),
+        "after": args.get("after", type=int),
+    }
+
+
+def _wants_json():
+    return request.headers.get("X-Requested-With") == "fetch"
+
+
+def _reason():
+    preset = request.form.get("preset", "").strip()
+    free = request.form.get("reason", "").strip()
+    return free or preset or None
+
+
+def _back(endpoint):
+    target = request.form.get("next", "")
+    return redirect(target if target.startswith("/dashboard") else url_for(endpoint))
+
+
+def _run(actions, kind, item_id):
+    """One action on one item. JSON for the keyboard script, a redirect otherwise."""
+    action = request.view_args["action"]
+    if action not in actions:
+        abort(404)
+    try:
+        actions[action](item_id, _reason(), request.form)
+    except service.ServiceError as exc:
+        db.session.rollback()
+        if _wants_json():
+            return jsonify({"ok": False, "message": exc.message, "fields": exc.fields}), exc.status
+        if exc.status in (403, 404):
+            abort(exc.status)
+        flash(exc.message + (": " + "; ".join(exc.fields.values()) if exc.fields else ""), "error")
+        return _back(f"dashboard.{kind}")
+    if _wants_json():
+        return jsonify({"ok": True, "counts": queue_counts()})
+    flash(_("Done."))
+    return _back(f"dashboard.{kind}")
+
+
+@bp.get("/")
+def home():
+    return redirect(url_for("dashboard.comments" if current_user.can("comments") else "dashboard.reports"))
+
+
+@bp.get("/counts.json")
+def counts():
+    """Badge counts for the navigation (polled by the dashboard script)."""
+    return jsonify(queue_counts())
+
+
+@bp.post("/claim/<kind>/<int:item_id>")
+def claim_item(kind, item_id):
+    """Tell others this item is being handled (a few minutes). Returns who else holds it."""
+    if kind not in ("comment", "cluster"):
+        abort(404)
+    return jsonify({"holder": claim(kind, item_id)})
+
+
+# -- comments ---------------------------------------------------------------------
+
+@bp.get("/comments")
+@requires("comments")
+def comments():
+    """A comment queue with filters; 400 on an unknown status."""
+    status = request.args.get("status", "pending")
+    filters = _filters()
+    try:
+        items, cursor = service.list_comments(current_user, status, limit=50, **filters)
+    except service.Invalid:
+        abort(400)
+    parents = {}
+    parent_ids = {c.parent_id for c in items if c.parent_id}
+    if parent_ids:
+        parents = {c.id: c for c in db.session.execute(sa.select(Comment).where(Comment.id.in_(parent_ids))).scalars()}
+    return render_template(
+        "dashboard/comments.html", items=items, status=status, cursor=cursor, values=request.args,
+        sites=visible_sites(), history=service.author_history(items), parents=parents,
+        claims=claims_for("comment", [c.id for c in items]), presets=REJECT_PRESETS["comments"],
+    )
+
+
+@bp.get("/comments/<int:comment_id>")
+@requires("comments")
+def comment(comment_id):
+    """One comment with its thread context and audit history; 404 outside the user's sites."""
+    item = db.session.get(Comment, comment_id)
+    if item is None or not current_user.can_site(item.site_id):
+        abort(404)
+    holder = claim("comment", comment_id)
+    return render_template(
+        "dashboard/comment.html", item=item, holder=holder, history=service.author_history([item]),
+        audit=_history("comment", comment_id), presets=REJECT_PRESETS["comments"],
+    )
+
+
+@bp.post("/comments/<int:comment_id>/<action>")
+@requires("comments")
+def comment_action(comment_id, action):
+    return _run(COMMENT_ACTIONS, "comments", comment_id)
+
+
+@bp.post("/comments/bulk")
+@requires("comments")
+def comments_bulk():
+    return _bulk(COMMENT_ACTIONS, "comments")
+
+
+# -- error reports (clusters) --------------------------------------------------------
+
+def text_fragment(cluster):
+    """`#:~:text=prefix-,exact,-suffix`: browsers scroll to and highlight the spot."""
+    def enc(text):
+        return quote(text.strip(), safe="")
+
+    parts = []
+    prefix = " ".join(cluster.prefix.split()[-3:])
+    suffix = " ".join(cluster.suffix.split()[:3])
+    if prefix:
+        parts.append(enc(prefix) + "-")
+    parts.append(enc(cluster.exact))
+    if suffix:
+        parts.append("-" + enc(suffix))
+    return cluster.page.url + "#:~:text=" + ",".join(parts)
+
+
+@bp.get("/reports")
+@requires("reports")
+def reports():
+    """The error-report queue (one item per cluster); 400 on an unknown status."""
+    status = request.args.get("status", "new")
+    filters = _filters()
+    try:
+        items, cursor = report_service.list_clusters(
+            current_user, status, site_key=filters["site_key"], after=filters["after"], limit=50,
+            url=filters["url"], search=filters["search"],
+        )
+    except service.Invalid:
+        abort(400)
+    return render_template(
+        "dashboard/reports.html", items=items, status=status, cursor=cursor, values=request.args,
+        sites=visible_sites(), claims=claims_for("cluster", [c.id for c in items]),
+        presets=REJECT_PRESETS["reports"], diff_html=diff_html, text_fragment=text_fragment,
+    )
+
+
+@bp.get("/reports/<int:cluster_id>")
+@requires("reports")
+def report(cluster_id):
+    item = db.session.get(ReportCluster, cluster_id)
+    if item is None or not current_user.can_site(item.site_id):
+        abort(404)
+    holder = claim("cluster", cluster_id)
+    return render_template(
+        "dashboard/report.html", item=item, holder=holder, audit=_history("cluster", cluster_id),
+        presets=REJECT_PRESETS["reports"], diff_html=diff_html, text_fragment=text_fragment,
+    )
+
+
+@bp.post("/reports/<int:cluster_id>/<action>")
+@requires("reports")
+def report_action(cluster_id, action):
+    return _run(REPORT_ACTIONS, "reports", cluster_id)
+
+
+@bp.post("/reports/bulk")
+@requires("reports")
+def reports_bulk():
+    return _bulk(REPORT_ACTIONS, "reports")
+
+
+# -- shared ---------------------------------------------------------------------------
+
+def _bulk(actions, kind):
+    action = request.form.get("action")
+    if action not in actions or action == "fix":
+        abort(400)
+    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+    done = 0
+    for item_id in ids:
+        try:
+            actions[action](item_id, _reason(), request.form)
+            done += 1
+        except service.ServiceError:
+            db.session.rollback()
+    flash(_("%(done)d of %(total)d done.", done=done, total=len(ids)))
+    return _back(f"dashboard.{kind}")
+
+
+def _history(target_type, target_id):
+    return db.session.execute(
+        sa.select(AuditEntry)
+        .where(AuditEntry.target_type == target_type, AuditEntry.target_id == target_id)
+        .order_by(AuditEntry.id.desc())
+    ).scalars().all()

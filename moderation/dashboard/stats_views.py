@@ -1,0 +1,1 @@
+"""Dashboard pages: stats (being written)."""
