@@ -157,7 +157,7 @@ class AuthActions:
         return email
 
     def csrf(self, path="/dashboard/login"):
-        page = self.client.get(path).get_data(as_text=True)
+        page = self.client.get(path, follow_redirects=True).get_data(as_text=True)
         return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
 
     def login(self, email=None, password=None, role="editor", **extra):

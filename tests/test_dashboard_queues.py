@@ -1,0 +1,174 @@
+"""Dashboard queues and actions with the Flask client: decisions, permissions, filters, claims."""
+import sqlalchemy as sa
+
+from moderation.extensions import db
+from moderation.models import AuditEntry, Comment, ReportCluster
+from payloads import ORIGIN, comment_payload, report_payload
+
+FETCH = {"X-Requested-With": "fetch"}
+
+
+def submit(client, drain, *payloads):
+    for i, payload in enumerate(payloads):
+        kind = "reports" if "exact" in payload else "comments"
+        response = client.post(f"/api/v1/{kind}", json=payload, environ_base={"REMOTE_ADDR": f"10.1.0.{i}"})
+        assert response.status_code == 202, response.json
+    drain()
+
+
+def ids(app, model, **where):
+    with app.app_context():
+        query = sa.select(model.id).order_by(model.id)
+        for key, value in where.items():
+            query = query.where(getattr(model, key) == value)
+        return db.session.execute(query).scalars().all()
+
+
+def post(client, auth, path, **data):
+    data["csrf_token"] = auth.csrf("/dashboard/")
+    return client.post(path, data=data)
+
+
+def last_audit(app):
+    with app.app_context():
+        entry = db.session.execute(sa.select(AuditEntry).order_by(AuditEntry.id.desc())).scalars().first()
+        return entry and dict(action=entry.action, actor=entry.actor_label, before=entry.before,
+                              after=entry.after, reason=entry.reason, target=(entry.target_type, entry.target_id))
+
+
+def test_approve_reject_spam_reopen_a_comment(app, client, auth, site, drain):
+    submit(client, drain, comment_payload(), comment_payload(), comment_payload())
+    first, second, third = ids(app, Comment)
+    email = auth.create("moderator")
+    auth.login(email)
+    assert post(client, auth, f"/dashboard/comments/{first}/approve").status_code == 302
+    assert last_audit(app)["action"] == "comment.approve" and last_audit(app)["actor"] == email
+    response = client.post(f"/dashboard/comments/{second}/reject", headers=FETCH,
+                           data={"csrf_token": auth.csrf("/dashboard/"), "preset": "Off-topic", "reason": ""})
+    assert response.status_code == 200 and response.json["ok"] is True
+    assert response.json["counts"]["comments_pending"] == 1
+    assert last_audit(app)["reason"] == "Off-topic"
+    post(client, auth, f"/dashboard/comments/{third}/spam", reason="реклама окон")
+    assert last_audit(app)["reason"] == "реклама окон"
+    post(client, auth, f"/dashboard/comments/{third}/reopen")
+    assert ids(app, Comment, status="pending") == [third]
+    assert ids(app, Comment, status="approved") == [first] and ids(app, Comment, status="rejected") == [second]
+
+
+def test_fix_a_comment_resanitizes_and_keeps_the_diff(app, client, auth, site, drain):
+    submit(client, drain, comment_payload(body="Мэр дурак"))
+    [comment_id] = ids(app, Comment)
+    auth.login(role="editor")
+    post(client, auth, f"/dashboard/comments/{comment_id}/fix", body="Мэр неправ <script>x()</script>")
+    with app.app_context():
+        comment = db.session.get(Comment, comment_id)
+        assert comment.status == "approved"
+        assert "<script>" not in comment.body_html and "&lt;script&gt;" in comment.body_html
+    audit = last_audit(app)
+    assert audit["action"] == "comment.fix"
+    assert audit["before"]["body"] == "Мэр дурак" and audit["after"]["body"].startswith("Мэр неправ")
+    page = client.get(f"/dashboard/comments/{comment_id}").get_data(as_text=True)
+    assert "<del>" in page and "<ins>" in page  # the history shows the edit as a diff
+
+
+def test_fix_reject_reopen_a_report_cluster(app, client, auth, site, drain):
+    submit(client, drain, report_payload(), report_payload(suggestion="обявил"),
+           report_payload(exact="в течении", prefix="работы ", suffix=" года", suggestion="в течение"))
+    first, second = ids(app, ReportCluster)
+    auth.login(role="editor")
+    page = client.get("/dashboard/reports").get_data(as_text=True)
+    assert "2 readers" in page and "#:~:text=" in page
+    assert 'value="объявил"' in page  # the correction is prefilled with the best suggestion
+    post(client, auth, f"/dashboard/reports/{first}/fix", correction="объявил")
+    assert last_audit(app)["target"] == ("cluster", first)
+    post(client, auth, f"/dashboard/reports/{second}/reject", preset="House style")
+    with app.app_context():
+        assert db.session.get(ReportCluster, first).status == "fixed"
+        assert db.session.get(ReportCluster, second).decision_reason == "House style"
+    post(client, auth, f"/dashboard/reports/{second}/reopen")
+    assert ids(app, ReportCluster, status="new") == [second]
+
+
+def test_bulk_actions(app, client, auth, site, drain):
+    submit(client, drain, *[comment_payload() for _ in range(3)])
+    all_ids = ids(app, Comment)
+    auth.login(role="moderator")
+    token = auth.csrf("/dashboard/")
+    response = client.post("/dashboard/comments/bulk",
+                           data={"csrf_token": token, "action": "approve", "ids": [str(i) for i in all_ids[:2]]})
+    assert response.status_code == 302
+    assert ids(app, Comment, status="approved") == all_ids[:2]
+    assert client.post("/dashboard/comments/bulk", data={"csrf_token": token, "action": "fix"}).status_code == 400
+
+
+def test_roles_limit_the_queues(app, client, auth, site, drain):
+    submit(client, drain, report_payload(), comment_payload())
+    [cluster_id] = ids(app, ReportCluster)
+    auth.login(role="moderator")
+    assert client.get("/dashboard/reports").status_code == 403
+    assert client.get(f"/dashboard/reports/{cluster_id}").status_code == 403
+    assert post(client, auth, f"/dashboard/reports/{cluster_id}/fix").status_code == 403
+    assert client.get("/dashboard/comments").status_code == 200
+    assert "reports_new" not in client.get("/dashboard/counts.json").json
+
+
+def test_site_limited_user_sees_only_their_site(app, client, auth, site, post_site, drain):
+    submit(client, drain, comment_payload(body="своё"), comment_payload(site="post-site", body="чужое"))
+    own, other = ids(app, Comment)
+    auth.login(auth.create("moderator", site_ids=[site.id]))
+    page = client.get("/dashboard/comments").get_data(as_text=True)
+    assert "своё" in page and "чужое" not in page
+    approved = client.get("/dashboard/comments?status=approved").get_data(as_text=True)
+    assert "чужое" not in approved  # the post-moderated site's comment is approved, but not ours
+    assert client.get(f"/dashboard/comments/{other}").status_code == 404
+    assert post(client, auth, f"/dashboard/comments/{other}/reject").status_code == 404
+    assert client.get("/dashboard/counts.json").json["comments_pending"] == 1
+
+
+def test_filters_and_keyset_pagination(app, client, auth, site, drain):
+    app.config["RATELIMIT_ENABLED"] = False
+    payloads = [comment_payload(body=f"номер {i}", author="Анна" if i % 2 else "Борис") for i in range(55)]
+    payloads.append(comment_payload(body="про мост", url=ORIGIN + "/2026/11/bridge"))
+    submit(client, drain, *payloads)
+    auth.login(role="moderator")
+    first = client.get("/dashboard/comments").get_data(as_text=True)
+    assert "номер 0<" in first and "номер 49<" in first and "номер 50<" not in first
+    next_link = first.split('class="more" href="')[1].split('"')[0].replace("&amp;", "&")
+    second = client.get(next_link).get_data(as_text=True)
+    assert "номер 50<" in second and "про мост" in second and "номер 0<" not in second
+    by_url = client.get("/dashboard/comments?url=bridge").get_data(as_text=True)
+    assert "про мост" in by_url and "номер 1<" not in by_url
+    by_text = client.get("/dashboard/comments?q=Борис").get_data(as_text=True)
+    assert "номер 2<" in by_text and "номер 1<" not in by_text
+    future = client.get("/dashboard/comments?since=2999-01-01").get_data(as_text=True)
+    assert "номер" not in future
+    assert client.get("/dashboard/comments?status=bogus").status_code == 400
+
+
+def test_claims_show_who_is_handling_an_item(app, client, auth, site, drain):
+    submit(client, drain, comment_payload())
+    [comment_id] = ids(app, Comment)
+    alice = auth.create("moderator", email="alice@news.example")
+    auth.login(alice)
+    assert client.get(f"/dashboard/comments/{comment_id}").status_code == 200  # opening claims it
+    auth.logout()
+    auth.login(auth.create("moderator", email="bob@news.example"))
+    page = client.get("/dashboard/comments").get_data(as_text=True)
+    assert "being handled by alice@news.example" in page
+    token = auth.csrf("/dashboard/")
+    response = client.post(f"/dashboard/claim/comment/{comment_id}", headers={"X-CSRFToken": token})
+    assert response.json == {"holder": "alice@news.example"}
+
+
+def test_comment_item_shows_author_history_parent_and_reasons(app, client, auth, site, drain, staff):
+    submit(client, drain, comment_payload(body="Первый"))
+    [parent] = ids(app, Comment)
+    headers = staff.headers("moderator")
+    client.post(f"/api/v1/moderation/comments/{parent}/approve", headers=headers)
+    submit(client, drain, comment_payload(body="Ответ", parent=parent, hp="bot"))
+    auth.login(role="moderator")
+    page = client.get("/dashboard/comments?status=spam").get_data(as_text=True)
+    assert "In reply to" in page and "Первый" in page
+    assert "honeypot field filled" in page
+    # The same address: one comment approved, and this one (spam) counted as rejected.
+    assert "1 approved / 1 rejected" in page
