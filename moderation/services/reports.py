@@ -1,6 +1,7 @@
 """Decisions on error reports. Editors decide a spot (a cluster), never one reader at a time:
 fixing a cluster answers every reader who reported that spot."""
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import ReportCluster, TypoReport
@@ -25,7 +26,11 @@ def list_clusters(actor, status="new", site_key=None, after=None, limit=50, url=
     if status not in REPORT_QUEUES:
         raise Invalid("invalid fields", {"status": "status must be one of " + ", ".join(REPORT_QUEUES)})
     query = _site_filter(
-        sa.select(ReportCluster).where(ReportCluster.status == status), ReportCluster, actor, site_key
+        sa.select(ReportCluster).where(ReportCluster.status == status).options(
+            selectinload(ReportCluster.page), selectinload(ReportCluster.site),
+            selectinload(ReportCluster.reports),
+        ),
+        ReportCluster, actor, site_key,
     )
     if url:
         from ..models import Page  # noqa: PLC0415
