@@ -76,6 +76,7 @@ def run_command(host, port, workers):
         for _ in range(max(workers, 0))
     ]
     click.echo(f"Demo article: {base}/demo   (site key: {site.key})")
+    click.echo(f"Dashboard:    {base}/dashboard")
     click.echo(f"Health:       {base}/healthz")
     if password:
         click.echo("Admin account created. This password is shown once:")

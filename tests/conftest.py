@@ -19,6 +19,7 @@ from moderation.extensions import db
 from moderation.models import ApiToken, Site
 from moderation.auth import create_user
 
+from browser import browser, live_server, new_page  # noqa: F401  (one session-wide Chromium)
 from payloads import ORIGIN
 
 

@@ -13,7 +13,7 @@ def test_every_dashboard_route_requires_login(app, client):
     for rule in rules:
         if rule.endpoint == "dashboard.login":
             continue
-        url = re.sub(r"<(?:int:)?(\w+)>", lambda m: "1" if "int:" in m.group(0) else "x", rule.rule)
+        url = re.sub(r"<(int[^:]*:)?(\w+)>", lambda m: "1" if m.group(1) else "x", rule.rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             response = client.open(url, method=method)
             # Anonymous: sent to the sign-in page (or refused), never served.

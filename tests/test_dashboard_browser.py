@@ -5,7 +5,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from browser import browser, live_server, new_page, shadow_text  # noqa: F401
+from browser import shadow_text
 from moderation.extensions import db
 from moderation.models import AuditEntry, Comment, ReportCluster
 

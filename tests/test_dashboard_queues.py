@@ -172,3 +172,19 @@ def test_comment_item_shows_author_history_parent_and_reasons(app, client, auth,
     assert "honeypot field filled" in page
     # The same address: one comment approved, and this one (spam) counted as rejected.
     assert "1 approved / 1 rejected" in page
+
+
+def test_out_of_range_ids_are_404_or_400_never_500(app, client, auth, site, staff):
+    huge = "9" * 30
+    auth.login(role="admin")
+    assert client.get(f"/dashboard/comments/{huge}").status_code == 404
+    assert client.get(f"/dashboard/reports/{huge}").status_code == 404
+    assert client.get(f"/dashboard/comments?after={huge}").status_code == 400
+    token = auth.csrf("/dashboard/")
+    response = client.post("/dashboard/comments/bulk", data={"csrf_token": token, "action": "approve",
+                                                             "ids": ["²", huge]})
+    assert response.status_code == 302
+    headers = staff.headers("admin")
+    assert client.get(f"/api/v1/moderation/comments?after={huge}", headers=headers).status_code == 400
+    assert client.post(f"/api/v1/moderation/comments/{huge}/approve", headers=headers).status_code == 404
+    assert client.get(f"/api/v1/comments?site=test-site&url=https://news.example/a&after={huge}").status_code == 400

@@ -5,7 +5,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from browser import browser, drag_select, expected_context, live_server, new_page, shadow_text  # noqa: F401
+from browser import drag_select, expected_context, shadow_text
 from moderation.extensions import db
 from moderation.models import Comment, CommentFlag, TypoReport
 

@@ -78,14 +78,14 @@ def list_reports():
     return _listing(service.list_reports, "new")
 
 
-@moderation_bp.post("/reports/<int:report_id>/fix")
+@moderation_bp.post("/reports/<int(max=2147483647):report_id>/fix")
 def fix_report(report_id):
     data = _json_or_empty()
     report = _call(service.fix_report, report_id, g.actor, data.get("correction"), data.get("reason"))
     return jsonify(report.to_dict())
 
 
-@moderation_bp.post("/reports/<int:report_id>/reject")
+@moderation_bp.post("/reports/<int(max=2147483647):report_id>/reject")
 def reject_report(report_id):
     data = _json_or_empty()
     return jsonify(_call(service.reject_report, report_id, g.actor, data.get("reason")).to_dict())
@@ -97,32 +97,32 @@ def list_comments():
     return _listing(service.list_comments, "pending")
 
 
-@moderation_bp.post("/comments/<int:comment_id>/approve")
+@moderation_bp.post("/comments/<int(max=2147483647):comment_id>/approve")
 def approve_comment(comment_id):
     _json_or_empty()
     return jsonify(_call(service.approve_comment, comment_id, g.actor).to_dict())
 
 
-@moderation_bp.post("/comments/<int:comment_id>/reject")
+@moderation_bp.post("/comments/<int(max=2147483647):comment_id>/reject")
 def reject_comment(comment_id):
     data = _json_or_empty()
     return jsonify(_call(service.reject_comment, comment_id, g.actor, data.get("reason")).to_dict())
 
 
-@moderation_bp.post("/comments/<int:comment_id>/fix")
+@moderation_bp.post("/comments/<int(max=2147483647):comment_id>/fix")
 def fix_comment(comment_id):
     data = _json_or_empty()
     comment = _call(service.fix_comment, comment_id, g.actor, data.get("body"), data.get("reason"))
     return jsonify(comment.to_dict())
 
 
-@moderation_bp.post("/comments/<int:comment_id>/spam")
+@moderation_bp.post("/comments/<int(max=2147483647):comment_id>/spam")
 def spam_comment(comment_id):
     data = _json_or_empty()
     return jsonify(_call(service.spam_comment, comment_id, g.actor, data.get("reason")).to_dict())
 
 
-@moderation_bp.post("/comments/<int:comment_id>/reopen")
+@moderation_bp.post("/comments/<int(max=2147483647):comment_id>/reopen")
 def reopen_comment(comment_id):
     data = _json_or_empty()
     return jsonify(_call(service.reopen_comment, comment_id, g.actor, data.get("reason")).to_dict())
@@ -134,20 +134,20 @@ def list_clusters():
     return _listing(cluster_service.list_clusters, "new")
 
 
-@moderation_bp.post("/clusters/<int:cluster_id>/fix")
+@moderation_bp.post("/clusters/<int(max=2147483647):cluster_id>/fix")
 def fix_cluster(cluster_id):
     data = _json_or_empty()
     cluster = _call(cluster_service.fix_cluster, cluster_id, g.actor, data.get("correction"), data.get("reason"))
     return jsonify(cluster.to_dict())
 
 
-@moderation_bp.post("/clusters/<int:cluster_id>/reject")
+@moderation_bp.post("/clusters/<int(max=2147483647):cluster_id>/reject")
 def reject_cluster(cluster_id):
     data = _json_or_empty()
     return jsonify(_call(cluster_service.reject_cluster, cluster_id, g.actor, data.get("reason")).to_dict())
 
 
-@moderation_bp.post("/clusters/<int:cluster_id>/reopen")
+@moderation_bp.post("/clusters/<int(max=2147483647):cluster_id>/reopen")
 def reopen_cluster(cluster_id):
     data = _json_or_empty()
     return jsonify(_call(cluster_service.reopen_cluster, cluster_id, g.actor, data.get("reason")).to_dict())

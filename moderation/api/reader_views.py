@@ -85,7 +85,7 @@ def post_comment():
     return _queue("comments", site, values)
 
 
-@reader_bp.post("/comments/<int:comment_id>/flags")
+@reader_bp.post("/comments/<int(max=2147483647):comment_id>/flags")
 def flag_comment(comment_id):
     """Flag a published comment (once per reader). 202; 400, 403, 404 not published, 413, 415, 429, 503."""
     values, errors = validate_flag(_json_body())
@@ -109,7 +109,7 @@ def list_comments():
     if not ok:
         errors["url"] = reason
     after = request.args.get("after", type=int)
-    if request.args.get("after") and (after is None or after < 0):
+    if request.args.get("after") and (after is None or not 0 <= after < 2**31):
         errors["after"] = "after must be a comment id"
     limit = request.args.get("limit", type=int) or current_app.config["COMMENTS_PAGE_SIZE"]
     if not 1 <= limit <= 200:

@@ -5,12 +5,23 @@ import json
 import sqlalchemy as sa
 from flask import abort, current_app, request
 from flask_babel import Babel
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..extensions import db
 from ..models import Comment, ReportCluster, Site
 
 LANGUAGES = ("en", "ru")
+
+# Words stored as data (roles, statuses, kinds, reason presets) that templates pass
+# through _(): listed here so `pybabel extract` puts them in the catalog.
+DATA_WORDS = (
+    _l("admin"), _l("editor"), _l("moderator"),
+    _l("pending"), _l("approved"), _l("rejected"), _l("spam"), _l("flagged"), _l("new"), _l("fixed"),
+    _l("typo"), _l("fact"), _l("other"),
+    _l("Off-topic"), _l("Insults or hate speech"), _l("Advertising or spam"), _l("Personal data"),
+    _l("Duplicate"), _l("Not an error"), _l("House style"), _l("Already fixed"), _l("Quote: kept as said"),
+)
 CLAIM_SECONDS = 300
 babel = Babel()
 

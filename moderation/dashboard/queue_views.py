@@ -104,7 +104,7 @@ def counts():
     return jsonify(queue_counts())
 
 
-@bp.post("/claim/<kind>/<int:item_id>")
+@bp.post("/claim/<kind>/<int(max=2147483647):item_id>")
 def claim_item(kind, item_id):
     """Tell others this item is being handled (a few minutes). Returns who else holds it."""
     if kind not in ("comment", "cluster"):
@@ -135,7 +135,7 @@ def comments():
     )
 
 
-@bp.get("/comments/<int:comment_id>")
+@bp.get("/comments/<int(max=2147483647):comment_id>")
 @requires("comments")
 def comment(comment_id):
     """One comment with its thread context and audit history; 404 outside the user's sites."""
@@ -149,7 +149,7 @@ def comment(comment_id):
     )
 
 
-@bp.post("/comments/<int:comment_id>/<action>")
+@bp.post("/comments/<int(max=2147483647):comment_id>/<action>")
 @requires("comments")
 def comment_action(comment_id, action):
     return _run(COMMENT_ACTIONS, "comments", comment_id)
@@ -199,7 +199,7 @@ def reports():
     )
 
 
-@bp.get("/reports/<int:cluster_id>")
+@bp.get("/reports/<int(max=2147483647):cluster_id>")
 @requires("reports")
 def report(cluster_id):
     item = db.session.get(ReportCluster, cluster_id)
@@ -212,7 +212,7 @@ def report(cluster_id):
     )
 
 
-@bp.post("/reports/<int:cluster_id>/<action>")
+@bp.post("/reports/<int(max=2147483647):cluster_id>/<action>")
 @requires("reports")
 def report_action(cluster_id, action):
     return _run(REPORT_ACTIONS, "reports", cluster_id)
@@ -230,7 +230,7 @@ def _bulk(actions, kind):
     action = request.form.get("action")
     if action not in actions or action == "fix":
         abort(400)
-    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+    ids = [int(i) for i in request.form.getlist("ids") if i.isdecimal() and int(i) <= service.MAX_ID]
     done = 0
     for item_id in ids:
         try:

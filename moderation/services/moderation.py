@@ -9,6 +9,7 @@ import time
 
 import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import AuditEntry, Comment, Page, ReportCluster, Site, TypoReport
@@ -113,8 +114,13 @@ def _site_filter(query, model, actor, site_key):
     return query
 
 
+MAX_ID = 2**31 - 1  # INTEGER columns: a larger cursor is a bad request, not a 500
+
+
 def _page(query, model, after, limit):
     limit = max(1, min(int(limit or 50), MAX_PAGE))
+    if after is not None and not 0 <= after <= MAX_ID:
+        raise Invalid("invalid fields", {"after": "after must be an item id"})
     if after:
         query = query.where(model.id > after)
     rows = db.session.execute(query.order_by(model.id).limit(limit + 1)).scalars().all()
@@ -136,7 +142,12 @@ def list_comments(actor, status="pending", site_key=None, after=None, limit=50,
     _require(actor, "comments")
     if status not in COMMENT_QUEUES:
         raise Invalid("invalid fields", {"status": "status must be one of " + ", ".join(COMMENT_QUEUES)})
-    query = _site_filter(sa.select(Comment).where(Comment.status == status), Comment, actor, site_key)
+    # Pages and sites in two IN queries, not one query per listed comment.
+    query = _site_filter(
+        sa.select(Comment).where(Comment.status == status)
+        .options(selectinload(Comment.page), selectinload(Comment.site)),
+        Comment, actor, site_key,
+    )
     if url:
         query = query.join(Page, Page.id == Comment.page_id).where(Page.url.contains(url))
     if search:
