@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install run test test-postgres worker widget chromium clean
+.PHONY: install run test test-postgres worker widget chromium translations clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,13 @@ widget: install
 ## An extra queue worker next to a running `make run`
 worker: install
 	MODERATION_ENV=development $(BIN)/moderation worker
+
+## Dashboard strings: extract, merge into every catalog, compile (translate the .po in between)
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --omit-header \
+	  -o moderation/translations/messages.pot .
+	$(BIN)/pybabel update -i moderation/translations/messages.pot -d moderation/translations --no-fuzzy-matching
+	$(BIN)/pybabel compile -d moderation/translations
 
 clean:
 	rm -rf $(VENV) .pytest_cache
