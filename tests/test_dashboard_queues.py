@@ -188,3 +188,18 @@ def test_out_of_range_ids_are_404_or_400_never_500(app, client, auth, site, staf
     assert client.get(f"/api/v1/moderation/comments?after={huge}", headers=headers).status_code == 400
     assert client.post(f"/api/v1/moderation/comments/{huge}/approve", headers=headers).status_code == 404
     assert client.get(f"/api/v1/comments?site=test-site&url=https://news.example/a&after={huge}").status_code == 400
+
+
+def test_reader_flags_show_before_the_threshold_and_reports_filter_by_date(app, client, auth, site, drain, staff):
+    submit(client, drain, comment_payload(body="спорное"), report_payload())
+    [comment_id] = ids(app, Comment)
+    client.post(f"/api/v1/moderation/comments/{comment_id}/approve", headers=staff.headers("moderator"))
+    response = client.post(f"/api/v1/comments/{comment_id}/flags",
+                           json={"site": "test-site", "reason": "abuse", "client_id": "flag-0000-0001"})
+    assert response.status_code == 202
+    drain()
+    auth.login(role="editor")
+    page = client.get("/dashboard/comments?status=approved").get_data(as_text=True)
+    assert "flag: abuse ×1" in page
+    assert "обьявил" in client.get("/dashboard/reports?since=2020-01-01").get_data(as_text=True)
+    assert "обьявил" not in client.get("/dashboard/reports?since=2999-01-01").get_data(as_text=True)

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..extensions import db
-from ..models import AuditEntry, Comment, ReportCluster
+from ..models import AuditEntry, Comment, CommentFlag, ReportCluster
 from ..services import moderation as service
 from ..services import reports as report_service
 from . import bp
@@ -132,7 +132,23 @@ def comments():
         "dashboard/comments.html", items=items, status=status, cursor=cursor, values=request.args,
         sites=visible_sites(), history=service.author_history(items), parents=parents,
         claims=claims_for("comment", [c.id for c in items]), presets=REJECT_PRESETS["comments"],
+        flags=flag_counts([c.id for c in items]),
     )
+
+
+def flag_counts(comment_ids):
+    """{comment_id: {"spam": n, ...}} of reader flags, shown before they reach the threshold."""
+    if not comment_ids:
+        return {}
+    found = {}
+    rows = db.session.execute(
+        sa.select(CommentFlag.comment_id, CommentFlag.reason, sa.func.count())
+        .where(CommentFlag.comment_id.in_(comment_ids))
+        .group_by(CommentFlag.comment_id, CommentFlag.reason)
+    )
+    for comment_id, reason, count in rows:
+        found.setdefault(comment_id, {})[reason] = count
+    return found
 
 
 @bp.get("/comments/<int(max=2147483647):comment_id>")
@@ -146,6 +162,7 @@ def comment(comment_id):
     return render_template(
         "dashboard/comment.html", item=item, holder=holder, history=service.author_history([item]),
         audit=_history("comment", comment_id), presets=REJECT_PRESETS["comments"],
+        flags=flag_counts([comment_id]),
     )
 
 
@@ -188,7 +205,7 @@ def reports():
     try:
         items, cursor = report_service.list_clusters(
             current_user, status, site_key=filters["site_key"], after=filters["after"], limit=50,
-            url=filters["url"], search=filters["search"],
+            url=filters["url"], search=filters["search"], since=filters["since"], until=filters["until"],
         )
     except service.Invalid:
         abort(400)

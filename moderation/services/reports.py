@@ -20,7 +20,8 @@ from .moderation import (
 REPORT_QUEUES = ("new", "fixed", "rejected")
 
 
-def list_clusters(actor, status="new", site_key=None, after=None, limit=50, url=None, search=None):
+def list_clusters(actor, status="new", site_key=None, after=None, limit=50, url=None, search=None,
+                  since=None, until=None):
     """Oldest first, keyset-paginated. Returns (clusters, next_cursor)."""
     _require(actor, "reports")
     if status not in REPORT_QUEUES:
@@ -38,6 +39,10 @@ def list_clusters(actor, status="new", site_key=None, after=None, limit=50, url=
         query = query.join(Page, Page.id == ReportCluster.page_id).where(Page.url.contains(url))
     if search:
         query = query.where(ReportCluster.exact.contains(search))
+    if since:
+        query = query.where(ReportCluster.first_reported_at >= since)
+    if until:
+        query = query.where(ReportCluster.first_reported_at < until)
     return _page(query, ReportCluster, after, limit)
 
 
