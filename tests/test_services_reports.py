@@ -71,3 +71,14 @@ def test_reopen_puts_a_decided_spot_back_in_new(app, client, site, drain, staff)
         assert (cluster.status, cluster.decided_at) == ("new", None)
         actions = db.session.execute(sa.select(AuditEntry.action).order_by(AuditEntry.id)).scalars().all()
         assert actions == ["report.reject", "report.reopen"]
+
+
+def test_status_tells_a_later_reader_the_spot_was_already_reported(app, client, site, drain):
+    first, second = report_payload(), report_payload()
+    post_reports(client, first)
+    drain()
+    post_reports(client, second)
+    drain()
+    assert client.get(f"/api/v1/submissions/{first['client_id']}").json["already_reported"] is False
+    assert client.get(f"/api/v1/submissions/{second['client_id']}").json == {
+        "id": second["client_id"], "status": "pending", "already_reported": True}

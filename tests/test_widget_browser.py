@@ -78,8 +78,8 @@ def test_selection_across_paragraphs_and_backwards_gives_the_same_quote(app, liv
         page.keyboard.press("Control+Enter")
         send_report(page)
         wait_for_text(page, "Спасибо")
-        page.wait_for_function("() => !document.querySelector('[data-moderation-widget] ') || true")
-        page.wait_for_timeout(2000)  # the dialog closes itself after the thanks
+        # The dialog closes itself after the thanks (and the follow-up on duplicates).
+        page.locator("[role=dialog]").wait_for(state="detached", timeout=10_000)
     drain()
     forward, backward = reports(app)
     assert forward["exact"] == backward["exact"]
@@ -310,3 +310,19 @@ def test_show_more_loads_the_threads_past_the_first_fifty(app, live_server, new_
     page.get_by_role("button", name="Показать ещё").click()
     wait_for_text(page, "Комментарий номер 52")
     assert page.get_by_role("button", name="Показать ещё").is_hidden()
+
+
+def test_second_reader_of_a_spot_hears_the_editors_already_know(app, live_server, new_page, drain):
+    first = open_demo(new_page, live_server)
+    drag_select(first, TYPO)
+    first.keyboard.press("Control+Enter")
+    send_report(first, "объявил")
+    wait_for_text(first, "Спасибо")
+    drain()
+    second = open_demo(new_page, live_server)
+    drag_select(second, TYPO)
+    second.keyboard.press("Control+Enter")
+    send_report(second, "объявил")
+    wait_for_text(second, "Спасибо")
+    drain()  # while the dialog asks the server about its report
+    wait_for_text(second, "уже сообщили", timeout=4.0)

@@ -136,7 +136,7 @@ def submission_status(client_id):
     ok, reason, _ = validate_client_id(client_id)
     if not ok:
         raise ApiError(400, "invalid fields", {"client_id": reason})
-    status = submissions.status_of(client_id)
-    if status is None:
+    found = submissions.describe(client_id)
+    if found is None:
         raise ApiError(404, "no submission with this client_id")
-    return jsonify({"id": client_id, "status": status})
+    return jsonify(dict(id=client_id, **found))

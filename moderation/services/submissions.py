@@ -18,11 +18,26 @@ REPORT_PUBLIC_STATUS = {"new": "pending", "fixed": "fixed", "rejected": "rejecte
 
 def status_of(client_id):
     """queued | pending | published | fixed | rejected, or None if unknown."""
-    status = db.session.execute(
-        sa.select(TypoReport.status).where(TypoReport.client_id == client_id)
-    ).scalar_one_or_none()
-    if status is not None:
-        return REPORT_PUBLIC_STATUS[status]
+    found = describe(client_id)
+    return found["status"] if found else None
+
+
+def describe(client_id):
+    """{"status": ...} plus, for an error report, "already_reported": True when other
+    readers had reported the same spot before (the widget says "editors know")."""
+    row = db.session.execute(
+        sa.select(TypoReport.id, TypoReport.status, TypoReport.cluster_id).where(TypoReport.client_id == client_id)
+    ).first()
+    if row is not None:
+        earlier = row.cluster_id is not None and db.session.execute(
+            sa.select(TypoReport.id).where(TypoReport.cluster_id == row.cluster_id, TypoReport.id < row.id).limit(1)
+        ).first() is not None
+        return {"status": REPORT_PUBLIC_STATUS[row.status], "already_reported": earlier}
+    status = _comment_or_queued_status(client_id)
+    return {"status": status} if status else None
+
+
+def _comment_or_queued_status(client_id):
     status = db.session.execute(
         sa.select(Comment.status).where(Comment.client_id == client_id)
     ).scalar_one_or_none()

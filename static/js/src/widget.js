@@ -289,12 +289,23 @@
       };
       deliver({ path: "/reports", body: body }).then(function (r) {
         live.textContent = r.ok ? T.thanks : r.limited ? T.limited : r.keep ? T.offline : T.failed + r.message;
-        if (r.ok || r.keep) setTimeout(closeDialog, 1800);
-        else send.disabled = false;
+        if (!r.ok && !r.keep) { send.disabled = false; return; }
+        (r.ok ? followUp(body.client_id, live, 5) : Promise.resolve()).then(function () {
+          setTimeout(closeDialog, 1800);
+        });
       });
     });
     suggestion.focus();
     suggestion.select();
+  }
+  // Once the worker has stored it, the server says whether other readers reported the spot first.
+  function followUp(id, live, tries) {
+    return new Promise(function (done) { setTimeout(done, 700); }).then(function () {
+      return fetch(API + "/submissions/" + id, { credentials: "omit" });
+    }).then(function (res) { return res.ok ? res.json() : { status: "queued" }; }).then(function (s) {
+      if (s.already_reported) live.textContent = T.dup;
+      else if (s.status === "queued" && tries > 1) return followUp(id, live, tries - 1);
+    }).catch(function () {});
   }
   function trapTab(e, scope) {
     var f = scope.querySelectorAll("input,select,textarea,button:not([disabled])");
