@@ -57,8 +57,9 @@ def _query(args):
     if until:
         query = query.where(AuditEntry.created_at < until)
     before = args.get("before", type=int)
-    if before:
-        query = query.where(AuditEntry.id < min(before, 2**31))  # past an INTEGER id: no limit
+    # Past the INTEGER range every id qualifies: no bound (and none PostgreSQL would refuse).
+    if before and before <= 2**31 - 1:
+        query = query.where(AuditEntry.id < before)
     return query.order_by(AuditEntry.id.desc()).limit(PAGE_SIZE + 1)
 
 
