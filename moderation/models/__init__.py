@@ -3,6 +3,7 @@ from .accounts import ApiToken, User, user_sites
 from .audit import AuditEntry
 from .clusters import ReportCluster
 from .content import Comment, CommentFlag, TypoReport
+from .moderation_rules import BlockedCommenter
 from .sites import Page, Site
 
-__all__ = ["ApiToken", "AuditEntry", "Comment", "CommentFlag", "Page", "ReportCluster", "Site", "TypoReport", "User", "user_sites"]
+__all__ = ["ApiToken", "BlockedCommenter", "AuditEntry", "Comment", "CommentFlag", "Page", "ReportCluster", "Site", "TypoReport", "User", "user_sites"]

@@ -84,6 +84,7 @@ class Comment(db.Model):
         sa.Index("ix_comment_site_queue", "site_id", "status", "id"),
         sa.Index("ix_comment_page_list", "page_id", "status", "thread_id", "id"),
         sa.Index("ix_comment_reporter", "reporter_hash", "status"),
+        sa.Index("ix_comment_body_hash", "site_id", "body_hash"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -101,6 +102,8 @@ class Comment(db.Model):
     email: Mapped[str | None] = mapped_column(sa.String(254))
     body_raw: Mapped[str] = mapped_column(sa.Text)
     body_html: Mapped[str] = mapped_column(sa.Text)
+    # Fingerprint of the normalized body: the same text posted on several articles is spam.
+    body_hash: Mapped[str | None] = mapped_column(sa.String(64))
     status: Mapped[str] = mapped_column(sa.String(12), default="pending")
     spam_score: Mapped[float | None]
     spam_reasons: Mapped[list] = mapped_column(sa.JSON, default=list)

@@ -35,6 +35,8 @@ class Site(db.Model):
     rate_limit_comments: Mapped[str | None] = mapped_column(sa.String(100))
     # This many distinct readers flagging a published comment send it to the Flagged queue.
     flag_threshold: Mapped[int] = mapped_column(default=3, server_default="3")
+    # Screening settings (moderation.judgment.screening.DEFAULTS); missing keys use the defaults.
+    settings: Mapped[dict | None] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
     pages = relationship("Page", back_populates="site", lazy="dynamic")
