@@ -11,6 +11,7 @@ from ..models import Comment, CommentFlag, Page, ReportCluster, Site, TypoReport
 from ..models.base import utcnow
 from ..models.clusters import cluster_key
 from ..models.sites import url_hash
+from ..judgment import screening
 from ..sanitizer import render_comment
 
 # Errors that say "try again later", not "this submission is broken".
@@ -116,13 +117,7 @@ def _comment(payload, page, site, parents):
     parent = parents.get(payload.get("parent"))
     if parent is not None and parent.page_id != page.id:
         parent = None  # a reply must stay on its article
-    reasons = []
-    if payload.get("honeypot"):
-        status, score = "spam", 1.0
-        reasons.append("honeypot field filled")
-    else:
-        status = "approved" if site.moderation_mode == "post" else "pending"
-        score = None
+    verdict = screening.screen(payload, site, page.id)
     if title := payload.get("title"):
         if page.title != title:
             page.title = title
@@ -136,14 +131,18 @@ def _comment(payload, page, site, parents):
         email=payload.get("email"),
         body_raw=payload["body"],
         body_html=render_comment(payload["body"]),
-        status=status,
-        spam_score=score,
-        spam_reasons=reasons,
+        body_hash=screening.body_hash(payload["body"]),
+        status=verdict.status,
+        spam_score=verdict.score,
+        spam_reasons=verdict.reasons,
         reporter_hash=payload.get("reporter_hash"),
         submitted_at=_when(payload.get("received_at")),
     )
-    if status == "approved":
+    if verdict.status == "approved":
         page.bump()
+    # Flushed now so that the next comment of the batch sees it (velocity, repeats).
+    db.session.add(comment)
+    db.session.flush()
     return comment
 
 

@@ -192,7 +192,18 @@ def _set_comment_status(comment, actor, status, action, reason=None, before=None
         reason=reason,
     )
     db.session.commit()
+    _learn(comment)
     return comment
+
+
+def _learn(comment):
+    """Every moderator decision is a training example for the spam model (queued, never blocking)."""
+    try:
+        from ..jobs.learning import enqueue_learning  # noqa: PLC0415 - the model is optional
+    except ImportError:
+        return
+    if comment.status in ("approved", "rejected", "spam"):
+        enqueue_learning([comment.id])
 
 
 @retry_on_lock

@@ -1,0 +1,1 @@
+"""Judgment: comment screening, the spam model, report clustering."""

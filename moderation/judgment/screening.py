@@ -1,0 +1,209 @@
+"""Comment screening in the worker: each step in order, each decision with a reason.
+
+1 honeypot and form timing, 2 blocked commenters, 3 banned and suspect words,
+4 links, 5 velocity and cross-article repeats, 6 the spam model, 7 trusted
+commenters. The result is a status (spam, rejected, pending, approved), the
+model's score and the human-readable reasons a moderator sees on the item.
+"""
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import Comment
+from ..models.moderation_rules import BlockedCommenter
+from ..privacy import hash_value
+from . import wordlists
+
+DEFAULTS = {
+    "use_default_words": True,
+    "banned_words": [],
+    "suspect_words": [],
+    "max_links": 2,  # more than this many links: hold
+    "min_seconds": 3,  # a form sent faster than this is suspect: hold
+    "velocity_count": 3,  # this many comments ...
+    "velocity_seconds": 60,  # ... within this many seconds from one reader: hold
+    "repeat_hours": 24,  # the same text on another article within this window: spam
+    "trusted_after": 3,  # approved comments, none rejected: skip pre-moderation
+    "auto_spam": 0.9,  # model score at or above: Spam queue, never published
+    "hold_score": 0.5,  # model score at or above: Pending
+}
+
+_LINK = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+\.(?:com|ru|kz|net|org|info|biz|xyz|top|io)\b", re.I)
+_SPACES = re.compile(r"\s+")
+
+
+def settings_of(site):
+    merged = dict(DEFAULTS)
+    merged.update(site.settings or {})
+    return merged
+
+
+def body_hash(body):
+    """Whitespace- and case-insensitive fingerprint of a comment body (cross-article repeats)."""
+    return hashlib.sha256(_SPACES.sub(" ", body).strip().lower().encode("utf-8")).hexdigest()
+
+
+def _word_pattern(words):
+    alternatives = []
+    for word in words:
+        word = word.strip().lower()
+        if not word:
+            continue
+        if word.endswith("*"):
+            alternatives.append(re.escape(word[:-1]) + r"\w*")
+        else:
+            alternatives.append(re.escape(word))
+    if not alternatives:
+        return None
+    return re.compile(r"(?<!\w)(" + "|".join(alternatives) + r")(?!\w)", re.I)
+
+
+_patterns = {}
+
+
+def _words(site, kind):
+    """Compiled pattern for a site's banned or suspect words (defaults for its language + own)."""
+    conf = settings_of(site)
+    own = tuple(conf[f"{kind}_words"] or ())
+    defaults = ()
+    if conf["use_default_words"]:
+        # Every language's list: a Kazakh site gets Russian spam too, and spam words are
+        # not legitimate in any language of the site.
+        table = wordlists.BANNED if kind == "banned" else wordlists.SUSPECT
+        defaults = tuple(word for words in table.values() for word in words)
+    key = (kind, own, defaults)
+    if key not in _patterns:
+        _patterns[key] = _word_pattern(own + defaults)
+    return _patterns[key]
+
+
+@dataclass
+class Verdict:
+    status: str
+    score: float | None = None
+    reasons: list = field(default_factory=list)
+
+
+@dataclass
+class Screen:
+    """Accumulates the steps' findings; the first final decision (spam, reject) stands."""
+
+    final: str | None = None
+    hold: bool = False
+    reasons: list = field(default_factory=list)
+
+    def decide(self, status, reason):
+        self.reasons.append(reason)
+        if self.final is None:
+            self.final = status
+
+    def hold_for(self, reason):
+        self.reasons.append(reason)
+        self.hold = True
+
+
+def _history(site_id, reporter, email_hash):
+    """(approved, rejected) earlier comments by this reader (address hash) on this site."""
+    if not reporter:
+        return 0, 0
+    rows = dict(
+        db.session.execute(
+            sa.select(Comment.status, sa.func.count())
+            .where(Comment.site_id == site_id, Comment.reporter_hash == reporter)
+            .group_by(Comment.status)
+        ).all()
+    )
+    return rows.get("approved", 0), rows.get("rejected", 0) + rows.get("spam", 0)
+
+
+def screen(payload, site, page_id, now=None):
+    """Run the steps for one comment payload about to be stored. Returns a Verdict."""
+    now = now or datetime.now(timezone.utc)
+    conf = settings_of(site)
+    result = Screen()
+    body, author = payload["body"], payload["author"]
+    reporter = payload.get("reporter_hash")
+    email_hash = hash_value(payload["email"]) if payload.get("email") else None
+
+    # 1. Honeypot and form timing.
+    if payload.get("honeypot"):
+        result.decide("spam", "honeypot field filled")
+    elapsed = payload.get("elapsed_ms")
+    if isinstance(elapsed, int) and elapsed < conf["min_seconds"] * 1000:
+        result.hold_for(f"sent {elapsed / 1000:.1f} s after the form was shown")
+
+    # 2. Blocked commenters (by address hash or e-mail hash, this site or all sites).
+    keys = [("address", reporter)] + ([("email", email_hash)] if email_hash else [])
+    for kind, value in keys:
+        if value and db.session.execute(
+            sa.select(BlockedCommenter.id).where(
+                BlockedCommenter.kind == kind, BlockedCommenter.value_hash == value,
+                sa.or_(BlockedCommenter.site_id.is_(None), BlockedCommenter.site_id == site.id),
+            ).limit(1)
+        ).first():
+            result.decide("rejected", f"blocked commenter ({kind})")
+
+    # 3. Banned and suspect words.
+    text = f"{author}\n{body}"
+    banned = _words(site, "banned")
+    if banned and (hit := banned.search(text)):
+        result.decide("spam", f"banned word: {hit.group(1).lower()}")
+    suspect = _words(site, "suspect")
+    if suspect and (hit := suspect.search(text)):
+        result.hold_for(f"suspect word: {hit.group(1).lower()}")
+
+    # 4. Links.
+    approved, rejected = _history(site.id, reporter, email_hash)
+    links = len(_LINK.findall(body))
+    if links > conf["max_links"]:
+        result.hold_for(f"{links} links (more than {conf['max_links']})")
+    elif links and approved == 0:
+        result.hold_for("a link from a first-time commenter")
+
+    # 5. Velocity from one reader; the same text on other articles.
+    if reporter:
+        since = now - timedelta(seconds=conf["velocity_seconds"])
+        recent = db.session.execute(
+            sa.select(sa.func.count()).select_from(Comment).where(
+                Comment.site_id == site.id, Comment.reporter_hash == reporter, Comment.created_at >= since)
+        ).scalar_one()
+        if recent >= conf["velocity_count"]:
+            result.hold_for(f"{recent + 1} comments within {conf['velocity_seconds']} s from one reader")
+    repeats = db.session.execute(
+        sa.select(sa.func.count(sa.distinct(Comment.page_id))).where(
+            Comment.site_id == site.id, Comment.body_hash == body_hash(body), Comment.page_id != page_id,
+            Comment.created_at >= now - timedelta(hours=conf["repeat_hours"]))
+    ).scalar_one()
+    if repeats:
+        result.decide("spam", f"the same text on {repeats} other article(s) within {conf['repeat_hours']} h")
+
+    # 6. The spam model, trained by this newsroom's decisions.
+    score = _model_score(author, body)
+    if score is not None:
+        if score >= conf["auto_spam"]:
+            result.decide("spam", f"spam model score {score:.2f} (auto-spam at {conf['auto_spam']:.2f})")
+        elif score >= conf["hold_score"]:
+            result.hold_for(f"spam model score {score:.2f} (hold at {conf['hold_score']:.2f})")
+
+    if result.final:
+        return Verdict(result.final, score, result.reasons)
+    if result.hold:
+        return Verdict("pending", score, result.reasons)
+    # 7. Trusted commenters skip pre-moderation.
+    if site.moderation_mode == "post":
+        return Verdict("approved", score, result.reasons)
+    if approved >= conf["trusted_after"] and rejected == 0:
+        return Verdict("approved", score, result.reasons + [f"trusted commenter ({approved} approved)"])
+    return Verdict("pending", score, result.reasons)
+
+
+def _model_score(author, body):
+    try:
+        from .spam_model import score  # noqa: PLC0415 - optional until a model exists
+    except ImportError:
+        return None
+    return score(author, body)

@@ -1,0 +1,101 @@
+"""The screening pipeline, step by step, through the real API and worker, each with its reason."""
+import sqlalchemy as sa
+
+from moderation.extensions import db
+from moderation.models import BlockedCommenter, Comment, Site
+from moderation.privacy import hash_value
+from payloads import ORIGIN, comment_payload
+
+
+def send(client, drain, address="10.7.0.1", **fields):
+    payload = comment_payload(site=fields.pop("site", "post-site"), **fields)
+    response = client.post("/api/v1/comments", json=payload, environ_base={"REMOTE_ADDR": address})
+    assert response.status_code == 202, response.json
+    drain()
+    return payload["client_id"]
+
+
+def verdict(app, client_id):
+    with app.app_context():
+        comment = db.session.execute(sa.select(Comment).where(Comment.client_id == client_id)).scalar_one()
+        return comment.status, list(comment.spam_reasons or [])
+
+
+def set_settings(app, site_id, **settings):
+    with app.app_context():
+        db.session.get(Site, site_id).settings = settings
+        db.session.commit()
+
+
+def test_a_plain_comment_on_a_post_moderated_site_is_published(app, client, post_site, drain):
+    assert verdict(app, send(client, drain)) == ("approved", [])
+
+
+def test_step1_honeypot_is_spam_and_a_hasty_form_is_held(app, client, post_site, drain):
+    assert verdict(app, send(client, drain, hp="http://bot.example")) == ("spam", ["honeypot field filled"])
+    status, reasons = verdict(app, send(client, drain, address="10.7.0.2", elapsed_ms=800))
+    assert status == "pending" and reasons == ["sent 0.8 s after the form was shown"]
+    assert verdict(app, send(client, drain, address="10.7.0.3", elapsed_ms=45_000))[0] == "approved"
+
+
+def test_step2_blocked_commenters_are_rejected(app, client, post_site, drain):
+    with app.app_context():
+        with app.test_request_context():
+            db.session.add(BlockedCommenter(site_id=None, kind="address", value_hash=hash_value("10.7.6.6")))
+            db.session.add(BlockedCommenter(site_id=post_site.id, kind="email",
+                                            value_hash=hash_value("troll@mail.example")))
+            db.session.commit()
+    assert verdict(app, send(client, drain, address="10.7.6.6")) == ("rejected", ["blocked commenter (address)"])
+    status, reasons = verdict(app, send(client, drain, address="10.7.6.7", email="Troll@mail.example"))
+    assert (status, reasons) == ("rejected", ["blocked commenter (email)"])
+
+
+def test_step3_banned_words_are_spam_suspect_words_are_held(app, client, post_site, drain):
+    status, reasons = verdict(app, send(client, drain, body="Лучшее КАЗИНО онлайн, заходите"))
+    assert status == "spam" and reasons == ["banned word: казино"]
+    status, reasons = verdict(app, send(client, drain, address="10.7.0.9", body="Автор статьи — идиотина"))
+    assert status == "pending" and reasons == ["suspect word: идиотина"]
+    # "казиноподобный" is not the banned word "казино" (whole words only), but "казино*" prefixes are.
+    set_settings(app, post_site.id, use_default_words=False, banned_words=["мост*"])
+    assert verdict(app, send(client, drain, address="10.7.0.10", body="Казино рядом с парком"))[0] == "approved"
+    assert verdict(app, send(client, drain, address="10.7.0.11", body="Мостостроители опять")) == (
+        "spam", ["banned word: мостостроители"])
+
+
+def test_step4_links_hold_first_timers_and_link_heavy_comments(app, client, post_site, drain):
+    status, reasons = verdict(app, send(client, drain, body="Подробнее: https://news.example/a"))
+    assert (status, reasons) == ("pending", ["a link from a first-time commenter"])
+    regular = "10.7.1.1"
+    send(client, drain, address=regular, body="Хорошая статья")
+    assert verdict(app, send(client, drain, address=regular, body="См. https://a.example"))[0] == "approved"
+    status, reasons = verdict(app, send(client, drain, address=regular,
+                                        body="http://a.example http://b.example http://c.example"))
+    assert (status, reasons) == ("pending", ["3 links (more than 2)"])
+
+
+def test_step5_velocity_holds_and_cross_article_repeats_are_spam(app, client, post_site, drain):
+    statuses = [verdict(app, send(client, drain, address="10.7.2.2", body=f"мнение {i}"))[0] for i in range(4)]
+    assert statuses == ["approved", "approved", "approved", "pending"]
+    status, reasons = verdict(app, send(client, drain, address="10.7.2.3", body="Купите наши окна недорого"))
+    assert status == "approved"
+    status, reasons = verdict(app, send(client, drain, address="10.7.2.4", body="купите  наши окна НЕДОРОГО",
+                                        url=ORIGIN + "/2026/11/other"))
+    assert status == "spam" and reasons == ["the same text on 1 other article(s) within 24 h"]
+
+
+def test_step7_trusted_commenters_skip_pre_moderation(app, client, site, drain, staff):
+    headers = staff.headers("moderator")
+    reader = "10.7.3.3"
+    for i in range(3):
+        client_id = send(client, drain, address=f"{reader}", site="test-site", body=f"текст {i}",
+                         elapsed_ms=60_000 + i)
+        with app.app_context():
+            comment_id = db.session.execute(
+                sa.select(Comment.id).where(Comment.client_id == client_id)).scalar_one()
+        assert client.post(f"/api/v1/moderation/comments/{comment_id}/approve", headers=headers).status_code == 200
+    set_settings(app, site.id, velocity_count=100)
+    status, reasons = verdict(app, send(client, drain, address=reader, site="test-site", body="ещё мнение"))
+    assert (status, reasons) == ("approved", ["trusted commenter (3 approved)"])
+    # A rule still holds a trusted commenter.
+    status, _ = verdict(app, send(client, drain, address=reader, site="test-site", body="ну ты и дурак"))
+    assert status == "pending"
