@@ -21,7 +21,7 @@ DATA_WORDS = (
     _l("typo"), _l("fact"), _l("other"),
     _l("Off-topic"), _l("Insults or hate speech"), _l("Advertising or spam"), _l("Personal data"),
     _l("Duplicate"), _l("Not an error"), _l("House style"), _l("Already fixed"), _l("Quote: kept as said"),
-    _l("abuse"), _l("offtopic"),
+    _l("abuse"), _l("offtopic"), _l("address"), _l("email"),
 )
 CLAIM_SECONDS = 300
 babel = Babel()

@@ -1,0 +1,125 @@
+"""Screening rules from the dashboard: block a reader, tune a site's screening settings."""
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..extensions import db
+from ..judgment.screening import DEFAULTS
+from ..models import AuditEntry, BlockedCommenter, Comment, Site
+from ..privacy import hash_value
+from ..services import moderation as service
+from . import bp
+from .common import requires
+
+NUMBERS = {  # setting: (lowest, highest)
+    "max_links": (0, 50), "min_seconds": (0, 600), "velocity_count": (1, 1000),
+    "velocity_seconds": (1, 86400), "repeat_hours": (1, 720), "trusted_after": (1, 10000),
+}
+SCORES = ("auto_spam", "hold_score")
+
+
+@bp.post("/comments/<int(max=2147483647):comment_id>/block")
+@requires("comments")
+def block_author(comment_id):
+    """Block the comment's author on its site (address hash, and e-mail hash if given), reject
+    the comment. 404 outside the user's sites."""
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or not current_user.can_site(comment.site_id):
+        abort(404)
+    reason = request.form.get("reason", "").strip()[:500] or None
+    blocked = []
+    for kind, value in (("address", comment.reporter_hash),
+                        ("email", hash_value(comment.email) if comment.email else None)):
+        if value and not db.session.execute(sa.select(BlockedCommenter.id).where(
+                BlockedCommenter.site_id == comment.site_id, BlockedCommenter.kind == kind,
+                BlockedCommenter.value_hash == value)).first():
+            db.session.add(BlockedCommenter(site_id=comment.site_id, kind=kind, value_hash=value,
+                                            reason=reason, created_by_id=current_user.id))
+            blocked.append(kind)
+    db.session.add(AuditEntry(actor_id=current_user.id, actor_label=current_user.email, action="commenter.block",
+                              target_type="comment", target_id=comment.id, site_id=comment.site_id,
+                              after={"blocked": blocked}, reason=reason))
+    db.session.commit()
+    if comment.status != "rejected":
+        service.reject_comment(comment.id, current_user, reason or "blocked commenter")
+    if request.headers.get("X-Requested-With") == "fetch":
+        from .common import queue_counts  # noqa: PLC0415
+
+        return {"ok": True, "counts": queue_counts()}
+    flash(_("The author is blocked on this site."))
+    target = request.form.get("next", "")
+    return redirect(target if target.startswith("/dashboard") else url_for("dashboard.comments"))
+
+
+def _parse(form, current):
+    """New settings from the form, or (None, errors)."""
+    values, errors = dict(current), {}
+    values["use_default_words"] = bool(form.get("use_default_words"))
+    for kind in ("banned_words", "suspect_words"):
+        words = [w.strip() for w in form.get(kind, "").splitlines() if w.strip()]
+        if any(len(w) > 100 for w in words) or len(words) > 2000:
+            errors[kind] = _("At most 2000 words of up to 100 characters.")
+        values[kind] = words
+    for key, (low, high) in NUMBERS.items():
+        try:
+            number = int(form.get(key, ""))
+            if not low <= number <= high:
+                raise ValueError
+            values[key] = number
+        except ValueError:
+            errors[key] = _("A whole number from %(low)d to %(high)d.", low=low, high=high)
+    for key in SCORES:
+        try:
+            number = float(form.get(key, ""))
+            if not 0 < number <= 1:
+                raise ValueError
+            values[key] = number
+        except ValueError:
+            errors[key] = _("A number above 0 and at most 1.")
+    if not errors and values["hold_score"] > values["auto_spam"]:
+        errors["hold_score"] = _("The hold score cannot be above the auto-spam score.")
+    return (None, errors) if errors else (values, {})
+
+
+@bp.route("/admin/sites/<int(max=2147483647):site_id>/screening", methods=["GET", "POST"])
+@requires("admin")
+def site_screening(site_id):
+    """A site's screening settings (words, links, velocity, model thresholds). 400 on bad input."""
+    site = db.session.get(Site, site_id)
+    if site is None:
+        abort(404)
+    current = dict(DEFAULTS, **(site.settings or {}))
+    errors, status = {}, 200
+    if request.method == "POST":
+        values, errors = _parse(request.form, current)
+        if values is not None:
+            db.session.add(AuditEntry(actor_id=current_user.id, actor_label=current_user.email,
+                                      action="site.screening", target_type="site", target_id=site.id,
+                                      site_id=site.id, before=current, after=values))
+            site.settings = values
+            db.session.commit()
+            flash(_("Saved."))
+            return redirect(url_for("dashboard.site_screening", site_id=site.id))
+        current, status = dict(current, **{k: v for k, v in request.form.items()}), 400
+    blocked = db.session.execute(
+        sa.select(BlockedCommenter).where(BlockedCommenter.site_id == site.id).order_by(BlockedCommenter.id.desc())
+    ).scalars().all()
+    return render_template("dashboard/site_screening.html", site=site, values=current, errors=errors,
+                           blocked=blocked, numbers=NUMBERS, scores=SCORES), status
+
+
+@bp.post("/admin/blocked/<int(max=2147483647):block_id>/delete")
+@requires("admin")
+def unblock(block_id):
+    row = db.session.get(BlockedCommenter, block_id)
+    if row is None:
+        abort(404)
+    db.session.add(AuditEntry(actor_id=current_user.id, actor_label=current_user.email, action="commenter.unblock",
+                              target_type="site", target_id=row.site_id or 0, site_id=row.site_id,
+                              before={"kind": row.kind}))
+    db.session.delete(row)
+    db.session.commit()
+    flash(_("Unblocked."))
+    return redirect(url_for("dashboard.site_screening", site_id=row.site_id) if row.site_id
+                    else url_for("dashboard.admin_sites"))
