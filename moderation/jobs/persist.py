@@ -188,6 +188,7 @@ def _write(payloads):
             report.decided_at, report.decided_by_id = cluster.decided_at, cluster.decided_by_id
             cluster.report_count = (cluster.report_count or 0) + 1
             cluster.last_reported_at = report.submitted_at or cluster.last_reported_at
+            db.session.add(report)  # now: a later comment's screening query autoflushes
             rows.append(report)
         elif kind == "comment":
             rows.append(_comment(payload, page, sites[payload["site_id"]], parents))
