@@ -6,4 +6,7 @@ from .content import Comment, CommentFlag, TypoReport
 from .moderation_rules import BlockedCommenter
 from .sites import Page, Site
 
-__all__ = ["ApiToken", "BlockedCommenter", "AuditEntry", "Comment", "CommentFlag", "Page", "ReportCluster", "Site", "TypoReport", "User", "user_sites"]
+# Lives with the model code; registered here so migrations and drop_all always see it.
+from ..judgment.spam_model import SpamModelState  # noqa: E402
+
+__all__ = ["ApiToken", "BlockedCommenter", "AuditEntry", "Comment", "CommentFlag", "Page", "ReportCluster", "Site", "SpamModelState", "TypoReport", "User", "user_sites"]
