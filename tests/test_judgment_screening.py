@@ -99,3 +99,13 @@ def test_step7_trusted_commenters_skip_pre_moderation(app, client, site, drain, 
     # A rule still holds a trusted commenter.
     status, _ = verdict(app, send(client, drain, address=reader, site="test-site", body="ну ты и дурак"))
     assert status == "pending"
+
+
+def test_velocity_counts_earlier_comments_of_the_same_batch(app, client, post_site, drain):
+    ids = []
+    for i in range(4):
+        payload = comment_payload(site="post-site", body=f"пачка {i}")
+        assert client.post("/api/v1/comments", json=payload, environ_base={"REMOTE_ADDR": "10.7.9.9"}).status_code == 202
+        ids.append(payload["client_id"])
+    drain()  # one drain job, one batch
+    assert [verdict(app, cid)[0] for cid in ids] == ["approved", "approved", "approved", "pending"]

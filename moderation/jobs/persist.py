@@ -140,9 +140,9 @@ def _comment(payload, page, site, parents):
     )
     if verdict.status == "approved":
         page.bump()
-    # Flushed now so that the next comment of the batch sees it (velocity, repeats).
+    # In the session at once: the next comment's screening queries autoflush it,
+    # so velocity and repeats see earlier comments of the same batch.
     db.session.add(comment)
-    db.session.flush()
     return comment
 
 
@@ -194,7 +194,7 @@ def _write(payloads):
             rows.append(_comment(payload, page, sites[payload["site_id"]], parents))
         else:
             raise ValueError(f"unknown submission type {kind!r}")
-    db.session.add_all(rows)
+    # Every row is already in the session (added as it was built).
     return added + len(rows)
 
 
