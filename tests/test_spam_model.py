@@ -8,8 +8,10 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from moderation.extensions import db
-from moderation.jobs.learning import enqueue_learning
-from moderation.judgment.spam_model import LABELS, MIN_EXAMPLES, SpamModelState, learn, score
+from moderation.jobs.learning import INBOX_KEY, RETRAIN_QUEUED_KEY, enqueue_learning
+from moderation.judgment.spam_model import (
+    LABELS, MIN_EXAMPLES, SpamExample, SpamModelState, learn, record_examples, retrain, score,
+)
 from moderation.models import Comment, Page
 from moderation.models.sites import url_hash
 
@@ -178,3 +180,48 @@ def test_enqueue_learning_with_redis_down_logs_and_returns_none(make_app, caplog
     with dead.app_context(), caplog.at_level(logging.WARNING):
         assert enqueue_learning([1, 2]) is None
     assert "learning from comments [1, 2] not queued" in caplog.text
+
+
+def test_decisions_queued_together_are_learned_by_one_job(app, site, drain):
+    ids = _comments(app, site.id, ["spam"] * 6 + ["approved"] * 6)
+    with app.app_context():
+        first = enqueue_learning(ids[:4])
+        again = [enqueue_learning([cid]) for cid in ids[4:]]
+    assert {job.id for job in again} == {first.id}  # one job waits for all of them
+    assert drain()
+    first.refresh()
+    assert first.get_status() == "finished" and first.return_value() == 1  # one model write
+    assert state(app) == (1, 6, 6)
+    with app.app_context():
+        assert db.session.execute(sa.select(sa.func.count()).select_from(SpamExample)).scalar_one() == 12
+        assert app.broker.redis.llen(INBOX_KEY) == 0
+
+
+def test_a_full_retrain_follows_enough_decisions_and_forgets_deleted_comments(app, site, drain):
+    statuses = (["spam"] * 3 + ["approved"] * 3) * 10  # 60 decisions, above RETRAIN_MIN_EXAMPLES
+    ids = _comments(app, site.id, statuses)
+    with app.app_context():
+        for cid in ids:  # one decision at a time, as moderators make them
+            enqueue_learning([cid])
+    assert drain()
+    with app.app_context():
+        model = db.session.execute(sa.select(SpamModelState)).scalar_one()
+        # Learned once incrementally (version 1), then refitted on all examples (version 2).
+        assert model.version == 2 and model.retrained_at is not None
+        assert (model.examples_spam, model.examples_ham, model.examples_since_retrain) == (30, 30, 0)
+        assert score(*SPAMMY) > 0.5 > score(*NORMAL)
+        # A deleted comment (erasure, retention) takes its example with it: the next retrain forgets it.
+        db.session.execute(sa.delete(Comment).where(Comment.id.in_(ids[:6])))
+        db.session.commit()
+        assert retrain() == 3
+        model = db.session.execute(sa.select(SpamModelState)).scalar_one()
+        assert (model.examples_spam, model.examples_ham) == (27, 27)
+        assert not app.broker.redis.exists(RETRAIN_QUEUED_KEY)
+
+
+def test_retrain_needs_both_classes(app, site):
+    ids = _comments(app, site.id, ["spam"] * 5)
+    with app.app_context():
+        record_examples({cid: True for cid in ids})
+        db.session.commit()
+        assert retrain() is None

@@ -1,13 +1,19 @@
 """The spam model learns from moderator decisions, in the worker, never in the request.
 
-The service layer calls `enqueue_learning([comment.id])` after a decision; the
-job reads the comments' status when it runs, so a decision changed in between
-teaches the newer answer.
+The service layer calls `enqueue_learning([comment.id])` after a decision. The
+ids wait in a Redis list and one job (`learn_pending`) learns everything that
+waits, in batches: a moderator deciding 50 comments in a minute costs one model
+write, not 50 (the stored model is megabytes). The job reads the comments'
+status when it runs, so a decision changed in between teaches the newer answer.
 """
+import uuid
+
 import redis
 import sqlalchemy as sa
 from flask import current_app
 from rq import Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
 
 from ..extensions import db
 from ..models import Comment
@@ -17,28 +23,95 @@ from . import in_app_context
 RETRY_INTERVALS = [1, 5, 30, 60, 300]
 
 
+# Decisions waiting to be learned, and the id of the job that will learn them.
+INBOX_KEY = "moderation:learn-inbox"
+REQUESTED_KEY = "moderation:learn-requested"
+BATCH = 1000
+
+
+@in_app_context
+def learn_pending():
+    """Learn every waiting decision, BATCH at a time. Returns the last model version, or None."""
+    redis_client = current_app.broker.redis
+    # Cleared first: a decision queued from now on asks for a new job.
+    redis_client.delete(REQUESTED_KEY)
+    version = None
+    while True:
+        pipe = redis_client.pipeline()  # MULTI: take a batch off the list atomically
+        pipe.lrange(INBOX_KEY, 0, BATCH - 1)
+        pipe.ltrim(INBOX_KEY, BATCH, -1)
+        ids, _ = pipe.execute()
+        if not ids:
+            return version
+        ids = [int(i) for i in ids]
+        try:
+            version = learn_from_decisions(ids) or version
+        except Exception:
+            # Back to the front of the list: RQ retries the job, which takes them again.
+            redis_client.lpush(INBOX_KEY, *reversed(ids))
+            raise
+
+
 @in_app_context
 def learn_from_decisions(comment_ids):
     """Train on these comments' current moderator labels. Returns the model version, or None."""
     # Here, not at the top: the web process imports this module to enqueue and
     # need not load scikit-learn for that.
-    from ..judgment.spam_model import LABELS, learn  # noqa: PLC0415
+    from ..judgment.spam_model import LABELS, learn, record_examples, retrain_due  # noqa: PLC0415
 
     rows = db.session.execute(
-        sa.select(Comment.author, Comment.body_raw, Comment.status)
+        sa.select(Comment.id, Comment.author, Comment.body_raw, Comment.status)
         .where(Comment.id.in_(list(comment_ids)))
         .order_by(Comment.id)
     ).all()
     # Pending or flagged (reopened meanwhile): not a decision, nothing to learn.
-    examples = [(row.author, row.body_raw, LABELS[row.status]) for row in rows if row.status in LABELS]
+    rows = [row for row in rows if row.status in LABELS]
     db.session.rollback()  # learn() opens its own transaction with the model row locked
-    if not examples:
+    if not rows:
         return None
-    return learn(examples)
+    # Recorded in learn()'s transaction: the examples and the model move together.
+    record_examples({row.id: LABELS[row.status] for row in rows})
+    version = learn([(row.author, row.body_raw, LABELS[row.status]) for row in rows])
+    if retrain_due():
+        enqueue_retrain()
+    db.session.rollback()
+    return version
+
+
+@in_app_context
+def retrain_model():
+    """Fit the model afresh on every recorded decision (see spam_model.retrain)."""
+    from ..judgment.spam_model import retrain  # noqa: PLC0415
+
+    # Cleared first: a decision learned while this runs may ask for the next retrain.
+    current_app.broker.redis.delete(RETRAIN_QUEUED_KEY)
+    return retrain(current_app.config.get("SPAM_MODEL_RETRAIN_MAX", 50_000))
+
+
+# Set while a retrain job waits in the queue: many decisions, one retrain.
+RETRAIN_QUEUED_KEY = "moderation:spam-retrain-queued"
+
+
+def enqueue_retrain():
+    """Queue one retrain unless one is already waiting. Returns the job or None."""
+    try:
+        if not current_app.broker.redis.set(RETRAIN_QUEUED_KEY, "1", nx=True, ex=3600):
+            return None
+        return current_app.broker.queue.enqueue(
+            retrain_model,
+            job_timeout=1800,
+            result_ttl=300,
+            failure_ttl=30 * 24 * 3600,
+            retry=Retry(max=3, interval=[30, 300, 900]),
+            description="spam model: retrain on all decisions",
+        )
+    except redis.RedisError as exc:
+        current_app.logger.warning("spam model: retrain not queued (%s)", exc)
+        return None
 
 
 def enqueue_learning(comment_ids):
-    """Queue a learning job. Returns the job, or None if Redis is unavailable.
+    """Queue decisions for learning. Returns the job that will learn them, or None if Redis is unavailable.
 
     A decision must never fail because learning is unavailable: the error is
     logged and the example is lost (the model learns from the next ones).
@@ -46,15 +119,29 @@ def enqueue_learning(comment_ids):
     ids = [int(comment_id) for comment_id in comment_ids]
     if not ids:
         return None
+    queue = current_app.broker.queue
     try:
-        return current_app.broker.queue.enqueue(
-            learn_from_decisions,
-            ids,
-            job_timeout=120,
+        job_id = str(uuid.uuid4())
+        pipe = queue.connection.pipeline()
+        pipe.rpush(INBOX_KEY, *ids)
+        # The job id as the flag's value: later decisions find the job that will take them.
+        pipe.set(REQUESTED_KEY, job_id, nx=True, ex=3600)
+        pipe.get(REQUESTED_KEY)
+        _, created, waiting = pipe.execute()
+        if not created:
+            try:
+                return Job.fetch(waiting.decode(), connection=queue.connection)
+            except NoSuchJobError:
+                current_app.broker.redis.delete(REQUESTED_KEY)  # stale flag: the next call queues a job
+                return None
+        return queue.enqueue(
+            learn_pending,
+            job_id=job_id,
+            job_timeout=600,
             result_ttl=300,
             failure_ttl=30 * 24 * 3600,
             retry=Retry(max=5, interval=RETRY_INTERVALS),
-            description=f"spam model: learn from comment(s) {', '.join(map(str, ids[:10]))}",
+            description="spam model: learn from moderator decisions",
         )
     except redis.RedisError as exc:
         current_app.logger.warning("spam model: learning from comments %s not queued (%s)", ids, exc)

@@ -7,6 +7,6 @@ from .moderation_rules import BlockedCommenter
 from .sites import Page, Site
 
 # Lives with the model code; registered here so migrations and drop_all always see it.
-from ..judgment.spam_model import SpamModelState  # noqa: E402
+from ..judgment.spam_model import SpamExample, SpamModelState  # noqa: E402
 
-__all__ = ["ApiToken", "BlockedCommenter", "AuditEntry", "Comment", "CommentFlag", "Page", "ReportCluster", "Site", "SpamModelState", "TypoReport", "User", "user_sites"]
+__all__ = ["ApiToken", "BlockedCommenter", "AuditEntry", "Comment", "CommentFlag", "Page", "ReportCluster", "Site", "SpamExample", "SpamModelState", "TypoReport", "User", "user_sites"]

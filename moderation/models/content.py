@@ -84,6 +84,8 @@ class Comment(db.Model):
         sa.Index("ix_comment_site_queue", "site_id", "status", "id"),
         sa.Index("ix_comment_page_list", "page_id", "status", "thread_id", "id"),
         sa.Index("ix_comment_reporter", "reporter_hash", "status"),
+        # The article's recent comments: surge detection counts them for every new one.
+        sa.Index("ix_comment_page_created", "page_id", "created_at"),
         sa.Index("ix_comment_body_hash", "site_id", "body_hash"),
     )
 

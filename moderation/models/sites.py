@@ -68,6 +68,9 @@ class Page(db.Model):
     # Bumped whenever the set of published comments changes: the list's ETag.
     comments_version: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    # Surge mode (moderation.judgment.surge): pre-moderated until then, and why.
+    surge_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    surge_reason: Mapped[str | None] = mapped_column(sa.String(200))
 
     site = relationship("Site", back_populates="pages")
 
