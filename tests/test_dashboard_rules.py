@@ -38,14 +38,19 @@ def test_screening_settings_page_validates_and_saves(app, client, auth, site):
     form = {"csrf_token": auth.csrf(path), "use_default_words": "1", "banned_words": "окна*\nбалкон",
             "suspect_words": "", "max_links": "1", "min_seconds": "5", "velocity_count": "2",
             "velocity_seconds": "30", "repeat_hours": "12", "trusted_after": "5",
-            "auto_spam": "0.95", "hold_score": "0.6"}
+            "auto_spam": "0.95", "hold_score": "0.6", "flagged_visible": "1",
+            "surge_comments": "40", "surge_window_minutes": "5", "surge_spam_share": "0.4",
+            "surge_min_comments": "8", "surge_quiet_minutes": "60"}
     assert client.post(path, data=dict(form, max_links="-1")).status_code == 400
+    assert client.post(path, data=dict(form, surge_spam_share="1.5")).status_code == 400
     assert client.post(path, data=dict(form, hold_score="0.99")).status_code == 400
     assert client.post(path, data=form).status_code == 302
     with app.app_context():
         settings = db.session.get(Site, site.id).settings
         assert settings["banned_words"] == ["окна*", "балкон"] and settings["max_links"] == 1
         assert settings["auto_spam"] == 0.95
+        assert settings["flagged_visible"] is True and settings["surge_comments"] == 40
+        assert settings["surge_spam_share"] == 0.4
     auth.logout()
     auth.login(role="editor")
     assert client.get(path).status_code == 403

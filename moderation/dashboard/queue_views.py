@@ -11,7 +11,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..extensions import db
-from ..models import AuditEntry, Comment, CommentFlag, ReportCluster
+from ..judgment import surge
+from ..models import AuditEntry, Comment, CommentFlag, Page, ReportCluster
 from ..services import moderation as service
 from ..services import reports as report_service
 from . import bp
@@ -133,7 +134,26 @@ def comments():
         sites=visible_sites(), history=service.author_history(items), parents=parents,
         claims=claims_for("comment", [c.id for c in items]), presets=REJECT_PRESETS["comments"],
         flags=flag_counts([c.id for c in items]),
+        surges=surge.active_surges(current_user.site_ids(), datetime.now(timezone.utc)),
     )
+
+
+@bp.post("/pages/<int(max=2147483647):page_id>/end-surge")
+@requires("comments")
+def end_surge(page_id):
+    """Return an article from surge mode to its site's normal moderation. 404 outside the user's sites."""
+    page = db.session.get(Page, page_id)
+    if page is None or not current_user.can_site(page.site_id):
+        abort(404)
+    before = {"surge_until": page.surge_until.isoformat() if page.surge_until else None,
+              "surge_reason": page.surge_reason}
+    surge.end_surge(page)
+    db.session.add(AuditEntry(actor_id=current_user.id, actor_label=current_user.email, action="page.end_surge",
+                              target_type="page", target_id=page.id, site_id=page.site_id,
+                              before=before, after={"surge_until": None}))
+    db.session.commit()
+    flash(_("Surge mode ended for this article."))
+    return redirect(url_for("dashboard.comments"))
 
 
 def flag_counts(comment_ids):

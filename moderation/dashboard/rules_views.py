@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from ..extensions import db
 from ..judgment.screening import DEFAULTS
+from ..site_registry import registry
 from ..models import AuditEntry, BlockedCommenter, Comment, Site
 from ..privacy import hash_value
 from ..services import moderation as service
@@ -15,8 +16,10 @@ from .common import requires
 NUMBERS = {  # setting: (lowest, highest)
     "max_links": (0, 50), "min_seconds": (0, 600), "velocity_count": (1, 1000),
     "velocity_seconds": (1, 86400), "repeat_hours": (1, 720), "trusted_after": (1, 10000),
+    "surge_comments": (0, 100000), "surge_window_minutes": (1, 1440), "surge_min_comments": (1, 100000),
+    "surge_quiet_minutes": (1, 10080),
 }
-SCORES = ("auto_spam", "hold_score")
+SCORES = ("auto_spam", "hold_score", "surge_spam_share")
 
 
 @bp.post("/comments/<int(max=2147483647):comment_id>/block")
@@ -56,6 +59,7 @@ def _parse(form, current):
     """New settings from the form, or (None, errors)."""
     values, errors = dict(current), {}
     values["use_default_words"] = bool(form.get("use_default_words"))
+    values["flagged_visible"] = bool(form.get("flagged_visible"))
     for kind in ("banned_words", "suspect_words"):
         words = [w.strip() for w in form.get(kind, "").splitlines() if w.strip()]
         if any(len(w) > 100 for w in words) or len(words) > 2000:
@@ -99,6 +103,8 @@ def site_screening(site_id):
                                       site_id=site.id, before=current, after=values))
             site.settings = values
             db.session.commit()
+            # This process at once; others within SITE_CACHE_SECONDS (flagged_visible is read there).
+            registry().invalidate()
             flash(_("Saved."))
             return redirect(url_for("dashboard.site_screening", site_id=site.id))
         current, status = dict(current, **{k: v for k, v in request.form.items()}), 400

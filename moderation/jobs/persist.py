@@ -117,7 +117,7 @@ def _comment(payload, page, site, parents):
     parent = parents.get(payload.get("parent"))
     if parent is not None and parent.page_id != page.id:
         parent = None  # a reply must stay on its article
-    verdict = screening.screen(payload, site, page.id)
+    verdict = screening.screen(payload, site, page.id, page=page)
     if title := payload.get("title"):
         if page.title != title:
             page.title = title

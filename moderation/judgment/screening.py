@@ -2,7 +2,7 @@
 
 1 honeypot and form timing, 2 blocked commenters, 3 banned and suspect words,
 4 links, 5 velocity and cross-article repeats, 6 the spam model, 7 trusted
-commenters. The result is a status (spam, rejected, pending, approved), the
+commenters, 8 surge mode (the article itself, see moderation.judgment.surge). The result is a status (spam, rejected, pending, approved), the
 model's score and the human-readable reasons a moderator sees on the item.
 """
 import hashlib
@@ -16,7 +16,7 @@ from ..extensions import db
 from ..models import Comment
 from ..models.moderation_rules import BlockedCommenter
 from ..privacy import hash_value
-from . import wordlists
+from . import surge, wordlists
 
 DEFAULTS = {
     "use_default_words": True,
@@ -30,6 +30,9 @@ DEFAULTS = {
     "trusted_after": 3,  # approved comments, none rejected: skip pre-moderation
     "auto_spam": 0.9,  # model score at or above: Spam queue, never published
     "hold_score": 0.5,  # model score at or above: Pending
+    # Flagged comments (enough reader flags) stay on the article until a moderator decides.
+    "flagged_visible": False,
+    **surge.DEFAULTS,
 }
 
 _LINK = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+\.(?:com|ru|kz|net|org|info|biz|xyz|top|io)\b", re.I)
@@ -120,8 +123,11 @@ def _history(site_id, reporter, email_hash):
     return rows.get("approved", 0), rows.get("rejected", 0) + rows.get("spam", 0)
 
 
-def screen(payload, site, page_id, now=None):
-    """Run the steps for one comment payload about to be stored. Returns a Verdict."""
+def screen(payload, site, page_id, now=None, page=None):
+    """Run the steps for one comment payload about to be stored. Returns a Verdict.
+
+    With `page` (the article's row) surge mode is checked and updated too.
+    """
     now = now or datetime.now(timezone.utc)
     conf = settings_of(site)
     result = Screen()
@@ -188,6 +194,11 @@ def screen(payload, site, page_id, now=None):
             result.decide("spam", f"spam model score {score:.2f} (auto-spam at {conf['auto_spam']:.2f})")
         elif score >= conf["hold_score"]:
             result.hold_for(f"spam model score {score:.2f} (hold at {conf['hold_score']:.2f})")
+
+    # 8. Surge mode: counted for every comment (spam included), it holds the rest.
+    if page is not None and (held := surge.check(page, conf, now)):
+        if not result.final:
+            result.hold_for(held)
 
     if result.final:
         return Verdict(result.final, score, result.reasons)
