@@ -28,6 +28,7 @@ class SiteInfo:
     language: str
     rate_limit_reports: str | None
     rate_limit_comments: str | None
+    flagged_visible: bool = False
 
     def allows_origin(self, origin):
         return origin_allowed(origin, self.allowed_origins)
@@ -43,6 +44,7 @@ class SiteInfo:
             language=site.language,
             rate_limit_reports=site.rate_limit_reports,
             rate_limit_comments=site.rate_limit_comments,
+            flagged_visible=bool((site.settings or {}).get("flagged_visible")),
         )
 
 

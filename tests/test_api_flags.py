@@ -70,3 +70,31 @@ def test_bad_flag_fields_are_400(app, client, site, drain, staff):
     response = client.post(f"/api/v1/comments/{comment_id}/flags", json={"site": "test-site"})
     assert response.status_code == 400 and "client_id" in response.json["fields"]
     assert flag(client, comment_id, "10.0.0.4", site="nope").status_code == 403
+
+
+def test_a_site_can_keep_flagged_comments_visible(app, client, site, drain, staff, auth):
+    comment_id = published_comment(app, client, drain, staff)
+    with app.app_context():
+        db.session.get(Site, site.id).flag_threshold = 1
+        db.session.commit()
+    assert flag(client, comment_id, "10.0.0.1").status_code == 202
+    drain()
+    query = {"site": "test-site", "url": ARTICLE}
+    hidden = client.get("/api/v1/comments", query_string=query)
+    assert hidden.json["total"] == 0
+    # The admin switches the site to "keep flagged comments visible" on the screening page.
+    auth.login(role="admin")
+    path = f"/dashboard/admin/sites/{site.id}/screening"
+    form = {"csrf_token": auth.csrf(path), "use_default_words": "1", "banned_words": "", "suspect_words": "",
+            "max_links": "2", "min_seconds": "3", "velocity_count": "3", "velocity_seconds": "60",
+            "repeat_hours": "24", "trusted_after": "3", "auto_spam": "0.9", "hold_score": "0.5",
+            "surge_comments": "30", "surge_window_minutes": "10", "surge_spam_share": "0.5",
+            "surge_min_comments": "10", "surge_quiet_minutes": "30", "flagged_visible": "1"}
+    assert client.post(path, data=form).status_code == 302
+    shown = client.get("/api/v1/comments", query_string=query, headers={"If-None-Match": hidden.headers["ETag"]})
+    assert shown.status_code == 200  # the list changed: not a stale 304
+    assert shown.json["total"] == 1 and shown.json["comments"][0]["id"] == comment_id
+    with app.app_context():
+        assert db.session.get(Comment, comment_id).status == "flagged"  # still in the moderators' queue
+    # Visible flagged comments can be flagged by more readers.
+    assert flag(client, comment_id, "10.0.0.2").status_code == 202

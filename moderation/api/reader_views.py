@@ -92,7 +92,7 @@ def flag_comment(comment_id):
     if errors:
         raise ApiError(400, "invalid fields", errors)
     site = _site(values["site"])
-    if not comments_feed.is_published(site.id, comment_id):
+    if not comments_feed.is_published(site.id, comment_id, site):
         raise ApiError(404, "no published comment with this id on this site")
     values["comment_id"] = comment_id
     return _queue("flags", site, values)
@@ -119,11 +119,11 @@ def list_comments():
     site = _site(key)
 
     page = comments_feed.find_page(site.id, url)
-    etag = comments_feed.etag(page, after, limit)
+    etag = comments_feed.etag(page, after, limit, site)
     if request.if_none_match.contains_weak(etag):
         response = current_app.response_class(status=304)
     else:
-        response = jsonify(comments_feed.build(page, after, limit))
+        response = jsonify(comments_feed.build(page, after, limit, site))
     response.set_etag(etag, weak=True)
     # Browsers must revalidate: the ETag makes that a cheap 304.
     response.headers["Cache-Control"] = "no-cache"

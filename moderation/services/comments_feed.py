@@ -7,6 +7,18 @@ from ..models.sites import url_hash
 from ..urls import normalize_url
 
 VISIBLE = ("approved",)
+# Sites that keep flagged comments on the article until a moderator decides.
+VISIBLE_WITH_FLAGGED = ("approved", "flagged")
+
+
+def visible_statuses(site):
+    """Statuses readers see on `site` (a Site or SiteInfo; None: the strict default)."""
+    if site is None:
+        return VISIBLE
+    flagged = getattr(site, "flagged_visible", None)
+    if flagged is None:  # a Site row: the setting lives in its settings
+        flagged = bool((site.settings or {}).get("flagged_visible"))
+    return VISIBLE_WITH_FLAGGED if flagged else VISIBLE
 
 
 def find_page(site_id, url):
@@ -16,22 +28,24 @@ def find_page(site_id, url):
     ).scalar_one_or_none()
 
 
-def is_published(site_id, comment_id):
+def is_published(site_id, comment_id, site=None):
     return db.session.execute(
         sa.select(Comment.id).where(
-            Comment.id == comment_id, Comment.site_id == site_id, Comment.status.in_(VISIBLE)
+            Comment.id == comment_id, Comment.site_id == site_id, Comment.status.in_(visible_statuses(site))
         )
     ).first() is not None
 
 
-def etag(page, after, limit):
-    """Changes whenever a comment on the page is published, edited or withdrawn."""
+def etag(page, after, limit, site=None):
+    """Changes whenever a comment on the page is published, edited or withdrawn,
+    and when the site starts or stops showing flagged comments."""
+    shown = "f" if "flagged" in visible_statuses(site) else ""
     if page is None:
-        return f"c0-0-{after or 0}-{limit}"
-    return f"c{page.id}-{page.comments_version}-{after or 0}-{limit}"
+        return f"c0-0-{after or 0}-{limit}{shown}"
+    return f"c{page.id}-{page.comments_version}-{after or 0}-{limit}{shown}"
 
 
-def build(page, after=None, limit=50):
+def build(page, after=None, limit=50, site=None):
     """`{"comments": [thread...], "total": n, "next": cursor}`, oldest thread first.
 
     A page holds `limit` top-level comments, each with all its published replies
@@ -39,7 +53,8 @@ def build(page, after=None, limit=50):
     """
     if page is None:
         return {"comments": [], "total": 0, "next": None}
-    base = sa.select(Comment).where(Comment.page_id == page.id, Comment.status.in_(VISIBLE))
+    visible = visible_statuses(site if site is not None else page.site)
+    base = sa.select(Comment).where(Comment.page_id == page.id, Comment.status.in_(visible))
     roots_q = base.where(Comment.thread_id.is_(None)).order_by(Comment.id).limit(limit + 1)
     if after:
         roots_q = roots_q.where(Comment.id > after)
@@ -55,7 +70,7 @@ def build(page, after=None, limit=50):
             threads[reply.thread_id]["replies"].append(reply.public_dict())
     total = db.session.execute(
         sa.select(sa.func.count()).select_from(Comment).where(
-            Comment.page_id == page.id, Comment.status.in_(VISIBLE)
+            Comment.page_id == page.id, Comment.status.in_(visible)
         )
     ).scalar_one()
     return {
