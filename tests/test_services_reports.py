@@ -82,3 +82,33 @@ def test_status_tells_a_later_reader_the_spot_was_already_reported(app, client, 
     assert client.get(f"/api/v1/submissions/{first['client_id']}").json["already_reported"] is False
     assert client.get(f"/api/v1/submissions/{second['client_id']}").json == {
         "id": second["client_id"], "status": "pending", "already_reported": True}
+
+
+def test_wider_narrower_overlapping_and_respaced_selections_join_one_cluster(app, client, site, drain):
+    sentence = ("В понедельник ", "мэр обьявил о запуске", " новой трамвайной линии")
+    variants = [
+        report_payload(prefix="Вчера мэр ", exact="обьявил", suffix=" о запуске новой линии"),
+        # Wider: the reader took the neighbouring words too.
+        report_payload(prefix="Вчера ", exact="мэр обьявил о", suffix=" запуске новой линии"),
+        # Overlapping: starts inside the first selection, ends after it.
+        report_payload(prefix="Вчера мэр обь", exact="явил о запуске", suffix=" новой линии", suggestion=None),
+        # Other spacing and case (a line break in the page, a capital in the selection).
+        report_payload(prefix="Вчера  мэр\n", exact="Обьявил", suffix=" о  запуске новой", suggestion="Объявил"),
+        # A backwards selection is sent in reading order by the widget: the same anchor.
+        report_payload(prefix="Вчера мэр ", exact="обьявил", suffix=" о запуске новой линии"),
+    ]
+    # The same word elsewhere in the article: another spot.
+    elsewhere = report_payload(prefix=sentence[0], exact="обьявил", suffix=" о закрытии моста")
+    post_reports(client, *variants, elsewhere)
+    drain()
+    rows = clusters(app)
+    assert [(exact, n) for _, exact, n, _ in rows] == [("обьявил", 5), ("обьявил", 1)]
+    with app.app_context():
+        first = db.session.get(ReportCluster, rows[0][0])
+        assert {r.exact for r in first.reports} == {"обьявил", "мэр обьявил о", "явил о запуске", "Обьявил"}
+    # A later reader of the overlapping spot is told it was already reported.
+    later = report_payload(prefix="Вчера мэр ", exact="обьявил о", suffix=" запуске новой линии")
+    post_reports(client, later)
+    drain()
+    response = client.get(f"/api/v1/submissions/{later['client_id']}", query_string={"site": "test-site"})
+    assert response.status_code == 200 and response.json.get("already_reported") is True

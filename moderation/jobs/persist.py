@@ -9,6 +9,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from ..extensions import db
 from ..models import Comment, CommentFlag, Page, ReportCluster, Site, TypoReport
 from ..models.base import utcnow
+from ..judgment.anchors import same_spot
 from ..models.clusters import cluster_key
 from ..models.sites import url_hash
 from ..judgment import screening
@@ -63,8 +64,17 @@ def _pages(payloads):
     return pages
 
 
+# Clusters of a page compared with a report whose exact key is new (the newest first).
+NEARBY_CLUSTERS = 300
+
+
 def _clusters(reports):
-    """ReportCluster rows for every same-spot key among (payload, page) pairs."""
+    """ReportCluster rows for every same-spot key among (payload, page) pairs.
+
+    The exact key (same selection, same 16 characters around it) finds most;
+    otherwise `same_spot` compares the page's recent clusters (wider, narrower or
+    overlapping selections; other spacing or case).
+    """
     wanted = {}
     for payload, page in reports:
         key = cluster_key(page.id, payload["exact"], payload.get("prefix") or "", payload.get("suffix") or "")
@@ -75,8 +85,19 @@ def _clusters(reports):
         c.key: c
         for c in db.session.execute(sa.select(ReportCluster).where(ReportCluster.key.in_(list(wanted)))).scalars()
     }
+    nearby = {}  # page id -> its recent clusters, for reports that are not an exact match
     for key, (payload, page) in wanted.items():
         if key in found:
+            continue
+        if page.id not in nearby:
+            nearby[page.id] = db.session.execute(
+                sa.select(ReportCluster).where(ReportCluster.page_id == page.id)
+                .order_by(ReportCluster.id.desc()).limit(NEARBY_CLUSTERS)
+            ).scalars().all()
+        spot = (payload.get("prefix") or "", payload["exact"], payload.get("suffix") or "")
+        match = next((c for c in nearby[page.id] if same_spot((c.prefix, c.exact, c.suffix), spot)), None)
+        if match is not None:
+            found[key] = match  # a wider, narrower or overlapping selection of a known spot
             continue
         cluster = ReportCluster(
             key=key, site_id=payload["site_id"], page_id=page.id, exact=payload["exact"],
@@ -92,6 +113,7 @@ def _clusters(reports):
                 sa.select(ReportCluster).where(ReportCluster.key == key)
             ).scalar_one()
         found[key] = cluster
+        nearby[page.id].insert(0, cluster)
     return found
 
 
