@@ -14,7 +14,9 @@ the real pipeline, on a throwaway SQLite file and a private redis-server:
    published, marking spam what screening already put in Spam) queues no
    learning in the service layer, so the replay queues that one itself with
    enqueue_learning, in the same place in the order; the counts are printed;
-4. the worker runs again and the learning jobs train the model, one decision each;
+4. the worker runs again: the learning jobs take the waiting decisions in batches,
+   and once enough were learned one at a time, a retrain job refits the model on
+   all of them (as in production);
 5. score() rates the validation split (to choose the auto-spam threshold: never
    the test split) and the test split, whose figures are the result.
 
@@ -38,7 +40,7 @@ from moderation import create_app  # noqa: E402
 from moderation.auth import create_user  # noqa: E402
 from moderation.embedded_redis import EmbeddedRedis  # noqa: E402
 from moderation.extensions import db  # noqa: E402
-from moderation.jobs.learning import enqueue_learning  # noqa: E402
+from moderation.jobs.learning import INBOX_KEY, enqueue_learning  # noqa: E402
 from moderation.jobs.worker import run_worker  # noqa: E402
 from moderation.judgment.spam_model import SpamModelState, score  # noqa: E402
 from moderation.models import Comment, Site  # noqa: E402
@@ -98,7 +100,7 @@ def post_all(app, train):
 
 def decide_all(app, train):
     """Moderator decisions in arrival order. Returns (by the service layer, by the replay)."""
-    queue = app.broker.queue
+    inbox = app.broker.redis
     labels = {f"replay-{n:05d}": is_spam for n, (_, _, is_spam) in enumerate(train)}
     by_service = by_replay = 0
     with app.app_context():
@@ -107,10 +109,10 @@ def decide_all(app, train):
         if len(stored) != len(train):
             raise SystemExit(f"{len(stored)} of {len(train)} train comments were stored")
         for comment_id, client_id in stored:
-            queued = queue.count
+            queued = inbox.llen(INBOX_KEY)
             decide = spam_comment if labels[client_id] else approve_comment
             decide(comment_id, editor)
-            if queue.count > queued:
+            if inbox.llen(INBOX_KEY) > queued:
                 by_service += 1
             else:
                 enqueue_learning([comment_id])
@@ -149,7 +151,10 @@ def run(args, tmp):
         with app.app_context():
             upgrade()
             db.session.add(Site(key="replay", name="Replay", allowed_origins=[ORIGIN],
-                                moderation_mode="post", language="en"))
+                                moderation_mode="post", language="en",
+                                # Months of comments arrive here within seconds: surge mode would
+                                # hold them all, which is not what the replay studies.
+                                settings={"surge_comments": 0}))
             db.session.commit()
 
         started = time.perf_counter()
@@ -180,7 +185,7 @@ def run(args, tmp):
           f"screening left {', '.join(f'{k} {v}' for k, v in sorted(statuses.items()))}")
     print(f"decisions {len(train)} in {decide_s:.1f} s: learning queued by the service layer {by_service}, "
           f"by the replay {by_replay} (decisions that changed no status)")
-    print(f"learning  {version} jobs in {learn_s:.1f} s, failed {failed}, awaiting retry {retrying}; "
+    print(f"learning  {learn_s:.1f} s ({version} model versions: batches and retrains), failed {failed}, awaiting retry {retrying}; "
           f"model v{version}: {spam + ham} examples learned ({spam} spam, {ham} ham), blob {size / 1024:.0f} KiB")
 
     val_labels = [y for _, _, y in val]
