@@ -10,7 +10,7 @@ import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from flask import current_app, has_request_context, render_template, url_for
+from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 
@@ -81,7 +81,9 @@ def render(name, locale, **context):
     """(subject, body) from templates/email/<lang>/<name>.txt; the first line is the subject."""
     lang = mail_language(locale)
     with force_locale(lang):
-        text = render_template(f"email/{lang}/{name}.txt", lang=lang, **context)
+        # The bare Jinja template: the app's context processors expect a request, and
+        # the worker has none.
+        text = current_app.jinja_env.get_template(f"email/{lang}/{name}.txt").render(lang=lang, **context)
     subject, _sep, body = text.lstrip().partition("\n")
     return subject.strip(), body.strip() + "\n"
 
@@ -94,7 +96,6 @@ def build(to, subject, body, lang, unsubscribe_url=None):
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=(cfg["SMTP_FROM"].rpartition("@")[2] or None))
-    message["Content-Language"] = lang
     # Vacation responders and ticket systems must not answer a notification.
     message["Auto-Submitted"] = "auto-generated"
     if unsubscribe_url:
@@ -102,6 +103,7 @@ def build(to, subject, body, lang, unsubscribe_url=None):
         # RFC 8058: the mail client POSTs to the link; no page, no login.
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(body)
+    message["Content-Language"] = lang  # after set_content, which drops Content-* headers
     return message
 
 
