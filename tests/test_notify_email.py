@@ -188,3 +188,15 @@ def test_reply_mail_only_for_approved_replies(app, client, post_site, staff, smt
     mail = smtp.messages[-1]
     assert mail["Subject"] == "New reply to your comment on Open News"
     assert "Bob replied" in mail.get_content() and "купите слона" in mail.get_content()
+
+
+def test_one_confirmation_mail_a_day_per_address_and_one_link_confirms_all(app, client, site, smtp, drain):
+    for exact in ("обьявил", "трамвайй", "линнию"):
+        payload = report_payload(exact=exact, suggestion=None, notify_email="Victim@mail.example")
+        assert client.post("/api/v1/reports", json=payload).status_code == 202
+        drain()
+    assert len(smtp.messages) == 1  # not three: the field cannot flood an inbox
+    client.post(link(smtp.messages[0].get_content(), "confirm"))
+    with app.app_context():
+        subs = db.session.execute(sa.select(ReaderSubscription)).scalars().all()
+        assert len(subs) == 3 and all(s.confirmed_at for s in subs)

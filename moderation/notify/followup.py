@@ -14,6 +14,7 @@ from flask import current_app
 from ..extensions import db
 from ..models import Comment, Site, TypoReport
 from ..models.notifications import ReaderSubscription
+from ..privacy import hash_value
 from .mail import mail_language
 
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
@@ -70,7 +71,19 @@ def subscribe_persisted(payloads):
     db.session.commit()
     for sub in created:
         try:
-            _enqueue(send_reader_confirmation, sub.id, description=f"reader confirmation {sub.id}")
+            if first_confirmation_today(sub.email):
+                _enqueue(send_reader_confirmation, sub.id, description=f"reader confirmation {sub.id}")
         except Exception:  # noqa: BLE001 - logged; the reader can ask again
             current_app.logger.exception("reader confirmation %s not queued", sub.id)
     return len(created)
+
+
+CONFIRM_THROTTLE = 24 * 3600
+
+
+def first_confirmation_today(email):
+    """At most one confirmation mail per address per day, whoever types it in: the field
+    cannot be used to flood a stranger's inbox. The one link confirms every subscription
+    of that address on the site that waits at the moment it is opened."""
+    key = "moderation:notify:confirm-sent:" + hash_value(email.strip().lower())
+    return bool(current_app.broker.redis.set(key, "1", nx=True, ex=CONFIRM_THROTTLE))

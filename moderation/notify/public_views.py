@@ -4,6 +4,7 @@ No login: the signed token in the URL is the authority. POST is exempt from
 CSRF because mail clients send RFC 8058 one-click POSTs without a form token;
 the token in the URL cannot be guessed, which is what CSRF protection would add.
 """
+import sqlalchemy as sa
 from flask import Blueprint, abort, render_template, request
 
 from ..extensions import csrf, db
@@ -67,7 +68,13 @@ def confirm(token):
         abort(404)
     lang = mail_language(sub.locale)
     if request.method == "POST" and sub.unsubscribed_at is None and sub.confirmed_at is None:
-        sub.confirmed_at = utcnow()
+        # Every subscription of this address on this site that waits now: confirmation mails
+        # are throttled to one a day per address (notify.followup).
+        now = utcnow()
+        for waiting in db.session.execute(sa.select(ReaderSubscription).where(
+                ReaderSubscription.site_id == sub.site_id, ReaderSubscription.email == sub.email,
+                ReaderSubscription.confirmed_at.is_(None), ReaderSubscription.unsubscribed_at.is_(None))).scalars():
+            waiting.confirmed_at = now
         db.session.commit()
     return render_template("email/confirm_page.html", lang=lang, sub=sub, token=token,
                            done=sub.confirmed_at is not None)
