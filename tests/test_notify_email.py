@@ -200,3 +200,15 @@ def test_one_confirmation_mail_a_day_per_address_and_one_link_confirms_all(app, 
     with app.app_context():
         subs = db.session.execute(sa.select(ReaderSubscription)).scalars().all()
         assert len(subs) == 3 and all(s.confirmed_at for s in subs)
+
+
+def test_bad_tokens_are_404_and_change_nothing(app, client, site):
+    for path in ("/notify/unsubscribe/garbage", "/notify/confirm/garbage", "/notify/unsubscribe/WyJ4IiwxXQ.x"):
+        assert client.get(path).status_code == 404
+        assert client.post(path).status_code == 404
+    with app.test_request_context():
+        from moderation.notify.mail import confirm_token, unsubscribe_token
+
+        # A valid unsubscribe token is not a valid confirmation token (separate salts).
+        assert client.post("/notify/confirm/" + unsubscribe_token("reader", 1)).status_code == 404
+        assert client.get("/notify/unsubscribe/" + confirm_token(1)).status_code == 404

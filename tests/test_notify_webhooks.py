@@ -210,3 +210,17 @@ def test_redirects_are_not_followed(app):
         server.shutdown()
         server.server_close()
     assert status == 307 and hits == ["/hook"]
+
+
+def test_telegram_text_is_cut_at_whole_lines_within_the_limit():
+    from types import SimpleNamespace
+
+    from moderation.notify.payloads import TELEGRAM_LIMIT, telegram
+
+    site = SimpleNamespace(name="<Site & Co>", language="en")
+    items = [{"url": f"https://news.example/{i}", "title": None, "author": "A", "body": "&<>" * 500}
+             for i in range(10)]
+    message = telegram("comment.pending", site, items, "@channel")
+    assert len(message["text"]) <= TELEGRAM_LIMIT
+    assert message["text"].startswith("<b>Comment awaits moderation</b> · &lt;Site &amp; Co&gt;")
+    assert message["text"].endswith("…") and message["text"].count("<a href=") < 10

@@ -68,21 +68,24 @@ def dispatch(event, ids):
             plan.append((hook.id, site_ids))
     staff = []
     if event in recipients.SCOPE:
-        objects = [obj for obj in recipients.waiting(event, ids)]
+        objects = recipients.waiting(event, ids)
         for user, _pref in recipients.staff_with_mode(["immediate"]):
             mine = recipients.visible(user, recipients.SCOPE[event], objects)
             if mine:
                 staff.append((user.id, [obj.id for obj in mine]))
+    follow_kind = {"cluster.fixed": "report", "comment.approved": "comment"}.get(event)
+    readers = follow_kind is not None and db.session.execute(
+        sa.select(ReaderSubscription.id).where(ReaderSubscription.kind == follow_kind,
+                                               ReaderSubscription.confirmed_at.is_not(None)).limit(1)
+    ).first() is not None
     db.session.rollback()
     for hook_id, object_ids in plan:
         _enqueue(deliver_webhook, hook_id, event, object_ids, description=f"webhook {hook_id} {event}")
     for user_id, object_ids in staff:
         _enqueue(send_staff_mail, user_id, event, object_ids, description=f"mail user {user_id} {event}")
-    if event == "cluster.fixed":
+    if readers:  # no confirmed reader anywhere: no job
         _enqueue(notify_readers, event, list(ids), description=f"reader follow-up {event}")
-    elif event == "comment.approved":
-        _enqueue(notify_readers, event, list(ids), description=f"reader follow-up {event}")
-    return {"webhooks": len(plan), "staff": len(staff)}
+    return {"webhooks": len(plan), "staff": len(staff), "readers": readers}
 
 
 # -- webhooks ---------------------------------------------------------------------------------
