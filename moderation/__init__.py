@@ -58,9 +58,10 @@ def create_app(config=None):
     demo.init_app(app)
     cli.init_app(app)
 
-    from . import dashboard  # noqa: PLC0415
+    from . import dashboard, notify  # noqa: PLC0415
 
     dashboard.init_app(app)
+    notify.init_app(app)
     return app
 
 

@@ -10,6 +10,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _ints(value):
+    return [int(part) for part in value.split(",") if part.strip()]
+
+
 def _bool(value):
     return value.strip().lower() in ("1", "true", "yes", "on")
 
@@ -67,6 +71,23 @@ class Config:
     SITE_CACHE_SECONDS = 30
     COMMENTS_PAGE_SIZE = 50
 
+    # Notifications (docs/notifications.md). No SMTP_HOST: e-mail is off (logged, not sent).
+    SMTP_HOST = None
+    SMTP_PORT = 587
+    SMTP_USER = None
+    SMTP_PASSWORD = None
+    SMTP_STARTTLS = True
+    SMTP_FROM = "moderation@localhost"
+    SMTP_TIMEOUT = 10.0
+    # Absolute links in e-mails (unsubscribe, dashboard) are built on this, e.g. https://moderation.example
+    PUBLIC_URL = None
+    WEBHOOK_TIMEOUT = 5.0
+    WEBHOOK_MAX_RESPONSE = 64 * 1024
+    # Seconds between the retries of a failed webhook or e-mail (RQ Retry intervals).
+    NOTIFY_RETRY_INTERVALS = [10, 60, 300, 1800, 7200]
+    # How often a worker checks whether hourly/daily digests are due.
+    DIGEST_CHECK_SECONDS = 300
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = True
@@ -97,6 +118,17 @@ ENVIRONMENT = {
     "MODERATION_TRUSTED_PROXIES": ("TRUSTED_PROXIES", int),
     "MODERATION_SITE_CACHE": ("SITE_CACHE_SECONDS", int),
     "MODERATION_COMMENTS_PAGE": ("COMMENTS_PAGE_SIZE", int),
+    "SMTP_HOST": ("SMTP_HOST", str),
+    "SMTP_PORT": ("SMTP_PORT", int),
+    "SMTP_USER": ("SMTP_USER", str),
+    "SMTP_PASSWORD": ("SMTP_PASSWORD", str),
+    "SMTP_STARTTLS": ("SMTP_STARTTLS", _bool),
+    "SMTP_FROM": ("SMTP_FROM", str),
+    "SMTP_TIMEOUT": ("SMTP_TIMEOUT", float),
+    "MODERATION_PUBLIC_URL": ("PUBLIC_URL", str),
+    "MODERATION_WEBHOOK_TIMEOUT": ("WEBHOOK_TIMEOUT", float),
+    "MODERATION_NOTIFY_RETRIES": ("NOTIFY_RETRY_INTERVALS", _ints),
+    "MODERATION_DIGEST_CHECK": ("DIGEST_CHECK_SECONDS", int),
 }
 
 

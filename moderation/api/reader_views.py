@@ -9,6 +9,7 @@ from flask import current_app, jsonify, request
 
 from .. import ratelimit
 from ..broker import get_broker
+from ..notify.followup import with_notify_email
 from ..privacy import reporter_hash
 from ..services import comments_feed, submissions
 from ..site_registry import registry
@@ -66,7 +67,7 @@ def _queue(kind, site, values):
 @reader_bp.post("/reports")
 def post_report():
     """Queue an error report. 202; 400 fields, 403 site/origin, 413, 415, 429, 503."""
-    values, errors = validate_report(_json_body())
+    values, errors = with_notify_email(validate_report, _json_body())
     if errors:
         raise ApiError(400, "invalid fields", errors)
     site = _site(values["site"])
@@ -77,7 +78,7 @@ def post_report():
 @reader_bp.post("/comments")
 def post_comment():
     """Queue a comment. 202; 400 fields, 403 site/origin, 413, 415, 429, 503."""
-    values, errors = validate_comment(_json_body())
+    values, errors = with_notify_email(validate_comment, _json_body())
     if errors:
         raise ApiError(400, "invalid fields", errors)
     site = _site(values["site"])

@@ -13,6 +13,7 @@ from ..judgment.anchors import same_spot
 from ..models.clusters import cluster_key
 from ..models.sites import url_hash
 from ..judgment import screening
+from ..notify import events as notify
 from ..sanitizer import render_comment
 
 # Errors that say "try again later", not "this submission is broken".
@@ -268,7 +269,7 @@ def _flags(payloads, sites):
     return added
 
 
-def persist_one(payload):
+def persist_one(payload, notify_after=True):
     """One submission in its own transaction. Raises PoisonSubmission if it is broken."""
     try:
         _write([payload])
@@ -278,6 +279,8 @@ def persist_one(payload):
         if _is_transient(exc):
             raise
         raise PoisonSubmission(payload.get("client_id")) from exc
+    if notify_after:
+        notify.persisted([payload])
 
 
 def persist_batch(payloads):
@@ -289,6 +292,7 @@ def persist_batch(payloads):
     try:
         _write(payloads)
         db.session.commit()
+        notify.persisted(payloads)  # one notify job per batch, never one per item
         return []
     except Exception as exc:
         db.session.rollback()
@@ -298,8 +302,9 @@ def persist_batch(payloads):
     poisoned = []
     for payload in payloads:
         try:
-            persist_one(payload)
+            persist_one(payload, notify_after=False)
         except PoisonSubmission:
             current_app.logger.exception("poison submission %s", payload.get("client_id"))
             poisoned.append(payload)
+    notify.persisted([p for p in payloads if p not in poisoned])
     return poisoned

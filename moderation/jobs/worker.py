@@ -33,6 +33,7 @@ class AppWorker(SimpleWorker):
     def run_maintenance_tasks(self):
         super().run_maintenance_tasks()
         self.ensure_drain()
+        self.ensure_digests()
 
     def ensure_drain(self):
         """Safety net: submissions in the inbox with no drain job queued get one.
@@ -46,6 +47,16 @@ class AppWorker(SimpleWorker):
                 broker.request_drain()
         except redis.RedisError:
             self.log.warning("maintenance: redis unavailable, drain check skipped")
+
+
+    def ensure_digests(self):
+        """Queue the notification digest check when it is due (see jobs.notify.schedule_digests)."""
+        from .notify import schedule_digests  # noqa: PLC0415
+
+        try:
+            schedule_digests(self.app)
+        except redis.RedisError:
+            self.log.warning("maintenance: redis unavailable, digest check skipped")
 
 
 def build_worker(app, name=None):

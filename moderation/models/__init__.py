@@ -4,9 +4,14 @@ from .audit import AuditEntry
 from .clusters import ReportCluster
 from .content import Comment, CommentFlag, TypoReport
 from .moderation_rules import BlockedCommenter
+from .notifications import NotificationPreference, ReaderSubscription, Webhook, WebhookDelivery
 from .sites import Page, Site
 
 # Lives with the model code; registered here so migrations and drop_all always see it.
 from ..judgment.spam_model import SpamExample, SpamModelState  # noqa: E402
 
-__all__ = ["ApiToken", "BlockedCommenter", "AuditEntry", "Comment", "CommentFlag", "Page", "ReportCluster", "Site", "SpamExample", "SpamModelState", "TypoReport", "User", "user_sites"]
+__all__ = [
+    "ApiToken", "BlockedCommenter", "AuditEntry", "Comment", "CommentFlag", "Page", "ReportCluster", "Site",
+    "SpamExample", "SpamModelState", "TypoReport", "User", "user_sites",
+    "NotificationPreference", "ReaderSubscription", "Webhook", "WebhookDelivery",
+]

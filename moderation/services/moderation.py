@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..models import AuditEntry, Comment, Page, ReportCluster, Site, TypoReport
 from ..models.base import utcnow
+from ..notify.events import comment_decided
 from ..sanitizer import render_comment
 
 COMMENT_QUEUES = ("pending", "approved", "rejected", "spam", "flagged")
@@ -193,6 +194,7 @@ def _set_comment_status(comment, actor, status, action, reason=None, before=None
     )
     db.session.commit()
     _learn(comment)
+    comment_decided(comment.id, status)  # webhooks, reader follow-up (approved replies)
     return comment
 
 

@@ -6,6 +6,7 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..models import ReportCluster, TypoReport
 from ..models.base import utcnow
+from ..notify.events import emit
 from .moderation import (
     Invalid,
     _clean_reason,
@@ -95,7 +96,9 @@ def fix_cluster(cluster_id, actor, correction=None, reason=None):
         raise Invalid("invalid fields", {"correction": "correction must be a string"})
     if len(correction) > 2000:
         raise Invalid("invalid fields", {"correction": "correction must be at most 2000 characters"})
-    return _decide(cluster, actor, "fixed", "report.fix", _clean_reason(reason), correction)
+    cluster = _decide(cluster, actor, "fixed", "report.fix", _clean_reason(reason), correction)
+    emit("cluster.fixed", [cluster.id])
+    return cluster
 
 
 @retry_on_lock

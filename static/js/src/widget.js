@@ -33,7 +33,8 @@
       awaiting: "awaiting moderation", empty: "No comments yet.", sent: "Thank you! Your comment awaits moderation.",
       justnow: "just now", min: " min ago", hour: " h ago", flag: "Report", flagged: "Reported",
       write: "Write a comment", spam: "Spam", abuse: "Abuse", offtopic: "Off-topic",
-      cancelReply: "Cancel reply", replyTo: "Reply to "
+      cancelReply: "Cancel reply", replyTo: "Reply to ",
+      fixMail: "E-mail, to hear when it is fixed (optional)", replies: "E-mail me about replies"
     },
     ru: {
       title: "Сообщить об ошибке", context: "Выделенный текст", suggestion: "Как должно быть",
@@ -47,7 +48,8 @@
       awaiting: "ожидает модерации", empty: "Комментариев пока нет.", sent: "Спасибо! Комментарий появится после модерации.",
       justnow: "только что", min: " мин. назад", hour: " ч. назад", flag: "Пожаловаться", flagged: "Жалоба отправлена",
       write: "Написать комментарий", spam: "Спам", abuse: "Оскорбление", offtopic: "Не по теме",
-      cancelReply: "Отменить ответ", replyTo: "Ответ для "
+      cancelReply: "Отменить ответ", replyTo: "Ответ для ",
+      fixMail: "E-mail, чтобы узнать об исправлении (необязательно)", replies: "Сообщать об ответах на e-mail"
     },
     kk: {
       title: "Қате туралы хабарлау", context: "Белгіленген мәтін", suggestion: "Дұрысы",
@@ -61,7 +63,8 @@
       awaiting: "модерацияны күтуде", empty: "Әзірге пікір жоқ.", sent: "Рақмет! Пікір модерациядан кейін шығады.",
       justnow: "жаңа ғана", min: " мин. бұрын", hour: " сағ. бұрын", flag: "Шағымдану", flagged: "Шағым жіберілді",
       write: "Пікір жазу", spam: "Спам", abuse: "Қорлау", offtopic: "Тақырыпқа қатысы жоқ",
-      cancelReply: "Жауаптан бас тарту", replyTo: "Жауап: "
+      cancelReply: "Жауаптан бас тарту", replyTo: "Жауап: ",
+      fixMail: "E-mail, түзетілгенін білу үшін (міндетті емес)", replies: "Жауаптарды e-mail-ге хабарлау"
     }
   };
   function pickLang() {
@@ -254,6 +257,7 @@
     var kind = el("select", { id: "mw-k" }, ["typo", "fact", "other"].map(function (k) {
       return el("option", { value: k, text: T[k] });
     }));
+    var fixMail = el("input", { id: "mw-e", type: "email", maxlength: "254", autocomplete: "email" });
     var live = el("div", { class: "live", role: "status", "aria-live": "polite" });
     var send = el("button", { type: "submit", text: T.send });
     var cancel = el("button", { type: "button", class: "sec", text: T.cancel });
@@ -268,6 +272,7 @@
       el("label", { for: "mw-s", text: T.suggestion }), suggestion,
       el("label", { for: "mw-c", text: T.comment }), note,
       el("label", { for: "mw-k", text: T.kind }), kind,
+      el("label", { for: "mw-e", text: T.fixMail }), fixMail,
       live,
       el("div", { class: "row" }, [cancel, send])
     ]);
@@ -285,7 +290,7 @@
       var body = {
         site: SITE, url: PAGE_URL, exact: quote.exact, prefix: quote.prefix, suffix: quote.suffix,
         position: quote.position, suggestion: suggestion.value, comment: note.value, kind: kind.value,
-        client_id: uuid()
+        client_id: uuid(), notify_email: fixMail.value.trim() || undefined
       };
       deliver({ path: "/reports", body: body }).then(function (r) {
         live.textContent = r.ok ? T.thanks : r.limited ? T.limited : r.keep ? T.offline : T.failed + r.message;
@@ -468,6 +473,7 @@
       var name = el("input", { id: "mc-n", required: "", maxlength: "80", autocomplete: "name" });
       var mail = el("input", { id: "mc-e", type: "email", maxlength: "254", autocomplete: "email" });
       var body = el("textarea", { id: "mc-b", required: "", maxlength: "5000" });
+      var follow = el("input", { id: "mc-r", type: "checkbox" });
       var hp = el("input", { id: "mc-w", name: "website", tabindex: "-1", autocomplete: "off" });
       var live = el("div", { class: "live", role: "status", "aria-live": "polite" });
       var replyNote = el("div", { class: "note", hidden: "" });
@@ -478,6 +484,7 @@
         el("h3", { text: T.write }), replyNote, cancelReply,
         el("label", { for: "mc-n", text: T.name }), name,
         el("label", { for: "mc-e", text: T.email }), mail,
+        el("div", {}, [follow, el("label", { for: "mc-r", text: T.replies })]),
         el("label", { for: "mc-b", text: T.body }), body,
         el("div", { class: "hp", "aria-hidden": "true" }, [el("label", { for: "mc-w", text: "Website" }), hp]),
         el("div", { class: "row" }, [submit]), live
@@ -494,7 +501,8 @@
         submit.disabled = true;
         var payload = {
           site: SITE, url: PAGE_URL, title: document.title, author: name.value, email: mail.value,
-          body: body.value, parent: parent, client_id: uuid(), hp: hp.value, elapsed_ms: Date.now() - shownAt
+          body: body.value, parent: parent, client_id: uuid(), hp: hp.value, elapsed_ms: Date.now() - shownAt,
+          notify_email: (follow.checked && mail.value.trim()) || undefined
         };
         deliver({ path: "/comments", body: payload }).then(function (r) {
           submit.disabled = false;

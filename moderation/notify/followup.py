@@ -1,0 +1,89 @@
+"""Readers' opt-in follow-up: "tell me when it's fixed", "tell me about replies".
+
+The reader API accepts an optional `notify_email` (validated here, not in
+validators.py). The worker stores a subscription after the submission is
+persisted and sends exactly one mail: a confirmation link. Nothing else is
+mailed to the address until that link is opened, so the field cannot be used
+to mail strangers more than once; every later mail has a one-click unsubscribe.
+"""
+import re
+
+import sqlalchemy as sa
+from flask import current_app
+
+from ..extensions import db
+from ..models import Comment, Site, TypoReport
+from ..models.notifications import ReaderSubscription
+from ..privacy import hash_value
+from .mail import mail_language
+
+EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
+
+
+def validate_notify_email(data, values, errors):
+    """Copy a valid optional `notify_email` from the request into `values`, or add a field error."""
+    value = data.get("notify_email")
+    if value in (None, ""):
+        return
+    if not isinstance(value, str) or len(value) > 254 or not EMAIL.fullmatch(value.strip()):
+        errors["notify_email"] = "notify_email is not a valid address"
+        return
+    values["notify_email"] = value.strip()
+
+
+def with_notify_email(validator, data):
+    """Run the reader API's validator for `data`, plus the optional notify_email field."""
+    values, errors = validator(data)
+    validate_notify_email(data, values, errors)
+    return values, errors
+
+
+def subscribe_persisted(payloads):
+    """Subscriptions for persisted submissions that asked for follow-up; queue confirmations.
+
+    Idempotent: a replayed batch finds the subscription already there.
+    """
+    from ..jobs.notify import _enqueue, send_reader_confirmation  # noqa: PLC0415
+
+    ids = {}
+    for kind, model in (("report", TypoReport), ("comment", Comment)):
+        wanted = [p["client_id"] for p in payloads if p.get("type") == kind]
+        if wanted:
+            ids.update({(kind, cid): oid for cid, oid in db.session.execute(
+                sa.select(model.client_id, model.id).where(model.client_id.in_(wanted))).all()})
+    languages = dict(db.session.execute(sa.select(Site.id, Site.language)).all())
+    created = []
+    for payload in payloads:
+        kind = payload.get("type")
+        target = ids.get((kind, payload["client_id"]))
+        if target is None:
+            continue
+        email = payload["notify_email"]
+        exists = db.session.execute(sa.select(ReaderSubscription.id).where(
+            ReaderSubscription.kind == kind, ReaderSubscription.target_id == target,
+            ReaderSubscription.email == email)).first()
+        if exists:
+            continue
+        sub = ReaderSubscription(kind=kind, target_id=target, site_id=payload["site_id"], email=email,
+                                 locale=mail_language(payload.get("locale") or languages.get(payload["site_id"])))
+        db.session.add(sub)
+        created.append(sub)
+    db.session.commit()
+    for sub in created:
+        try:
+            if first_confirmation_today(sub.email):
+                _enqueue(send_reader_confirmation, sub.id, description=f"reader confirmation {sub.id}")
+        except Exception:  # noqa: BLE001 - logged; the reader can ask again
+            current_app.logger.exception("reader confirmation %s not queued", sub.id)
+    return len(created)
+
+
+CONFIRM_THROTTLE = 24 * 3600
+
+
+def first_confirmation_today(email):
+    """At most one confirmation mail per address per day, whoever types it in: the field
+    cannot be used to flood a stranger's inbox. The one link confirms every subscription
+    of that address on the site that waits at the moment it is opened."""
+    key = "moderation:notify:confirm-sent:" + hash_value(email.strip().lower())
+    return bool(current_app.broker.redis.set(key, "1", nx=True, ex=CONFIRM_THROTTLE))
