@@ -9,7 +9,7 @@ from flask import current_app, jsonify, request
 
 from .. import ratelimit
 from ..broker import get_broker
-from ..privacy import reporter_hash
+from ..privacy import reporter_hashes
 from ..services import comments_feed, submissions
 from ..site_registry import registry
 from ..validators import (
@@ -53,10 +53,13 @@ def _check_page_url(site, url):
 
 def _queue(kind, site, values):
     """Rate-limit, then queue. 429 with Retry-After; 503 with Retry-After if Redis is down."""
-    reader = reporter_hash()
+    reader, previous = reporter_hashes()
     ratelimit.hit(kind, site, reader)
     payload = dict(values)
     payload.update(type=kind.rstrip("s"), site_id=site.id, reporter_hash=reader, received_at=time.time())
+    if previous:
+        # During a salt rotation's overlap: lets the worker re-key this reader's rows.
+        payload["reporter_hash_prev"] = previous
     payload.pop("site", None)
     get_broker().submit(payload)
     # A repeated client_id is the widget retrying: same answer, one submission.
