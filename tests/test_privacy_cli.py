@@ -124,3 +124,34 @@ def test_erase_of_an_unknown_email_says_so_and_fails(app, runner, site):
     result = runner.invoke(args=["erase", "nobody@mail.example"])
     assert result.exit_code == 1
     assert "no comments with this e-mail address (nothing erased)" in result.output
+
+
+def test_dashboard_erase_author_is_admin_only_confirmed_and_audited(app, client, auth, site, drain, staff):
+    first_id, reply_id = world(app, client, drain, staff)
+    path = f"/dashboard/comments/{first_id}/erase-author"
+
+    auth.login(role="moderator")
+    assert "Erase this author" not in client.get(f"/dashboard/comments/{first_id}").get_data(as_text=True)
+    assert client.post(path, data={"csrf_token": auth.csrf("/dashboard/"), "confirm": "yes"}).status_code == 403
+    auth.logout()
+
+    admin = auth.create(role="admin")
+    auth.login(email=admin)
+    assert "Erase this author" in client.get(f"/dashboard/comments/{first_id}").get_data(as_text=True)
+    assert client.post(path, data={"confirm": "yes"}).status_code == 400  # no CSRF token
+    unconfirmed = client.post(path, data={"csrf_token": auth.csrf("/dashboard/")})
+    assert unconfirmed.status_code == 400
+    assert "Tick the confirmation" in unconfirmed.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Comment, first_id).author == "Анна"
+
+    done = client.post(path, data={"csrf_token": auth.csrf("/dashboard/"), "confirm": "yes", "reason": "GDPR"})
+    assert done.status_code == 302
+    with app.app_context():
+        assert [c.author for c in db.session.execute(sa.select(Comment).order_by(Comment.id)).scalars()] == [
+            "", "Борис", ""]
+        entry = db.session.execute(sa.select(AuditEntry).where(AuditEntry.action == "person.erase")).scalar_one()
+        assert (entry.actor_label, entry.reason) == (admin, "GDPR")
+        assert entry.after["subject"] == hash_email("anna@mail.example")
+    page = client.get(f"/dashboard/comments/{first_id}").get_data(as_text=True)
+    assert "Erased 2 comment(s)" in page and "Erase this author" not in page

@@ -36,6 +36,7 @@ from . import (  # noqa: E402,F401  (routes register on import)
     auth_views,
     common,
     health_views,
+    privacy_views,
     queue_views,
     rules_views,
     stats_views,

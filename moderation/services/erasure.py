@@ -145,7 +145,8 @@ def erase(found, actor=None, actor_label="system", reason=None):
                 entry.before, entry.after = before, after
                 scrubbed += 1
     summary = {
-        "subject": hash_email(found.email),
+        # None when erased from one comment without an e-mail (the dashboard action).
+        "subject": hash_email(found.email) if found.email else None,
         "comments": comment_ids,
         "reports": [r.id for r in found.reports],
         "flags": len(found.flags),
