@@ -77,7 +77,9 @@ def normalize_email(value):
 
 
 def rotation_seconds():
-    return float(current_app.config.get("ADDRESS_SALT_ROTATION_DAYS", DEFAULT_ROTATION_DAYS)) * 86400
+    days = float(current_app.config.get("ADDRESS_SALT_ROTATION_DAYS") or DEFAULT_ROTATION_DAYS)
+    # At least an hour: a misconfigured 0 must not rotate (and forget blocks) on every request.
+    return max(days * 86400, 3600.0)
 
 
 def _state():
@@ -163,14 +165,20 @@ def rekey_addresses(payloads):
         for p in payloads
         if p.get("reporter_hash_prev") and p.get("reporter_hash") and p["reporter_hash_prev"] != p["reporter_hash"]
     }
-    for old, new in pairs.items():
+    items = sorted(pairs.items())
+    # One statement per table per chunk (a batch holds up to hundreds of readers),
+    # chunked to stay under SQLite's bound-parameter limit.
+    for start in range(0, len(items), 200):
+        chunk = dict(items[start:start + 200])
         db.session.execute(
-            sa.update(Comment).where(Comment.reporter_hash == old).values(reporter_hash=new)
+            sa.update(Comment).where(Comment.reporter_hash.in_(list(chunk)))
+            .values(reporter_hash=sa.case(chunk, value=Comment.reporter_hash))
             .execution_options(synchronize_session=False)
         )
         db.session.execute(
             sa.update(BlockedCommenter)
-            .where(BlockedCommenter.kind == "address", BlockedCommenter.value_hash == old)
-            .values(value_hash=new).execution_options(synchronize_session=False)
+            .where(BlockedCommenter.kind == "address", BlockedCommenter.value_hash.in_(list(chunk)))
+            .values(value_hash=sa.case(chunk, value=BlockedCommenter.value_hash))
+            .execution_options(synchronize_session=False)
         )
     return len(pairs)

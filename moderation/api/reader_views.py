@@ -56,10 +56,10 @@ def _queue(kind, site, values):
     reader, previous = reporter_hashes()
     ratelimit.hit(kind, site, reader)
     payload = dict(values)
-    payload.update(type=kind.rstrip("s"), site_id=site.id, reporter_hash=reader, received_at=time.time())
-    if previous:
-        # During a salt rotation's overlap: lets the worker re-key this reader's rows.
-        payload["reporter_hash_prev"] = previous
+    # Both hashes come from us, never from the body: the previous-salt hash lets the
+    # worker re-key this reader's earlier rows after a salt rotation (privacy.py).
+    payload.update(type=kind.rstrip("s"), site_id=site.id, reporter_hash=reader, reporter_hash_prev=previous,
+                   received_at=time.time())
     payload.pop("site", None)
     get_broker().submit(payload)
     # A repeated client_id is the widget retrying: same answer, one submission.
