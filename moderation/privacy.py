@@ -100,11 +100,13 @@ def _fetch(now, force=False):
     return salts
 
 
-def address_salts(now=None):
+def address_salts(now=None, strict=False):
     """(current, previous or None, current_since). Cached per process for CACHE_SECONDS.
 
-    Raises redis.RedisError only when Redis is down and this process has no salts
-    yet (the reader API answers 503 then, as for any Redis outage).
+    When Redis cannot be asked: `strict` raises redis.RedisError (the reader API,
+    which answers 503 at once instead of spending a second timeout on the rate
+    limiter); otherwise the cached salts, else the stable salt (not cached), which
+    then only keys throttles such as the sign-in page's, as nothing is queued.
     """
     now = time.time() if now is None else now
     state = _state()
@@ -115,10 +117,10 @@ def address_salts(now=None):
     try:
         return _fetch(now)
     except redis.RedisError:
-        if salts is None:
+        if strict:
             raise
-        current_app.logger.warning("privacy: redis unavailable, hashing with the cached salts")
-        return salts
+        current_app.logger.warning("privacy: redis unavailable, hashing with the cached or stable salt")
+        return salts if salts is not None else (_stable_salt(), None, now)
 
 
 def rotate_address_salt(now=None):
@@ -126,9 +128,9 @@ def rotate_address_salt(now=None):
     return _fetch(time.time() if now is None else now, force=True)
 
 
-def address_hashes(address, now=None):
+def address_hashes(address, now=None, strict=False):
     """(current hash, previous hash or None) of one address."""
-    current, previous, _ = address_salts(now)
+    current, previous, _ = address_salts(now, strict)
     return _hmac(current, address), (_hmac(previous, address) if previous else None)
 
 
@@ -147,8 +149,9 @@ def reporter_hash():
 
 
 def reporter_hashes():
-    """Both hashes of this request's address; the reader API puts both in the payload."""
-    return address_hashes(client_address())
+    """Both hashes of this request's address; the reader API puts both in the payload.
+    Raises redis.RedisError when Redis is unreachable (the API's 503)."""
+    return address_hashes(client_address(), strict=True)
 
 
 def rekey_addresses(payloads):

@@ -1,6 +1,9 @@
 """Salted hashes and salt rotation: what must keep working across a rotation, and what must not."""
+import pytest
+import redis
 import sqlalchemy as sa
 
+from conftest import free_port
 from moderation.extensions import db
 from moderation.models import BlockedCommenter, Comment, CommentFlag, Site
 from moderation.privacy import (
@@ -9,6 +12,8 @@ from moderation.privacy import (
     address_salts,
     hash_address,
     hash_email,
+    reporter_hash,
+    reporter_hashes,
     rotate_address_salt,
     rotation_seconds,
 )
@@ -157,3 +162,13 @@ def test_rotate_salt_command(app, runner):
     assert result.exit_code == 0, result.output
     with app.app_context():
         assert address_hashes("192.0.2.1")[1] == before
+
+
+def test_without_redis_the_api_hash_fails_fast_and_throttle_keys_still_work(make_app, app):
+    dead = make_app(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    with dead.test_request_context(environ_base={"REMOTE_ADDR": "10.9.9.9"}):
+        with pytest.raises(redis.RedisError):
+            reporter_hashes()  # the reader API answers 503
+        key = reporter_hash()  # the sign-in throttle keeps a key
+        assert len(key) == 64 and key == hash_email("10.9.9.9")
+        assert "privacy" not in dead.extensions or dead.extensions["privacy"]["salts"] is None
