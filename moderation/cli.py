@@ -11,7 +11,7 @@ from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
 from flask_migrate import upgrade
 from flask_migrate.cli import db as db_group
 
-from . import auth, embedded_redis
+from . import auth, embedded_redis, privacy_cli
 from .extensions import db
 from .models import ApiToken, Site, User
 from .models.sites import LANGUAGES, MODES
@@ -177,6 +177,7 @@ def create_token_command(email, name):
 
 COMMANDS = [
     run_command, worker_command, create_site_command, create_user_command, create_token_command,
+    *privacy_cli.COMMANDS,
 ]
 
 

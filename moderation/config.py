@@ -27,8 +27,10 @@ class Config:
 
     DATA_DIR = str(ROOT / "instance")
     SECRET_KEY = None
-    # Salt for hashing reader IP addresses; derived from SECRET_KEY when unset.
+    # Stable salt for e-mail hashes (and, before rotation, addresses); derived from SECRET_KEY when unset.
     IP_HASH_SALT = None
+    # Address hashes use a random salt in Redis, rotated this often (docs/privacy.md).
+    ADDRESS_SALT_ROTATION_DAYS = 30
 
     SQLALCHEMY_DATABASE_URI = None  # default: SQLite in DATA_DIR
     SQLALCHEMY_TRACK_MODIFICATIONS = False
@@ -101,6 +103,7 @@ ENVIRONMENT = {
     "MODERATION_DATA_DIR": ("DATA_DIR", str),
     "SECRET_KEY": ("SECRET_KEY", str),
     "IP_HASH_SALT": ("IP_HASH_SALT", str),
+    "MODERATION_SALT_ROTATION_DAYS": ("ADDRESS_SALT_ROTATION_DAYS", float),
     "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
     "REDIS_URL": ("REDIS_URL", str),
     "MODERATION_REDIS_APPENDFSYNC": ("REDIS_APPENDFSYNC", str),

@@ -18,7 +18,7 @@ from moderation.jobs.drain import drain_inbox
 from moderation.jobs.persist import persist_batch
 from moderation.jobs.worker import run_worker
 from moderation.models import Comment, Page, TypoReport
-from moderation.privacy import hash_value
+from moderation.privacy import hash_address
 
 from payloads import ARTICLE, ORIGIN, comment_payload, report_payload
 
@@ -152,7 +152,7 @@ def test_reporter_hash_is_salted_and_never_the_address(app, client, site, drain)
     [report] = rows(app, TypoReport, client_id=report_id)
     [comment] = rows(app, Comment, client_id=comment_id)
     with app.app_context():
-        expected = hash_value("127.0.0.1")
+        expected = hash_address("127.0.0.1")
     for stored in (report.reporter_hash, comment.reporter_hash):
         assert HEX64.match(stored), stored
         assert stored == expected

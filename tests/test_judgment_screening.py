@@ -3,7 +3,7 @@ import sqlalchemy as sa
 
 from moderation.extensions import db
 from moderation.models import BlockedCommenter, Comment, Site
-from moderation.privacy import hash_value
+from moderation.privacy import hash_address, hash_value
 from payloads import ORIGIN, comment_payload
 
 
@@ -41,7 +41,7 @@ def test_step1_honeypot_is_spam_and_a_hasty_form_is_held(app, client, post_site,
 def test_step2_blocked_commenters_are_rejected(app, client, post_site, drain):
     with app.app_context():
         with app.test_request_context():
-            db.session.add(BlockedCommenter(site_id=None, kind="address", value_hash=hash_value("10.7.6.6")))
+            db.session.add(BlockedCommenter(site_id=None, kind="address", value_hash=hash_address("10.7.6.6")))
             db.session.add(BlockedCommenter(site_id=post_site.id, kind="email",
                                             value_hash=hash_value("troll@mail.example")))
             db.session.commit()

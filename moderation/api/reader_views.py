@@ -10,7 +10,7 @@ from flask import current_app, jsonify, request
 from .. import ratelimit
 from ..broker import get_broker
 from ..notify.followup import with_notify_email
-from ..privacy import reporter_hash
+from ..privacy import reporter_hashes
 from ..services import comments_feed, submissions
 from ..site_registry import registry
 from ..validators import (
@@ -54,10 +54,13 @@ def _check_page_url(site, url):
 
 def _queue(kind, site, values):
     """Rate-limit, then queue. 429 with Retry-After; 503 with Retry-After if Redis is down."""
-    reader = reporter_hash()
+    reader, previous = reporter_hashes()
     ratelimit.hit(kind, site, reader)
     payload = dict(values)
-    payload.update(type=kind.rstrip("s"), site_id=site.id, reporter_hash=reader, received_at=time.time())
+    # Both hashes come from us, never from the body: the previous-salt hash lets the
+    # worker re-key this reader's earlier rows after a salt rotation (privacy.py).
+    payload.update(type=kind.rstrip("s"), site_id=site.id, reporter_hash=reader, reporter_hash_prev=previous,
+                   received_at=time.time())
     payload.pop("site", None)
     get_broker().submit(payload)
     # A repeated client_id is the widget retrying: same answer, one submission.

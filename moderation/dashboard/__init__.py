@@ -37,6 +37,7 @@ from . import (  # noqa: E402,F401  (routes register on import)
     common,
     health_views,
     notify_views,
+    privacy_views,
     queue_views,
     rules_views,
     stats_views,

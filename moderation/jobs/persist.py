@@ -14,6 +14,7 @@ from ..models.clusters import cluster_key
 from ..models.sites import url_hash
 from ..judgment import screening
 from ..notify import events as notify
+from ..privacy import rekey_addresses
 from ..sanitizer import render_comment
 
 # Errors that say "try again later", not "this submission is broken".
@@ -180,6 +181,9 @@ def _write(payloads):
         fresh.append(payload)
     if not fresh:
         return 0
+    # Before any lookup by address hash: rows under a reader's previous-salt hash
+    # move to the current one (salt rotation, see privacy.py).
+    rekey_addresses(fresh)
     site_ids = {p["site_id"] for p in fresh}
     sites = {s.id: s for s in db.session.execute(sa.select(Site).where(Site.id.in_(site_ids))).scalars()}
     missing = site_ids - set(sites)
@@ -242,7 +246,9 @@ def _flags(payloads, sites):
     for payload in payloads:
         comment = comments.get(payload["comment_id"])
         key = (payload["comment_id"], payload.get("reporter_hash") or "")
-        if comment is None or comment.site_id != payload["site_id"] or key in done:
+        # Flags are not re-keyed on rotation: the previous-salt hash counts as the same reader.
+        earlier = (payload["comment_id"], payload.get("reporter_hash_prev"))
+        if comment is None or comment.site_id != payload["site_id"] or key in done or (earlier[1] and earlier in done):
             continue  # deleted meanwhile, or this reader flagged it already
         done.add(key)
         db.session.add(CommentFlag(client_id=payload["client_id"], comment_id=comment.id,

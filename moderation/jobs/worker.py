@@ -31,9 +31,16 @@ class AppWorker(SimpleWorker):
         return max(1, min(self.worker_ttl - 15, self.maintenance_interval))
 
     def run_maintenance_tasks(self):
+        started = self.last_cleaned_at is None
         super().run_maintenance_tasks()
         self.ensure_drain()
         self.ensure_digests()
+        if not started:
+            # Not on a worker's first pass: a burst worker (tests, catch-ups) does
+            # only what is queued; long-running workers keep retention going.
+            from .retention import schedule_if_due  # noqa: PLC0415
+
+            schedule_if_due(self.app)
 
     def ensure_drain(self):
         """Safety net: submissions in the inbox with no drain job queued get one.

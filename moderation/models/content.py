@@ -170,5 +170,6 @@ class CommentFlag(db.Model):
     client_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
     comment_id: Mapped[int] = mapped_column(sa.ForeignKey("comment.id", ondelete="CASCADE"), index=True)
     reason: Mapped[str] = mapped_column(sa.String(12))
-    reporter_hash: Mapped[str] = mapped_column(sa.String(64))
+    # None once retention or an erasure removed it.
+    reporter_hash: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)

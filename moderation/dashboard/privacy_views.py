@@ -1,0 +1,31 @@
+"""Admin-only: erase one comment's author (everything found by their e-mail), audited."""
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..extensions import db
+from ..models import Comment
+from ..services import erasure
+from . import bp
+from .common import requires
+from .queue_views import comment as comment_page
+
+
+@bp.post("/comments/<int(max=2147483647):comment_id>/erase-author")
+@requires("admin")
+def erase_author(comment_id):
+    """Anonymize every comment with this comment's e-mail (only this comment when it has
+    none), unlink their reports and flags, add an audit entry. 403 for non-admins, 404
+    for a missing comment, 400 (the page again, with a message) without the confirmation."""
+    item = db.session.get(Comment, comment_id)
+    if item is None or not current_user.can_site(item.site_id):
+        abort(404)
+    if request.form.get("confirm") != "yes":
+        flash(_("Tick the confirmation to erase this author."), "error")
+        return comment_page(comment_id), 400
+    found = erasure.find(item.email) if item.email else erasure.Found("", comments=[item])
+    reason = request.form.get("reason", "").strip()[:500] or None
+    summary = erasure.erase(found, actor=current_user, reason=reason)
+    db.session.commit()
+    flash(_("Erased %(n)d comment(s) of this author.", n=len(summary["comments"])))
+    return redirect(url_for("dashboard.comment", comment_id=comment_id))

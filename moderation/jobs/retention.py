@@ -1,0 +1,122 @@
+"""Retention: after a site's `retention_days`, reader hashes and e-mails are deleted.
+
+What goes, per site, on rows older than N days (by `created_at`):
+comments lose `email` and `reporter_hash`, error reports lose `reporter_hash`,
+reader flags (on that site's comments) lose `reporter_hash`. The words stay:
+they were published or decided, and the moderation history needs them.
+E-mail hashes are not stored on rows at all (they are computed when a block is
+made), so the only e-mail hashes kept are those of active blocks, which stay
+until an admin lifts the block.
+
+It runs as an RQ job: `schedule_if_due` is called by every worker's maintenance
+loop (`AppWorker.run_maintenance_tasks`) and enqueues the job at most once per
+RETENTION_INTERVAL across all workers (a Redis key with a TTL decides who). We
+chose that over RQ's cron scheduler because it needs no extra process to run and
+monitor: any running worker keeps retention going, and the job itself goes
+through the normal queue (failed registry, retries) like every other job.
+`moderation retention run` does the same by hand.
+"""
+from datetime import datetime, timedelta, timezone
+
+import redis
+import sqlalchemy as sa
+
+from . import in_app_context
+
+DEFAULT_RETENTION_DAYS = 90
+RETENTION_INTERVAL = 3600  # seconds between two scheduled runs
+SCHEDULE_KEY = "moderation:retention:scheduled"
+
+
+def retention_days(site):
+    """The site's `retention_days` setting, else the default (bad values too)."""
+    value = (site.settings or {}).get("retention_days", DEFAULT_RETENTION_DAYS)
+    try:
+        days = int(value)
+    except (TypeError, ValueError):
+        return DEFAULT_RETENTION_DAYS
+    return days if days >= 1 else DEFAULT_RETENTION_DAYS
+
+
+def _count(model, *where):
+    from ..extensions import db  # noqa: PLC0415
+
+    return db.session.execute(sa.select(sa.func.count()).select_from(model).where(*where)).scalar_one()
+
+
+def _update(model, where, values, dry_run):
+    from ..extensions import db  # noqa: PLC0415
+
+    if dry_run:
+        return _count(model, *where)
+    return db.session.execute(
+        sa.update(model).where(*where).values(**values).execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def purge_site(site, now=None, dry_run=False):
+    """Clear one site's old hashes and e-mails (no commit). Returns counts of rows changed."""
+    from ..models import Comment, CommentFlag, TypoReport  # noqa: PLC0415
+
+    now = now or datetime.now(timezone.utc)
+    cutoff = now - timedelta(days=retention_days(site))
+    comments = _update(
+        Comment,
+        (Comment.site_id == site.id, Comment.created_at < cutoff,
+         sa.or_(Comment.email.is_not(None), Comment.reporter_hash.is_not(None))),
+        {"email": None, "reporter_hash": None}, dry_run,
+    )
+    reports = _update(
+        TypoReport,
+        (TypoReport.site_id == site.id, TypoReport.created_at < cutoff, TypoReport.reporter_hash.is_not(None)),
+        {"reporter_hash": None}, dry_run,
+    )
+    on_site = sa.select(Comment.id).where(Comment.site_id == site.id).scalar_subquery()
+    flags = _update(
+        CommentFlag,
+        (CommentFlag.comment_id.in_(on_site), CommentFlag.created_at < cutoff, CommentFlag.reporter_hash.is_not(None)),
+        {"reporter_hash": None}, dry_run,
+    )
+    return {"site": site.key, "days": retention_days(site), "comments": comments, "reports": reports,
+            "flags": flags}
+
+
+@in_app_context
+def run_retention(site_ids=None, now=None, dry_run=False):
+    """The job: every site (or the given ids), one transaction. Returns per-site counts."""
+    from ..extensions import db  # noqa: PLC0415
+    from ..models import Site  # noqa: PLC0415
+
+    from ..privacy import address_salts  # noqa: PLC0415
+
+    try:
+        address_salts()  # an idle service still rotates (and so destroys) old salts
+    except redis.RedisError:
+        pass  # retention below needs only the database
+    query = sa.select(Site).order_by(Site.id)
+    if site_ids:
+        query = query.where(Site.id.in_(list(site_ids)))
+    results = [purge_site(site, now, dry_run) for site in db.session.execute(query).scalars()]
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    return results
+
+
+def schedule_if_due(app):
+    """Enqueue the retention job unless one was scheduled in the last RETENTION_INTERVAL.
+
+    Called from every worker's maintenance loop; SET NX with a TTL makes it one
+    job per interval however many workers run. Returns the job or None.
+    """
+    broker = app.broker
+    interval = int(app.config.get("RETENTION_INTERVAL", RETENTION_INTERVAL))
+    try:
+        if not broker.redis.set(SCHEDULE_KEY, "1", nx=True, ex=interval):
+            return None
+        return broker.queue.enqueue(run_retention, job_timeout=1800, result_ttl=24 * 3600,
+                                    failure_ttl=30 * 24 * 3600, description="privacy retention")
+    except redis.RedisError:
+        app.logger.warning("maintenance: redis unavailable, retention not scheduled")
+        return None

@@ -1,0 +1,122 @@
+"""Privacy commands: `erase EMAIL`, `export EMAIL`, `retention run|set`, `privacy rotate-salt`."""
+import json
+
+import click
+import sqlalchemy as sa
+from flask.cli import with_appcontext
+
+from .extensions import db
+from .models import Site
+
+
+@click.command("erase")
+@click.argument("email")
+@click.option("--dry-run", is_flag=True, help="Show what would be erased; change nothing.")
+@click.option("--reason", default=None, help="Stored in the audit entry (e.g. the request's ticket).")
+@click.option("--actor", default="cli", show_default=True, help="Who ran it, for the audit entry.")
+@with_appcontext
+def erase_command(email, dry_run, reason, actor):
+    """Anonymize everything of one reader (found by e-mail) and write an audit entry.
+
+    Exit code 0 when erased (or erased earlier and nothing is left), 1 when
+    nothing was ever found for this e-mail.
+    """
+    from .services import erasure  # noqa: PLC0415
+
+    found = erasure.find(email)
+    if found.empty:
+        earlier = erasure.earlier_erasures(email)
+        if earlier:
+            when = earlier[-1].created_at.strftime("%Y-%m-%d %H:%M UTC")
+            click.echo(f"Nothing left to erase: erased on {when} (audit entry #{earlier[-1].id}).")
+            return
+        raise click.ClickException("no comments with this e-mail address (nothing erased)")
+    counts = (f"{len(found.comments)} comment(s), {len(found.reports)} error report(s) and "
+              f"{len(found.flags)} flag(s) linked by address")
+    if dry_run:
+        click.echo(f"Would erase {counts}; comment ids: {', '.join(str(c.id) for c in found.comments)}")
+        db.session.rollback()
+        return
+    summary = erasure.erase(found, actor_label=actor[:254], reason=(reason or "")[:500] or None)
+    db.session.commit()
+    click.echo(f"Erased {counts}; {summary['audit_entries_scrubbed']} audit entries scrubbed.")
+
+
+@click.command("export")
+@click.argument("email")
+@click.option("--no-address-linked", is_flag=True,
+              help="Leave out error reports and flags linked only by network address.")
+@with_appcontext
+def export_command(email, no_address_linked):
+    """One reader's data (found by e-mail) as JSON on standard output. Exit code 1 if none."""
+    from .services import erasure  # noqa: PLC0415
+
+    found = erasure.find(email)
+    if not found.comments:
+        raise click.ClickException("no comments with this e-mail address (nothing to export)")
+    click.echo(json.dumps(erasure.export(found, address_linked=not no_address_linked),
+                          ensure_ascii=False, indent=2))
+
+
+@click.group("retention")
+def retention_group():
+    """Delete reader hashes and e-mails older than each site's `retention_days`."""
+
+
+@retention_group.command("run")
+@click.option("--site", "site_key", default=None, help="Only this site (key).")
+@click.option("--dry-run", is_flag=True, help="Count what would be cleared; change nothing.")
+@with_appcontext
+def retention_run_command(site_key, dry_run):
+    """Run the retention job now, in this process."""
+    from .jobs.retention import run_retention  # noqa: PLC0415
+
+    ids = None
+    if site_key:
+        site = db.session.execute(sa.select(Site).where(Site.key == site_key)).scalar_one_or_none()
+        if site is None:
+            raise click.ClickException(f"no site with key {site_key!r}")
+        ids = [site.id]
+    verb = "would clear" if dry_run else "cleared"
+    for row in run_retention(site_ids=ids, dry_run=dry_run):
+        click.echo(f"{row['site']}: older than {row['days']} days, {verb} {row['comments']} comment(s), "
+                   f"{row['reports']} report(s), {row['flags']} flag(s)")
+
+
+@retention_group.command("set")
+@click.argument("site_key")
+@click.argument("days", type=click.IntRange(1, 3650))
+@with_appcontext
+def retention_set_command(site_key, days):
+    """Set a site's retention period in days (audited)."""
+    from .models import AuditEntry  # noqa: PLC0415
+    from .jobs.retention import retention_days  # noqa: PLC0415
+
+    site = db.session.execute(sa.select(Site).where(Site.key == site_key)).scalar_one_or_none()
+    if site is None:
+        raise click.ClickException(f"no site with key {site_key!r}")
+    before = retention_days(site)
+    # A new dict: SQLAlchemy sees a replaced JSON value, not an in-place change.
+    site.settings = dict(site.settings or {}, retention_days=days)
+    db.session.add(AuditEntry(actor_label="cli", action="site.retention", target_type="site", target_id=site.id,
+                              site_id=site.id, before={"retention_days": before}, after={"retention_days": days}))
+    db.session.commit()
+    click.echo(f"{site.key}: hashes and e-mails are kept {days} days")
+
+
+@click.group("privacy")
+def privacy_group():
+    """Address-hash salts."""
+
+
+@privacy_group.command("rotate-salt")
+@with_appcontext
+def rotate_salt_command():
+    """Rotate the address-hash salt now (e.g. after a suspected leak); the previous one is destroyed."""
+    from .privacy import rotate_address_salt  # noqa: PLC0415
+
+    rotate_address_salt()
+    click.echo("Rotated: new rows use a new salt; the salt before the previous one is gone.")
+
+
+COMMANDS = [erase_command, export_command, retention_group, privacy_group]
