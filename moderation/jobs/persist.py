@@ -11,7 +11,7 @@ from ..models import Comment, CommentFlag, Page, ReportCluster, Site, TypoReport
 from ..models.base import utcnow
 from ..models.clusters import cluster_key
 from ..models.sites import url_hash
-from ..judgment import screening
+from ..judgment import screening, suggestions
 from ..sanitizer import render_comment
 
 # Errors that say "try again later", not "this submission is broken".
@@ -83,6 +83,7 @@ def _clusters(reports):
             prefix=payload.get("prefix") or "", suffix=payload.get("suffix") or "",
             status="new", report_count=0, first_reported_at=_when(payload.get("received_at")) or utcnow(),
             last_reported_at=_when(payload.get("received_at")) or utcnow(),
+            machine_suggestion=suggestions.for_report(payload, page.site.language),
         )
         try:
             with db.session.begin_nested():
