@@ -210,3 +210,18 @@ def test_matching_ignores_case_whitespace_and_invisible_characters():
     assert verdict(normalize("короткий текст"), "обьявил", "мэр ", "", min_text=50) == "unsure"
     other = normalize("совсем другая статья без знакомых слов " * 10)
     assert verdict(other, "обьявил", "Вчера мэр ", " о запуске", min_text=50) == "unsure"
+
+
+def test_the_dashboard_shows_the_detected_badge(app, client, newsroom, drain, auth):
+    report_both(client, newsroom, drain)
+    newsroom.server.page(PATH, article(FIXED))
+    check(app)
+    auth.login(role="editor")
+    queue = client.get("/dashboard/reports?status=new").get_data(as_text=True)
+    assert queue.count("data-fixed-detected") == 1
+    assert "Fixed on the page (detected)" in queue
+    with app.app_context():
+        cluster_id = db.session.execute(
+            sa.select(ReportCluster.id).where(ReportCluster.exact == "обьявил")).scalar_one()
+    item = client.get(f"/dashboard/reports/{cluster_id}").get_data(as_text=True)
+    assert "Live page last checked" in item and "data-fixed-detected" in item

@@ -95,3 +95,13 @@ def test_worker_stores_the_suggestion_and_the_moderation_api_shows_it(app, clien
     assert by_exact["Превет"]["suggestions"] == []
     assert by_exact["обьявил"]["machine_suggestion"] is None
     assert by_exact["обьявил"]["suggestions"] == [{"text": "объявил", "count": 1}]
+
+
+def test_the_dashboard_marks_the_suggestion_as_machine_made_and_prefills_it(app, client, site, drain, auth):
+    payload = report_payload(exact="сдесь", prefix="Остановка будет ", suffix=", у вокзала", suggestion=None)
+    assert client.post("/api/v1/reports", json=payload).status_code == 202
+    drain()
+    auth.login(role="editor")
+    page = client.get("/dashboard/reports?status=new").get_data(as_text=True)
+    assert "Suggested by spell-checker" in page and "data-machine-suggestion" in page
+    assert 'name="correction" value="здесь"' in page
