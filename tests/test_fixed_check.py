@@ -225,3 +225,15 @@ def test_the_dashboard_shows_the_detected_badge(app, client, newsroom, drain, au
             sa.select(ReportCluster.id).where(ReportCluster.exact == "обьявил")).scalar_one()
     item = client.get(f"/dashboard/reports/{cluster_id}").get_data(as_text=True)
     assert "Live page last checked" in item and "data-fixed-detected" in item
+
+
+def test_the_dashboard_filters_the_detected_spots(app, client, newsroom, drain, auth):
+    report_both(client, newsroom, drain)
+    newsroom.server.page(PATH, article(FIXED))
+    check(app)
+    auth.login(role="editor")
+    everything = client.get("/dashboard/reports?status=new").get_data(as_text=True)
+    detected = client.get("/dashboard/reports?status=new&detected=1").get_data(as_text=True)
+    assert "data-filter-detected" in everything
+    assert everything.count('data-kind="cluster"') == 2
+    assert detected.count('data-kind="cluster"') == 1 and "обьявил" in detected
