@@ -58,8 +58,11 @@ def test_more_than_two_words_or_no_word_get_nothing():
 
 def test_acronyms_and_unsafe_guesses_are_left_alone():
     assert suggest("НАТА", "ru") is None  # all capitals: an acronym more often than a typo
-    # An inflected form missing from the small Russian list: two edits would give "травма".
+    # Inflected forms missing from the small Russian list: two edits would give "травма",
+    # one edit of the ending "вагон".
     assert suggest("трамвая", "ru") is None
+    assert suggest("вагоны", "ru") is None
+    assert suggest("Первые вагоны", "ru") is None
     assert suggest("tommorow", "en") is None  # two edits away: not searched (cost, see correct_word)
 
 

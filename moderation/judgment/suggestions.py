@@ -22,6 +22,9 @@ LATIN = re.compile(r"[a-zA-Z\u00c0-\u024f]")
 # Russian one would "correct" Kazakh words into Russian ones.
 KAZAKH = re.compile(r"[әғқңөұүһіӘҒҚҢӨҰҮҺІ]")
 MAX_WORDS = 2
+# Languages whose word list lacks many inflected forms: edits of the ending are not offered.
+INFLECTED = {"ru"}
+ENDING = 2
 MAX_WORD_LENGTH = 40
 
 log = logging.getLogger(__name__)
@@ -71,10 +74,23 @@ def correct_word(word, language):
     if spell.known([word]):
         return None
     candidates = spell.known(spell.edit_distance_1(word))
+    if language in INFLECTED:
+        candidates = {c for c in candidates if not _only_ending_differs(word, c)}
     if not candidates:
         return None
     best = max(sorted(candidates), key=spell.word_usage_frequency)
     return best if best != word else None
+
+
+def _only_ending_differs(word, candidate):
+    """True when the edit touches only the last ENDING letters: in Russian that is far more
+    often another case or number missing from the list ("вагоны" → "вагон") than a typo."""
+    common = 0
+    for a, b in zip(word, candidate):
+        if a != b:
+            break
+        common += 1
+    return common >= max(len(word), len(candidate)) - ENDING
 
 
 def _match_case(original, suggestion):
