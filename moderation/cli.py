@@ -13,6 +13,7 @@ from flask_migrate.cli import db as db_group
 
 from . import auth, embedded_redis, privacy_cli
 from .extensions import db
+from .jobs.fixed_check import check_fixed_command
 from .models import ApiToken, Site, User
 from .models.sites import LANGUAGES, MODES
 from .urls import origin_of
@@ -179,6 +180,7 @@ COMMANDS = [
     run_command, worker_command, create_site_command, create_user_command, create_token_command,
     *privacy_cli.COMMANDS,
 ]
+COMMANDS.append(check_fixed_command)
 
 
 def init_app(app):

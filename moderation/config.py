@@ -18,6 +18,10 @@ def _bool(value):
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _list(value):
+    return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
 class Config:
     """Defaults; `from_env` overlays the environment when the app is created."""
 
@@ -89,6 +93,21 @@ class Config:
     NOTIFY_RETRY_INTERVALS = [10, 60, 300, 1800, 7200]
     # How often a worker checks whether hourly/daily digests are due.
     DIGEST_CHECK_SECONDS = 300
+    # Already-fixed detection (moderation.jobs.fixed_check): seconds between runs (0 = never
+    # scheduled; `moderation check-fixed` still works), seconds between two page fetches,
+    # pages and seconds one job spends before handing over to a fresh job at the back of the
+    # queue (drain jobs queued meanwhile go first), and the least page text (characters)
+    # that counts as "the article is still there".
+    FIXED_CHECK_INTERVAL = 3600
+    FIXED_CHECK_DELAY = 1.0
+    FIXED_CHECK_PAGES = 50
+    FIXED_CHECK_BUDGET = 30.0
+    FIXED_CHECK_MIN_TEXT = 200
+    # The page fetcher (moderation.safe_fetch): networks exempt from the non-public address
+    # refusal (CIDR strings; empty = none), overall timeout and body cap.
+    FETCH_ALLOWED_NETWORKS = ()
+    FETCH_TIMEOUT = 10.0
+    FETCH_MAX_BYTES = 2 * 1024 * 1024
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -132,6 +151,10 @@ ENVIRONMENT = {
     "MODERATION_WEBHOOK_TIMEOUT": ("WEBHOOK_TIMEOUT", float),
     "MODERATION_NOTIFY_RETRIES": ("NOTIFY_RETRY_INTERVALS", _ints),
     "MODERATION_DIGEST_CHECK": ("DIGEST_CHECK_SECONDS", int),
+    "MODERATION_FIXED_CHECK_INTERVAL": ("FIXED_CHECK_INTERVAL", int),
+    "MODERATION_FETCH_ALLOWED_NETWORKS": ("FETCH_ALLOWED_NETWORKS", _list),
+    "MODERATION_FETCH_TIMEOUT": ("FETCH_TIMEOUT", float),
+    "MODERATION_FETCH_MAX_BYTES": ("FETCH_MAX_BYTES", int),
 }
 
 
@@ -150,6 +173,8 @@ class DevelopmentConfig(Config):
     ENV_NAME = "development"
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
+    # `make run` serves its demo article on loopback: let the fixed check fetch it.
+    FETCH_ALLOWED_NETWORKS = ("127.0.0.0/8", "::1/128")
 
 
 class TestingConfig(DevelopmentConfig):
@@ -157,6 +182,9 @@ class TestingConfig(DevelopmentConfig):
     TESTING = True
     WTF_CSRF_ENABLED = True
     SECRET_KEY = "testing-not-secret"
+    # Tests that want the scheduled fixed check turn it on; the rest must not fetch anything.
+    FIXED_CHECK_INTERVAL = 0
+    FETCH_ALLOWED_NETWORKS = ()
 
 
 CONFIGS = {

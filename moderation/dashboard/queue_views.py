@@ -226,6 +226,7 @@ def reports():
         items, cursor = report_service.list_clusters(
             current_user, status, site_key=filters["site_key"], after=filters["after"], limit=50,
             url=filters["url"], search=filters["search"], since=filters["since"], until=filters["until"],
+            detected=request.args.get("detected") == "1",
         )
     except service.Invalid:
         abort(400)

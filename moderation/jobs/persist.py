@@ -12,7 +12,7 @@ from ..models.base import utcnow
 from ..judgment.anchors import same_spot
 from ..models.clusters import cluster_key
 from ..models.sites import url_hash
-from ..judgment import screening
+from ..judgment import screening, suggestions
 from ..notify import events as notify
 from ..privacy import rekey_addresses
 from ..sanitizer import render_comment
@@ -106,6 +106,7 @@ def _clusters(reports):
             prefix=payload.get("prefix") or "", suffix=payload.get("suffix") or "",
             status="new", report_count=0, first_reported_at=_when(payload.get("received_at")) or utcnow(),
             last_reported_at=_when(payload.get("received_at")) or utcnow(),
+            machine_suggestion=suggestions.for_report(payload, page.site.language),
         )
         try:
             with db.session.begin_nested():

@@ -8,6 +8,7 @@ import redis
 from rq import SimpleWorker
 
 from ..extensions import db
+from .fixed_check import maybe_schedule as schedule_fixed_check
 
 
 class AppWorker(SimpleWorker):
@@ -41,6 +42,7 @@ class AppWorker(SimpleWorker):
             from .retention import schedule_if_due  # noqa: PLC0415
 
             schedule_if_due(self.app)
+        schedule_fixed_check(self.app)  # once per FIXED_CHECK_INTERVAL across all workers
 
     def ensure_drain(self):
         """Safety net: submissions in the inbox with no drain job queued get one.

@@ -43,6 +43,15 @@ class ReportCluster(db.Model):
     decision_reason: Mapped[str | None] = mapped_column(sa.String(500))
     decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    # A spell-checker's correction of a one- or two-word selection nobody suggested a fix for
+    # (moderation.judgment.suggestions); shown to editors as machine-made, never sent to readers.
+    machine_suggestion: Mapped[str | None] = mapped_column(sa.String(300))
+    # "Fixed (detected)": the quote is gone from the live page (moderation.jobs.fixed_check).
+    # A flag, not a status: the status is an editor's decision and is what readers are told,
+    # so the cluster stays 'new' until an editor confirms; no CheckConstraint change needed.
+    fixed_detected_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # When the fixed-check job last compared this cluster with its page (skips recent pages).
+    fixed_checked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     page = relationship("Page")
     site = relationship("Site")
@@ -78,4 +87,7 @@ class ReportCluster(db.Model):
             "first_reported_at": isoformat(self.first_reported_at),
             "last_reported_at": isoformat(self.last_reported_at),
             "decided_at": isoformat(self.decided_at),
+            "machine_suggestion": self.machine_suggestion,
+            "fixed_detected_at": isoformat(self.fixed_detected_at),
+            "fixed_checked_at": isoformat(self.fixed_checked_at),
         }

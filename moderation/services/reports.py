@@ -22,8 +22,9 @@ REPORT_QUEUES = ("new", "fixed", "rejected")
 
 
 def list_clusters(actor, status="new", site_key=None, after=None, limit=50, url=None, search=None,
-                  since=None, until=None):
-    """Oldest first, keyset-paginated. Returns (clusters, next_cursor)."""
+                  since=None, until=None, detected=False):
+    """Oldest first, keyset-paginated; `detected`: only spots the fixed check found gone
+    from the page. Returns (clusters, next_cursor)."""
     _require(actor, "reports")
     if status not in REPORT_QUEUES:
         raise Invalid("invalid fields", {"status": "status must be one of " + ", ".join(REPORT_QUEUES)})
@@ -44,6 +45,8 @@ def list_clusters(actor, status="new", site_key=None, after=None, limit=50, url=
         query = query.where(ReportCluster.first_reported_at >= since)
     if until:
         query = query.where(ReportCluster.first_reported_at < until)
+    if detected:
+        query = query.where(ReportCluster.fixed_detected_at.is_not(None))
     return _page(query, ReportCluster, after, limit)
 
 
