@@ -3,10 +3,11 @@ from .accounts import ApiToken, User, user_sites
 from .audit import AuditEntry
 from .clusters import ReportCluster
 from .content import Comment, CommentFlag, TypoReport
+from .imports import ImportedComment
 from .moderation_rules import BlockedCommenter
 from .sites import Page, Site
 
 # Lives with the model code; registered here so migrations and drop_all always see it.
 from ..judgment.spam_model import SpamModelState  # noqa: E402
 
-__all__ = ["ApiToken", "BlockedCommenter", "AuditEntry", "Comment", "CommentFlag", "Page", "ReportCluster", "Site", "SpamModelState", "TypoReport", "User", "user_sites"]
+__all__ = ["ApiToken", "BlockedCommenter", "AuditEntry", "Comment", "CommentFlag", "ImportedComment", "Page", "ReportCluster", "Site", "SpamModelState", "TypoReport", "User", "user_sites"]
