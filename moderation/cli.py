@@ -15,6 +15,7 @@ from . import auth, embedded_redis
 from .extensions import db
 from .models import ApiToken, Site, User
 from .models.sites import LANGUAGES, MODES
+from .porting.cli import COMMANDS as PORTING_COMMANDS
 from .urls import origin_of
 
 
@@ -177,7 +178,7 @@ def create_token_command(email, name):
 
 COMMANDS = [
     run_command, worker_command, create_site_command, create_user_command, create_token_command,
-]
+] + PORTING_COMMANDS
 
 
 def init_app(app):
