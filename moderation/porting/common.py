@@ -220,7 +220,6 @@ def _write_thread(site, source, thread, comments, summary):
                 body_hash=screening.body_hash(fields["body_raw"]),
                 spam_reasons=[],
                 submitted_at=fields["created_at"],
-                decided_at=utcnow() if fields["status"] != "pending" else None,
                 **fields,
             )
             db.session.add(comment)

@@ -153,7 +153,9 @@ class DisqusReader:
         self.post_count += 1
 
     def counts(self):
-        return len([t for t in self.thread_rows if t in self.posts]), self.post_count
+        """(threads, posts) that will be imported: threads with posts, posts with a thread."""
+        live = [t for t in self.thread_rows if t in self.posts]
+        return len(live), sum(len(self.posts[t]) for t in live)
 
     def orphans(self):
         """Posts whose thread is not in the file: named, then skipped."""
