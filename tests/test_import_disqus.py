@@ -109,6 +109,10 @@ def test_the_sample_export_isso_ships_for_its_own_importer(app, runner, site):
      'line 4, <post dsq:id="12">: missing <thread dsq:id=...>'),
     (HEAD + '  <thread dsq:id="2"><title>No link</title></thread>\n' + post(thread="2") + "</disqus>\n",
      'line 3, <thread dsq:id="2">: the thread has no URL'),
+    (HEAD + THREAD + post() + post() + "</disqus>\n",
+     'line 5, <post dsq:id="10">: the same dsq:id as the post on line 4'),
+    (HEAD + THREAD + THREAD + "</disqus>\n",
+     'line 4, <thread dsq:id="1">: the same dsq:id as the thread on line 3'),
     ('<?xml version="1.0"?>\n<rss><channel /></rss>\n', "the root element is <rss>"),
     ("", "not well-formed XML"),
 ])

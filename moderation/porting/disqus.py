@@ -58,6 +58,7 @@ class DisqusReader:
         self.thread_rows = {}  # dsq:id -> (line, link, title)
         self.posts = {}  # thread dsq:id -> [(line, CommentIn)]
         self.post_count = 0
+        self.post_lines = {}  # dsq:id -> line, to name both ends of a duplicate
         self.notes = []
 
     def where(self, kind, line, dsq_id=None):
@@ -110,6 +111,9 @@ class DisqusReader:
 
     def _thread(self, element):
         dsq_id = self._id(element, "thread")
+        if dsq_id in self.thread_rows:
+            raise MalformedInput(f"{self.where('thread', element.get(LINE), dsq_id)}: the same dsq:id as "
+                                 f"the thread on line {self.thread_rows[dsq_id][0]}")
         link = _text(element, NS + "link")
         title = _text(element, NS + "title")
         self.thread_rows[dsq_id] = (element.get(LINE), link, (title or "").strip() or None)
@@ -118,6 +122,9 @@ class DisqusReader:
         line = element.get(LINE)
         dsq_id = self._id(element, "post")
         where = self.where("post", line, dsq_id)
+        if dsq_id in self.post_lines:
+            raise MalformedInput(f"{where}: the same dsq:id as the post on line {self.post_lines[dsq_id]}")
+        self.post_lines[dsq_id] = line
         thread = element.find(NS + "thread")
         if thread is None or not thread.get(DSQ_ID):
             raise MalformedInput(f"{where}: missing <thread dsq:id=...>")
