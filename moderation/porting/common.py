@@ -17,6 +17,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..judgment import screening
@@ -178,7 +179,7 @@ def _write_thread(site, source, thread, comments, summary):
     known = {}
     for chunk in range(0, len(external_ids), 500):
         rows = db.session.execute(
-            sa.select(ImportedComment).where(
+            sa.select(ImportedComment).options(joinedload(ImportedComment.comment)).where(
                 ImportedComment.site_id == site.id,
                 ImportedComment.source == source,
                 ImportedComment.external_id.in_(external_ids[chunk:chunk + 500]),
@@ -189,6 +190,10 @@ def _write_thread(site, source, thread, comments, summary):
     bump = False
     for item in _parents_first(comments):
         parent = written.get(item.parent_external_id)
+        if parent is not None and parent.id is None:
+            # Replies need their parent's id. Comments come parents-first, level by level,
+            # so this flushes once per reply depth, not once per comment.
+            db.session.flush()
         if item.parent_external_id and parent is None:
             summary.notes.append(
                 f"{source} comment {item.external_id}: parent {item.parent_external_id} "
@@ -223,9 +228,8 @@ def _write_thread(site, source, thread, comments, summary):
                 **fields,
             )
             db.session.add(comment)
-            db.session.flush()  # its id is the parent id of the replies that follow
             db.session.add(ImportedComment(
-                site_id=site.id, source=source, external_id=item.external_id, comment_id=comment.id,
+                site_id=site.id, source=source, external_id=item.external_id, comment=comment,
                 website=website,
             ))
             bump = bump or fields["status"] == "approved"
