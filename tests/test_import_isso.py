@@ -8,6 +8,7 @@ import sqlalchemy as sa
 isso_config = pytest.importorskip("isso.config")
 isso_db = pytest.importorskip("isso.db")
 
+from moderation.auth import create_user  # noqa: E402
 from moderation.extensions import db  # noqa: E402
 from moderation.models import Comment, ImportedComment, Page  # noqa: E402
 from payloads import ORIGIN  # noqa: E402
@@ -118,12 +119,9 @@ def test_a_changed_source_updates_but_a_moderators_decision_here_stands(app, run
         anna = db.session.execute(
             sa.select(Comment).join(ImportedComment).where(ImportedComment.external_id == "1")
         ).scalar_one()
-        anna.status, anna.decided_by_id, anna.decision_reason = "rejected", None, None
-        from moderation.auth import create_user
-
         user, _ = create_user("mod@news.example", "moderator")
-        anna.decided_by_id = user.id
-        anna.decision_reason = "Off-topic"
+        # What the dashboard's reject does to the row (services.moderation sets decided_by_id).
+        anna.status, anna.decided_by_id, anna.decision_reason = "rejected", user.id, "Off-topic"
         db.session.commit()
     isso = isso_database(isso_file)
     isso.comments.activate(3)  # Vera approved in Isso after our first import

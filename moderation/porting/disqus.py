@@ -57,7 +57,6 @@ class DisqusReader:
         self.path = str(path)
         self.thread_rows = {}  # dsq:id -> (line, link, title)
         self.posts = {}  # thread dsq:id -> [(line, CommentIn)]
-        self.post_count = 0
         self.post_lines = {}  # dsq:id -> line, to name both ends of a duplicate
         self.notes = []
 
@@ -157,7 +156,6 @@ class DisqusReader:
             reason=reason,
         )
         self.posts.setdefault(thread.get(DSQ_ID), []).append(comment)
-        self.post_count += 1
 
     def counts(self):
         """(threads, posts) that will be imported: threads with posts, posts with a thread."""
