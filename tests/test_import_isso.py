@@ -11,6 +11,7 @@ isso_db = pytest.importorskip("isso.db")
 from moderation.auth import create_user  # noqa: E402
 from moderation.extensions import db  # noqa: E402
 from moderation.models import Comment, ImportedComment, Page  # noqa: E402
+from moderation.services.moderation import reject_comment  # noqa: E402
 from payloads import ORIGIN  # noqa: E402
 
 T0 = datetime(2021, 3, 4, 5, 6, 7, tzinfo=timezone.utc).timestamp()
@@ -116,24 +117,24 @@ def test_running_the_import_twice_gives_the_same_rows(app, runner, site, isso_fi
 def test_a_changed_source_updates_but_a_moderators_decision_here_stands(app, runner, site, isso_file):
     import_isso(runner, isso_file)
     with app.app_context():
-        anna = db.session.execute(
-            sa.select(Comment).join(ImportedComment).where(ImportedComment.external_id == "1")
+        anna_id = db.session.execute(
+            sa.select(ImportedComment.comment_id).where(ImportedComment.external_id == "1")
         ).scalar_one()
         user, _ = create_user("mod@news.example", "moderator")
-        # What the dashboard's reject does to the row (services.moderation sets decided_by_id).
-        anna.status, anna.decided_by_id, anna.decision_reason = "rejected", user.id, "Off-topic"
-        db.session.commit()
+        reject_comment(anna_id, user, reason="Off-topic")  # what the dashboard's Reject does
     isso = isso_database(isso_file)
     isso.comments.activate(3)  # Vera approved in Isso after our first import
     with sqlite3.connect(isso_file) as conn:
-        conn.execute("UPDATE comments SET text = 'First! (edited)' WHERE id = 1")
+        conn.execute("UPDATE comments SET text = 'First! (edited)' WHERE id IN (1, 2)")
 
     result = import_isso(runner, isso_file)
-    assert "0 imported, 2 updated, 3 unchanged" in result.output, result.output
+    assert "0 imported, 2 updated, 2 unchanged, 0 skipped, 1 kept as moderated here" in result.output, result.output
     rows = {r["ext"]: r for r in snapshot(app)}
     assert rows["3"]["status"] == "approved"
-    assert rows["1"]["body"] == "First! (edited)"
-    assert (rows["1"]["status"], rows["1"]["reason"]) == ("rejected", "Off-topic")
+    assert rows["2"]["body"] == "First! (edited)"
+    assert (rows["1"]["status"], rows["1"]["reason"], rows["1"]["body"]) == (
+        "rejected", "Off-topic", "First!\n\nSecond paragraph"
+    )
 
 
 def test_a_file_that_is_not_an_isso_database_is_refused_by_name(app, runner, site, tmp_path):

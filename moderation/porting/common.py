@@ -8,7 +8,7 @@ pairs; everything about our schema lives here, so both behave the same way:
   inserted, changed ones updated, unchanged ones skipped, so running an import twice
   gives the same rows;
 - bodies go through `sanitizer.render_comment` exactly like comments from the widget;
-- a comment a moderator has decided on here keeps that decision when the import is re-run;
+- a comment a moderator has decided on (or edited) here is left as it is when the import is re-run;
 - each thread is committed on its own: a failure rolls back that thread only and stops
   the run, so the database never holds half a thread.
 """
@@ -65,16 +65,18 @@ class Summary:
     imported: int = 0
     updated: int = 0
     unchanged: int = 0
+    kept: int = 0  # decided by a moderator here since the last import: left as they are
     skipped: int = 0  # present in the file but not importable (named in `notes`)
     notes: list = field(default_factory=list)
 
     @property
     def comments(self):
-        return self.imported + self.updated + self.unchanged
+        return self.imported + self.updated + self.unchanged + self.kept
 
     def lines(self):
         yield (f"{self.threads} threads, {self.comments} comments: {self.imported} imported, "
-               f"{self.updated} updated, {self.unchanged} unchanged, {self.skipped} skipped")
+               f"{self.updated} updated, {self.unchanged} unchanged, {self.skipped} skipped"
+               + (f", {self.kept} kept as moderated here" if self.kept else ""))
         for note in self.notes[:20]:
             yield f"  skipped: {note}"
         if len(self.notes) > 20:
@@ -205,9 +207,10 @@ def _write_thread(site, source, thread, comments, summary):
         if mapping is not None:
             comment = mapping.comment
             if comment.decided_by_id is not None:
-                # A moderator decided here after the import: theirs is the newer word.
-                fields["status"] = comment.status
-                fields["decision_reason"] = comment.decision_reason
+                # A moderator decided (or edited) it here after the import: theirs is the newer word.
+                summary.kept += 1
+                written[item.external_id] = comment
+                continue
             if _same(comment, fields):
                 summary.unchanged += 1
             else:
