@@ -151,6 +151,7 @@ def test_a_file_that_is_not_an_isso_database_is_refused_by_name(app, runner, sit
     text.write_text("this is not SQLite at all, just text long enough to have a header" * 10)
     result = import_isso(runner, text)
     assert result.exit_code == 1 and "not a readable SQLite database" in result.output
+    assert "Nothing was imported." in result.output
 
     empty = tmp_path / "empty.db"
     sqlite3.connect(empty).close()
@@ -165,6 +166,8 @@ def test_a_bad_row_names_itself_and_leaves_no_half_thread(app, runner, site, iss
     result = import_isso(runner, isso_file)
     assert result.exit_code == 1
     assert "comments row id=5: unknown mode 7" in result.output
+    assert "1 threads, 3 comments: 3 imported" in result.output
+    assert "Imported before the error: 1 thread(s)" in result.output
     rows = snapshot(app)
     # The first thread was committed; nothing of the broken one was.
     assert sorted(r["ext"] for r in rows) == ["1", "2", "3"]

@@ -42,6 +42,17 @@ def _finish(summary):
         click.echo(line)
 
 
+def _fail(summary, exc):
+    """Stop with the error; say what was committed before it (each thread is its own transaction)."""
+    if summary.threads:
+        _finish(summary)
+        raise click.ClickException(
+            f"{exc}\nImported before the error: {summary.threads} thread(s), counted above; nothing of the "
+            "failing thread. Fix the file and run the same command again: it continues without duplicates."
+        ) from exc
+    raise click.ClickException(f"{exc}\nNothing was imported.") from exc
+
+
 @click.group("import")
 def import_group():
     """Bring threads and comments in from another commenting system (safe to run again)."""
@@ -67,8 +78,7 @@ def import_isso_command(path, site_key, base_url):
         finally:
             reader.close()
     except MalformedInput as exc:
-        _finish(summary)
-        raise click.ClickException(f"{exc}; threads before it are imported, nothing of this one") from exc
+        _fail(summary, exc)
     _finish(summary)
 
 
@@ -96,8 +106,7 @@ def import_disqus_command(path, site_key):
         summary.notes.extend(orphans)
         _run(reader, site, disqus.SOURCE, summary)
     except MalformedInput as exc:
-        _finish(summary)
-        raise click.ClickException(str(exc)) from exc
+        _fail(summary, exc)
     _finish(summary)
 
 
