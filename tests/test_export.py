@@ -1,5 +1,6 @@
 """`moderation export` and the dashboard download: JSON and CSV that read back to what the database holds."""
 import csv
+import re
 import io
 import json
 from datetime import datetime, timezone
@@ -184,3 +185,26 @@ def test_export_is_for_admins_and_editors_on_their_own_sites(app, client, auth, 
 def test_signed_out_visitors_are_sent_to_the_login(client, data):
     response = client.get("/dashboard/export/download", query_string={"site": "test-site"})
     assert response.status_code == 302 and "/dashboard/login" in response.headers["Location"]
+
+
+@pytest.mark.browser
+def test_an_editor_downloads_a_csv_in_chromium(app, runner, live_server, new_page, auth):
+    assert runner.invoke(args=["import", "disqus", str(DISQUS), "--site", "demo"]).exit_code == 0
+    email = auth.create("editor")
+    page = new_page(accept_downloads=True)
+    page.goto(live_server + "/dashboard/login")
+    page.fill("#email", email)
+    page.fill("#password", auth.PASSWORD)
+    page.click("button[type=submit]")
+    page.click("nav >> text=Export")
+    page.wait_for_url(live_server + "/dashboard/export")
+    page.select_option("select[name=site]", "demo")
+    page.select_option("select[name=what]", "comments")
+    page.check("input[name=format][value=csv]")
+    with page.expect_download() as info:
+        page.click("form.stack button[type=submit]")
+    download = info.value
+    assert re.fullmatch(r"demo-comments-\d{8}-\d{4}\.csv", download.suggested_filename)
+    table = list(csv.DictReader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
+    assert sorted(row["author"] for row in table) == ["Anna", "Boris", "Gleb", "Vera", "Watches", "Дарья"]
+    assert page.errors == []
