@@ -16,6 +16,7 @@ from .extensions import db
 from .jobs.fixed_check import check_fixed_command
 from .models import ApiToken, Site, User
 from .models.sites import LANGUAGES, MODES
+from .porting.cli import COMMANDS as PORTING_COMMANDS
 from .urls import origin_of
 
 
@@ -179,7 +180,7 @@ def create_token_command(email, name):
 COMMANDS = [
     run_command, worker_command, create_site_command, create_user_command, create_token_command,
     *privacy_cli.COMMANDS,
-]
+] + PORTING_COMMANDS
 COMMANDS.append(check_fixed_command)
 
 

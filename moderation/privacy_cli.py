@@ -42,12 +42,7 @@ def erase_command(email, dry_run, reason, actor):
     click.echo(f"Erased {counts}; {summary['audit_entries_scrubbed']} audit entries scrubbed.")
 
 
-@click.command("export")
-@click.argument("email")
-@click.option("--no-address-linked", is_flag=True,
-              help="Leave out error reports and flags linked only by network address.")
-@with_appcontext
-def export_command(email, no_address_linked):
+def export_person(email, no_address_linked):
     """One reader's data (found by e-mail) as JSON on standard output. Exit code 1 if none."""
     from .services import erasure  # noqa: PLC0415
 
@@ -119,4 +114,5 @@ def rotate_salt_command():
     click.echo("Rotated: new rows use a new salt; the salt before the previous one is gone.")
 
 
-COMMANDS = [erase_command, export_command, retention_group, privacy_group]
+# `moderation export EMAIL` shares the export command with site exports (moderation.porting.cli).
+COMMANDS = [erase_command, retention_group, privacy_group]

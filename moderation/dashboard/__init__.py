@@ -35,6 +35,7 @@ from . import (  # noqa: E402,F401  (routes register on import)
     audit_views,
     auth_views,
     common,
+    export_views,
     health_views,
     notify_views,
     privacy_views,

@@ -3,6 +3,7 @@ from .accounts import ApiToken, User, user_sites
 from .audit import AuditEntry
 from .clusters import ReportCluster
 from .content import Comment, CommentFlag, TypoReport
+from .imports import ImportedComment
 from .moderation_rules import BlockedCommenter
 from .notifications import NotificationPreference, ReaderSubscription, Webhook, WebhookDelivery
 from .sites import Page, Site
@@ -11,7 +12,7 @@ from .sites import Page, Site
 from ..judgment.spam_model import SpamExample, SpamModelState  # noqa: E402
 
 __all__ = [
-    "ApiToken", "BlockedCommenter", "AuditEntry", "Comment", "CommentFlag", "Page", "ReportCluster", "Site",
-    "SpamExample", "SpamModelState", "TypoReport", "User", "user_sites",
+    "ApiToken", "BlockedCommenter", "AuditEntry", "Comment", "CommentFlag", "ImportedComment", "Page",
+    "ReportCluster", "Site", "SpamExample", "SpamModelState", "TypoReport", "User", "user_sites",
     "NotificationPreference", "ReaderSubscription", "Webhook", "WebhookDelivery",
 ]

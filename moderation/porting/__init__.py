@@ -1,0 +1,1 @@
+"""Moving comments in (Isso, Disqus) and data out (JSON, CSV exports)."""
