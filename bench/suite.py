@@ -36,7 +36,7 @@ BIG, SMALL = 3400, 100
 
 def settings(quick):
     if quick:
-        return dict(duration=2, drain_sizes=(1000, 3000), dashboard=(5000, 30), rq_simple=500, rq_fork=20,
+        return dict(duration=3, drain_sizes=(500, 2000), dashboard=(5000, 30), rq_simple=500, rq_fork=20,
                     widget_trials=3)
     return dict(duration=10, drain_sizes=(10_000, 50_000), dashboard=(100_000, 200), rq_simple=5000,
                 rq_fork=200, widget_trials=7)
