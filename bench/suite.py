@@ -32,6 +32,7 @@ QUEUE_WORKERS = 2
 CONNECTIONS = (1, 16, 64)
 LIST_CONNECTIONS = 16
 BIG, SMALL = 3400, 100
+LAST = ROOT / ".bench" / "last-run.json"
 
 
 def settings(quick):
@@ -318,16 +319,23 @@ def main(argv=None):
     parser.add_argument("--check", action="store_true", help="exit 1 when a goal is missed")
     parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL variant")
     parser.add_argument("--no-write", action="store_true", help="do not write docs/benchmarks.*")
+    parser.add_argument("--from-json", help="render the table and docs from a saved run (.bench/last-run.json)")
     parser.add_argument("--variant-json", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.variant_json:
         return postgres_variant(args)
-    started = time.time()
-    with tempfile.TemporaryDirectory(prefix="bench-suite-") as tmp:
-        results = main_run(args, tmp)
-    results["quick"] = args.quick
-    results["duration_s"] = settings(args.quick)["duration"]
-    results["elapsed_s"] = time.time() - started
+    if args.from_json:
+        results = json.loads(Path(args.from_json).read_text())
+    else:
+        started, load_before = time.time(), os.getloadavg()[0]
+        with tempfile.TemporaryDirectory(prefix="bench-suite-") as tmp:
+            results = main_run(args, tmp)
+        results["quick"] = args.quick
+        results["duration_s"] = settings(args.quick)["duration"]
+        results["elapsed_s"] = time.time() - started
+        results["loadavg"] = [load_before, os.getloadavg()[0]]
+        LAST.parent.mkdir(exist_ok=True)
+        LAST.write_text(json.dumps(results, indent=1))
     rows, goals = report.evaluate(results)
     print(report.table_text(rows, goals))
     if not args.no_write:
