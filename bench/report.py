@@ -144,6 +144,8 @@ NOTES = """
   limits (~10%), `normalize_url` called five times per request (~7%), Werkzeug/Flask plumbing.
 - Drain: most of a batch's time is `judgment.screening.screen`: about four SELECTs per comment, each
   autoflushing the previous comment (one INSERT per comment instead of one bulk insert per batch).
+- The PostgreSQL part runs after the references were stopped (its own cluster and Redis): its
+  ratios divide by the references' figures from the SQLite part of the same run, minutes earlier.
 - The dashboard figures come from `bench/dashboard_pending.py` (in-process, Flask test client).
 - Widget time: a capturing keydown listener stamps Ctrl+Enter; a MutationObserver sees the dialog's
   shadow host; "painted" is the next animation frame plus a task.

@@ -124,9 +124,14 @@ def ours_workloads(run, label, app, site_id, env, base, web, connections):
         run.load(f"POST reports, ours ({label})", base, post_r, c)
     list_workloads(run, label, base)
     run.results["rss"][f"web worker, ours ({label})"] = gunicorn_worker_peak_mb(web)
-    # The ingest runs filled the inbox with no worker running; the drain starts from a clean one.
+    drain_workloads(run, label, app, site_id, env)
+
+
+def drain_workloads(run, label, app, site_id, env):
+    """Each backlog size drained by QUEUE_WORKERS `moderation worker` processes (then stopped)."""
     from moderation.broker import DRAIN_FLAG, INBOX  # noqa: PLC0415
 
+    # The ingest runs filled the inbox with no worker running; the drain starts from a clean one.
     app.broker.redis.delete(INBOX, DRAIN_FLAG)
     app.broker.queue.empty()
     workers = ours.start_workers(run.procs, env, QUEUE_WORKERS)
@@ -265,19 +270,8 @@ def main_run(args, tmp):
               f"{dom:.1f} ms (DOM), {painted:.1f} ms (painted)", flush=True)
 
         print(f"3. drain ({QUEUE_WORKERS} `moderation worker` processes)", flush=True)
-        from moderation.broker import DRAIN_FLAG, INBOX  # noqa: PLC0415
-
-        app.broker.redis.delete(INBOX, DRAIN_FLAG)
-        app.broker.queue.empty()
-        workers = ours.start_workers(run.procs, env, QUEUE_WORKERS)
-        time.sleep(3)
-        for size in cfg["drain_sizes"]:
-            rate = drain.run(app, site_id, size, QUEUE_WORKERS, f"{run.tag}s{size}")
-            run.results["drain"].setdefault("sqlite", {})[str(size)] = rate
-            print(f"  drain {size:>6,} submissions (sqlite): {rate:8.0f} submissions/s", flush=True)
-        run.results["rss"]["queue worker, ours (sqlite)"] = max(
-            filter(None, (peak_rss_mb(w.pid) for w in workers)), default=None)
-        run.procs.stop_all()
+        drain_workloads(run, "sqlite", app, site_id, env)
+        run.procs.stop(web)
 
         print("   references: RQ workers on trivial jobs", flush=True)
         rq_reference(run, redis_server.url)
