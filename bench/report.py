@@ -157,7 +157,7 @@ NOTES = """
 def write(results, rows, goals, docs):
     docs.mkdir(exist_ok=True)
     chart(results, docs / "benchmarks.png")
-    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    when = results.get("when") or time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     kind = (f"**quick smoke run** (`--quick`: {results['duration_s']} s per load, small backlogs; "
             "figures are indicative only)") if results.get("quick") else f"full run ({results['duration_s']} s per load)"
     load = results.get("loadavg")

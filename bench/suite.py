@@ -328,6 +328,7 @@ def main(argv=None):
         results["duration_s"] = settings(args.quick)["duration"]
         results["elapsed_s"] = time.time() - started
         results["loadavg"] = [load_before, os.getloadavg()[0]]
+        results["when"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         LAST.parent.mkdir(exist_ok=True)
         LAST.write_text(json.dumps(results, indent=1))
     rows, goals = report.evaluate(results)
