@@ -138,7 +138,7 @@ def _action(summary, description, tag, ok_schema, body=None, path_param=None):
         "description": description,
         "security": [{"bearerAuth": []}],
         "parameters": [path_param],
-        "responses": _moderation_responses(_json(ok_schema, "The item after the decision."), 415),
+        "responses": _moderation_responses(_json(ok_schema, "The item after the decision."), 413, 415),
     }
     if body is not None:
         operation["requestBody"] = body
@@ -230,7 +230,8 @@ SCHEMAS = {
             "email": _nullable({"type": "string", "maxLength": 254, "format": "email",
                                 "description": "Never shown to readers."}),
             "body": {"type": "string", "minLength": 1, "maxLength": 5000, "pattern": NON_BLANK},
-            "parent": _nullable({"type": "integer", "minimum": 1, "description": "The comment replied to."}),
+            "parent": _nullable({"type": "integer", "minimum": 1, "maximum": MAX_ID,
+                                 "description": "The comment replied to."}),
             "client_id": CLIENT_ID_SCHEMA,
             "elapsed_ms": _nullable({"type": "integer", "minimum": 0,
                                      "description": "How long the form was open (screening)."}),

@@ -1,0 +1,184 @@
+"""Schemathesis against the real app (WSGI), driven by the document the app serves.
+
+Every operation of both APIs gets generated requests, valid and invalid (bounded and
+deterministic: `derandomize`), sent with the Origin of a real site and a valid Bearer token
+of an admin. Each answer must be no 5xx, a documented status with a documented content type
+and headers, and a body matching its schema. The app runs on the real Redis; the data the
+fuzzer works on is submitted through the API and stored by the real RQ worker, and after the
+run the worker must store every submission the API accepted.
+
+Some of the generated ids and keys are replaced by real ones (hooks below), so the fuzzer
+also reaches the success paths (202, 200, 304), not only 403/404.
+"""
+import pytest
+import schemathesis
+import sqlalchemy as sa
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from conftest import _reset_database
+from moderation.api.openapi import DOCUMENT
+from moderation.extensions import db
+from moderation.models import Comment, ReportCluster, TypoReport
+from moderation.services import submissions
+from payloads import ARTICLE, ORIGIN, comment_payload, report_payload
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+# High enough that the fuzzer never meets a 429: the limiter still runs on every submission.
+HIGH_LIMIT = "100000/minute"
+
+
+@pytest.fixture
+def app(make_app):
+    """The conftest app, with rate limits the fuzzer will not reach (not disabled)."""
+    app = make_app(RATELIMIT_REPORTS=HIGH_LIMIT, RATELIMIT_COMMENTS=HIGH_LIMIT, RATELIMIT_FLAGS=HIGH_LIMIT)
+    app.broker.redis.flushdb()
+    _reset_database(app)
+    return app
+
+
+class Seeded:
+    """Real ids, made through the API and stored by the worker, for the hooks to use."""
+
+    def __init__(self, app, client, drain, headers):
+        self.report_client_ids = []
+        for suggestion in ("объявил", "объявил", "обявил"):  # one spot: a cluster of three
+            payload = report_payload(suggestion=suggestion)
+            assert client.post("/api/v1/reports", json=payload).status_code == 202
+            self.report_client_ids.append(payload["client_id"])
+        self.comment_client_ids = []
+        for body in ("Первый!", "Второй комментарий", "Третий"):
+            payload = comment_payload(body=body)
+            assert client.post("/api/v1/comments", json=payload).status_code == 202
+            self.comment_client_ids.append(payload["client_id"])
+        drain()
+        with app.app_context():
+            self.comment_ids = list(db.session.execute(sa.select(Comment.id).order_by(Comment.id)).scalars())
+            self.report_ids = list(db.session.execute(sa.select(TypoReport.id)).scalars())
+            self.cluster_ids = list(db.session.execute(sa.select(ReportCluster.id)).scalars())
+        assert len(self.comment_ids) == 3 and len(self.report_ids) == 3 and len(self.cluster_ids) == 1
+        # One published comment with a reply, so the public list and the flags have something.
+        approve = client.post(f"/api/v1/moderation/comments/{self.comment_ids[0]}/approve", headers=headers)
+        assert approve.status_code == 200
+        reply = comment_payload(body="Ответ", parent=self.comment_ids[0])
+        assert client.post("/api/v1/comments", json=reply).status_code == 202
+        drain()
+        with app.app_context():
+            reply_id = db.session.execute(
+                sa.select(Comment.id).where(Comment.client_id == reply["client_id"])).scalar_one()
+        assert client.post(f"/api/v1/moderation/comments/{reply_id}/approve", headers=headers).status_code == 200
+        self.comment_ids.append(reply_id)
+
+    def ids_for(self, name):
+        return {"comment_id": self.comment_ids, "report_id": self.report_ids,
+                "cluster_id": self.cluster_ids,
+                "client_id": self.report_client_ids + self.comment_client_ids}.get(name)
+
+
+@pytest.fixture
+def fuzz_headers(app, site, staff):
+    return {"Authorization": "Bearer " + staff.token("admin"), "Origin": ORIGIN}
+
+
+@pytest.fixture
+def accepted():
+    """client_ids the API answered 202 for (reports and comments)."""
+    return []
+
+
+@pytest.fixture
+def api_schema(app, client, drain, fuzz_headers, accepted):
+    seeded = Seeded(app, client, drain, {"Authorization": fuzz_headers["Authorization"]})
+    # The document as the app serves it. (`from_wsgi` would drop the operation it was loaded
+    # from, GET /api/v1/openapi.json; setting `app` is what `from_wsgi` does too.)
+    served = client.get("/api/v1/openapi.json")
+    assert served.status_code == 200
+    schema = schemathesis.openapi.from_dict(served.get_json())
+    schema.app = app
+
+    @schema.hook
+    def flatmap_path_parameters(context, path_parameters):
+        """Half of the ids: real ones (the success paths), the rest as generated."""
+        if not isinstance(path_parameters, dict):
+            return st.just(path_parameters)
+        choices = [path_parameters]
+        for name in path_parameters:
+            real = seeded.ids_for(name)
+            if real:
+                choices += [dict(path_parameters, **{name: value}) for value in real]
+        return st.sampled_from(choices)
+
+    @schema.hook
+    def flatmap_body(context, body):
+        """The real site key and an article URL on its origin, in some of the bodies."""
+        if not isinstance(body, dict) or "site" not in body:
+            return st.just(body)
+        real = dict(body, site="test-site")
+        if "url" in body:
+            real["url"] = ARTICLE
+        return st.sampled_from([body, real])
+
+    @schema.hook
+    def flatmap_query(context, query):
+        if context.operation.path != "/api/v1/comments" or not isinstance(query, dict):
+            return st.just(query)
+        return st.sampled_from([query, dict(query, site="test-site", url=ARTICLE)])
+
+    yield schema
+
+    # The worker must store everything the API acknowledged during the fuzz (nothing lost).
+    drain()
+    with app.app_context():
+        from rq.registry import FailedJobRegistry  # noqa: PLC0415
+
+        assert FailedJobRegistry(queue=app.broker.queue).count == 0
+        statuses = {cid: submissions.status_of(cid) for cid in accepted}
+    stuck = {cid: s for cid, s in statuses.items() if s in (None, "queued")}
+    assert not stuck, f"acknowledged but not stored: {stuck}"
+
+
+# The operations, known at collection time from the document itself; each test then fuzzes
+# its operation as loaded from the app's own /api/v1/openapi.json. (Driven through the Python
+# API rather than `schemathesis.pytest.from_fixture`, whose plugin breaks on pytest 9.2.)
+LABELS = [result.ok().label for result in schemathesis.openapi.from_dict(DOCUMENT).get_all_operations()]
+FUZZ = settings(max_examples=40, derandomize=True, deadline=None, database=None,
+                suppress_health_check=list(HealthCheck), phases=[Phase.generate])
+
+
+@pytest.mark.parametrize("label", LABELS)
+def test_operation_conforms_to_the_document(label, api_schema, fuzz_headers, accepted):
+    operation = next(op for op in (r.ok() for r in api_schema.get_all_operations()) if op.label == label)
+    seen = set()
+
+    raw = operation.definition.raw
+    modes = [GenerationMode.POSITIVE]
+    if raw.get("parameters") or raw.get("requestBody"):  # else there is nothing to make invalid
+        modes.append(GenerationMode.NEGATIVE)
+    for mode in modes:
+        @FUZZ
+        @given(case=operation.as_strategy(mode, hooks=api_schema.hooks))
+        def fuzz(case):
+            response = case.call_and_validate(headers=fuzz_headers, checks=CHECKS)
+            seen.add(response.status_code)
+            if response.status_code == 202 and operation.path in ("/api/v1/reports", "/api/v1/comments"):
+                accepted.append(response.json()["id"])
+
+        fuzz()
+    # The hooks put real ids and keys in: the success answer must have been reached.
+    success = {int(code) for code in operation.definition.raw["responses"] if code.startswith("2")}
+    print(label, sorted(seen))
+    assert seen & success, f"{label}: only {sorted(seen)}"
