@@ -103,6 +103,23 @@ def test_documented_lengths_are_the_validators_limits(schema_name, validator, pa
     assert checked >= 3
 
 
+@pytest.mark.parametrize("schema_name, validator, payload", [
+    ("ReportSubmission", validate_report, report_payload),
+    ("CommentSubmission", validate_comment, comment_payload),
+])
+def test_documented_integer_bounds_are_the_validators_bounds(schema_name, validator, payload):
+    """An integer one past the documented maximum must be a 400, not a 202 the worker cannot store."""
+    checked = 0
+    for name, prop in _schema(schema_name)["properties"].items():
+        if "integer" not in prop.get("type", ()) or "maximum" not in prop:
+            continue
+        assert name not in validator(payload(**{name: prop["maximum"]}))[1], name
+        assert name in validator(payload(**{name: prop["maximum"] + 1}))[1], name
+        assert name in validator(payload(**{name: prop["minimum"] - 1}))[1], name
+        checked += 1
+    assert checked >= 1
+
+
 def test_documented_required_fields_are_required():
     for schema_name, validator, payload in (
         ("ReportSubmission", validate_report, report_payload()),
