@@ -1,5 +1,8 @@
 """The OpenAPI document: valid 3.1, in step with the URL map (both directions) and the validators."""
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from openapi_spec_validator import validate
@@ -9,6 +12,7 @@ from moderation.api.openapi import DOCUMENT
 from moderation.validators import validate_comment, validate_flag, validate_report
 from payloads import ORIGIN, comment_payload, report_payload
 
+ROOT = Path(__file__).resolve().parent.parent
 API_BLUEPRINTS = ("api", "moderation_api")
 AUTOMATIC = {"HEAD", "OPTIONS"}  # added by Flask to every rule; OPTIONS is the CORS preflight
 CONVERTER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
@@ -159,3 +163,14 @@ def test_served_document_is_public_cacheable_and_conditional(client, site):
     other = client.get("/api/v1/openapi.json", headers={"Origin": "https://elsewhere.example"})
     assert other.status_code == 200 and other.headers["Access-Control-Allow-Origin"] == "*"
     validate(other.get_json())
+
+
+def test_api_reference_is_generated_from_the_current_document():
+    """docs/api.md is tools/gen_api_docs.py's rendering of this document (like the widget build)."""
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "gen_api_docs.py"), "--check"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    reference = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    for path, method in documented_operations(DOCUMENT):
+        assert f"### `{method.upper()} {path}`" in reference
+    assert "| `exact` | string | yes | length 1–300" in reference
