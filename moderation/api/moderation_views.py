@@ -12,7 +12,7 @@ from ..models.base import as_utc, utcnow
 from ..services import moderation as service
 from ..services import reports as cluster_service
 from . import moderation_bp
-from .errors import ApiError
+from .errors import ApiError, refuse_invalid_unicode
 
 
 @moderation_bp.before_request
@@ -59,7 +59,7 @@ def _json_or_empty():
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise ApiError(400, "the body must be a JSON object")
-    return data
+    return refuse_invalid_unicode(data)
 
 
 def _listing(fn, default_status):

@@ -21,11 +21,12 @@ from ..validators import (
 )
 from . import reader_bp
 from .cors import check_site_origin
-from .errors import ApiError
+from .errors import ApiError, refuse_invalid_unicode
 
 
 def _json_body():
-    """The request's JSON object. 415 if not JSON, 413 if too large, 400 if not an object."""
+    """The request's JSON object. 415 if not JSON, 413 if too large, 400 if not an object
+    or not valid Unicode."""
     if not request.is_json:
         raise ApiError(415, "send the body as JSON with Content-Type: application/json")
     limit = current_app.config["MAX_CONTENT_LENGTH"]
@@ -34,7 +35,7 @@ def _json_body():
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise ApiError(400, "the body must be a JSON object")
-    return data
+    return refuse_invalid_unicode(data)
 
 
 def _site(key):
