@@ -13,9 +13,11 @@ also reaches the success paths (202, 200, 304), not only 403/404.
 import pytest
 import schemathesis
 import sqlalchemy as sa
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
-from schemathesis import GenerationMode
+from schemathesis.generation.feedback import FeedbackSources
+from schemathesis.pytest._test_builder import build_operation_test
+from schemathesis.python._constants.orchestrator import make_constants_value_source
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -152,36 +154,34 @@ def api_schema(app, client, drain, fuzz_headers, accepted):
 
 
 # The operations, known at collection time from the document itself; each test then fuzzes
-# its operation as loaded from the app's own /api/v1/openapi.json. (Driven through the Python
-# API rather than `schemathesis.pytest.from_fixture`, whose plugin breaks on pytest 9.2.)
+# its operation as loaded from the app's own /api/v1/openapi.json, with Schemathesis's three
+# phases (explicit examples, coverage: boundary and invalid values of every field, fuzzing:
+# positive and negative). Built with the per-operation builder that `schema.parametrize()`
+# uses, because its pytest plugin breaks on pytest 9.2 (`Function` has no `_nodeid`).
 LABELS = [result.ok().label for result in schemathesis.openapi.from_dict(DOCUMENT).get_all_operations()]
-FUZZ = settings(max_examples=40, derandomize=True, deadline=None, database=None,
-                suppress_health_check=list(HealthCheck), phases=[Phase.generate])
+FUZZ = settings(max_examples=30, derandomize=True, deadline=None, database=None,
+                suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
 
 
 @pytest.mark.parametrize("label", LABELS)
 def test_operation_conforms_to_the_document(label, api_schema, fuzz_headers, accepted):
     operation = next(op for op in (r.ok() for r in api_schema.get_all_operations()) if op.label == label)
-    seen = set()
+    seen = []
 
-    raw = operation.definition.raw
-    modes = [GenerationMode.POSITIVE]
-    if raw.get("parameters") or raw.get("requestBody"):  # else there is nothing to make invalid
-        modes.append(GenerationMode.NEGATIVE)
-    for mode in modes:
-        @FUZZ
-        @given(case=operation.as_strategy(mode, hooks=api_schema.hooks))
-        def fuzz(case):
-            response = case.call_and_validate(headers=fuzz_headers, checks=CHECKS)
-            seen.add(response.status_code)
-            if response.status_code == 202 and operation.path in ("/api/v1/reports", "/api/v1/comments"):
-                accepted.append(response.json()["id"])
+    def check(case):
+        response = case.call_and_validate(headers=fuzz_headers, checks=CHECKS)
+        seen.append(response.status_code)
+        if response.status_code == 202 and operation.path in ("/api/v1/reports", "/api/v1/comments"):
+            accepted.append(response.json()["id"])
 
-        fuzz()
+    build_operation_test(
+        config=api_schema.config, operation=operation, test_func=check, given_kwargs={},
+        feedback=FeedbackSources(constants_value_source=make_constants_value_source(api_schema)),
+        explicit_settings=FUZZ,
+    )()
     # The hooks put real ids and keys in: the success answer must have been reached.
     success = {int(code) for code in operation.definition.raw["responses"] if code.startswith("2")}
-    print(label, sorted(seen))
-    assert seen & success, f"{label}: only {sorted(seen)}"
+    assert set(seen) & success, f"{label}: only {sorted(set(seen))}"
 
 
 BODY_OPERATIONS = [
