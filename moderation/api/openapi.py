@@ -371,11 +371,11 @@ HEADERS = {
                      "schema": {"type": "string"}},
     "WWWAuthenticate": {"description": "`Bearer realm=\"moderation\"`.", "schema": {"type": "string"}},
     "AccessControlAllowOrigin": {
-        "description": "The request's `Origin`, when a site allows it (the site of the request, or, "
-                       "before the site is known, any site). Absent for other origins.",
+        "description": "Reader API only: the request's `Origin`, when a site allows it (the site of "
+                       "the request, or, before the site is known, any site). Absent for other origins.",
         "schema": {"type": "string"}},
-    "AccessControlExposeHeaders": {"description": "`Retry-After, ETag`.", "schema": {"type": "string"}},
-    "Vary": {"description": "`Origin` on cross-origin answers.", "schema": {"type": "string"}},
+    "AccessControlExposeHeaders": {"description": "Reader API only: `Retry-After, ETag`.", "schema": {"type": "string"}},
+    "Vary": {"description": "Reader API only: `Origin` on cross-origin answers.", "schema": {"type": "string"}},
 }
 
 
