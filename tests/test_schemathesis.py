@@ -10,6 +10,8 @@ run the worker must store every submission the API accepted.
 Some of the generated ids and keys are replaced by real ones (hooks below), so the fuzzer
 also reaches the success paths (202, 200, 304), not only 403/404.
 """
+import re
+
 import pytest
 import schemathesis
 import sqlalchemy as sa
@@ -40,6 +42,7 @@ CHECKS = [
     response_headers_conformance,
     response_schema_conformance,
 ]
+DOCUMENTED_URL = DOCUMENT["components"]["schemas"]["ReportSubmission"]["properties"]["url"]["pattern"]
 # High enough that the fuzzer never meets a 429: the limiter still runs on every submission.
 HIGH_LIMIT = "100000/minute"
 
@@ -112,33 +115,45 @@ def api_schema(app, client, drain, fuzz_headers, accepted):
     schema = schemathesis.openapi.from_dict(served.get_json())
     schema.app = app
 
+    # Only values that are already valid are replaced, so a negative case stays negative.
+    def valid_id(value):
+        return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 2**31 - 1
+
+    def valid_text(value):
+        return isinstance(value, str) and value.strip() != ""
+
     @schema.hook
     def flatmap_path_parameters(context, path_parameters):
-        """Half of the ids: real ones (the success paths), the rest as generated."""
+        """Some ids: real ones (the success paths), the rest as generated."""
         if not isinstance(path_parameters, dict):
             return st.just(path_parameters)
         choices = [path_parameters]
-        for name in path_parameters:
+        for name, value in path_parameters.items():
             real = seeded.ids_for(name)
-            if real:
-                choices += [dict(path_parameters, **{name: value}) for value in real]
+            if real and (valid_id(value) or (name == "client_id" and valid_text(value))):
+                choices += [dict(path_parameters, **{name: one}) for one in real]
         return st.sampled_from(choices)
+
+    def with_real_site(values):
+        real = dict(values)
+        if valid_text(values.get("site")):
+            real["site"] = "test-site"
+        if valid_text(values.get("url")) and re.match(DOCUMENTED_URL, values["url"]):
+            real["url"] = ARTICLE
+        return real
 
     @schema.hook
     def flatmap_body(context, body):
         """The real site key and an article URL on its origin, in some of the bodies."""
         if not isinstance(body, dict) or "site" not in body:
             return st.just(body)
-        real = dict(body, site="test-site")
-        if "url" in body:
-            real["url"] = ARTICLE
-        return st.sampled_from([body, real])
+        return st.sampled_from([body, with_real_site(body)])
 
     @schema.hook
     def flatmap_query(context, query):
         if context.operation.path != "/api/v1/comments" or not isinstance(query, dict):
             return st.just(query)
-        return st.sampled_from([query, dict(query, site="test-site", url=ARTICLE)])
+        return st.sampled_from([query, with_real_site(query)])
 
     yield schema
 
@@ -203,3 +218,21 @@ def test_lone_surrogates_in_a_body_are_a_400(path, method, client, fuzz_headers)
                            headers=fuzz_headers)
     assert response.status_code == 400, response.get_data(as_text=True)
     assert response.get_json()["error"] == "bad_request"
+
+
+INTEGER_QUERY_PARAMETERS = [
+    (path, parameter["name"])
+    for path, item in DOCUMENT["paths"].items() for operation in item.values()
+    for parameter in operation.get("parameters", [])
+    if parameter["in"] == "query" and parameter["schema"].get("type") == "integer"
+]
+
+
+@pytest.mark.parametrize("path, name", INTEGER_QUERY_PARAMETERS)
+def test_an_integer_query_parameter_that_is_not_one_is_a_400(path, name, client, fuzz_headers):
+    """Schemathesis's negative cases (`limit=null`) were answered 200: silently ignored."""
+    for value in ("abc", "null", "1.5", "-1", "999999999999"):
+        query = {"site": "test-site", "url": ARTICLE, name: value}
+        response = client.get(path, query_string=query, headers=fuzz_headers)
+        assert response.status_code == 400, (value, response.status_code, response.get_data(as_text=True))
+        assert name in response.get_json()["fields"]

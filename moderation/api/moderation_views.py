@@ -62,9 +62,21 @@ def _json_or_empty():
     return refuse_invalid_unicode(data)
 
 
+def _int_arg(name, low, high, default=None):
+    """An integer query parameter in [low, high]; 400 for anything else (never silently ignored)."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    value = request.args.get(name, type=int)
+    if value is None or not low <= value <= high:
+        raise ApiError(400, "invalid fields", {name: f"{name} must be an integer from {low} to {high}"})
+    return value
+
+
 def _listing(fn, default_status):
-    after = request.args.get("after", type=int)
-    limit = request.args.get("limit", type=int) or 50
+    """400 for a bad status, or an after/limit that is not an integer in range."""
+    after = _int_arg("after", 0, service.MAX_ID)
+    limit = _int_arg("limit", 1, service.MAX_PAGE, default=50)
     items, cursor = _call(
         fn, g.actor, request.args.get("status", default_status),
         site_key=request.args.get("site") or None, after=after, limit=limit,

@@ -99,11 +99,10 @@ def _listing_parameters(queues, default):
         {"name": "site", "in": "query", "description": "Only this site (its key).",
          "schema": {"type": "string"}},
         {"name": "after", "in": "query",
-         "description": "Keyset cursor: the `next` of the previous page. A value that is not an "
-                        "integer is ignored.",
+         "description": "Keyset cursor: the `next` of the previous page.",
          "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID}},
         {"name": "limit", "in": "query",
-         "description": f"Items per page (default 50); values outside 1-{MAX_PAGE} are clamped.",
+         "description": "Items per page (default 50).",
          "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 50}},
     ]
 

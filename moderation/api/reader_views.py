@@ -112,7 +112,10 @@ def list_comments():
     after = request.args.get("after", type=int)
     if request.args.get("after") and (after is None or not 0 <= after < 2**31):
         errors["after"] = "after must be a comment id"
-    limit = request.args.get("limit", type=int) or current_app.config["COMMENTS_PAGE_SIZE"]
+    limit = request.args.get("limit", type=int)
+    if request.args.get("limit") and limit is None:  # not an integer: refused, not ignored
+        limit = 0
+    limit = current_app.config["COMMENTS_PAGE_SIZE"] if limit is None else limit
     if not 1 <= limit <= 200:
         errors["limit"] = "limit must be between 1 and 200"
     if errors:
