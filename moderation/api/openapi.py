@@ -210,6 +210,9 @@ SCHEMAS = {
             "suffix": _nullable({"type": "string", "maxLength": 64, "description": "Text just after the selection."}),
             "suggestion": _nullable({"type": "string", "maxLength": 600, "description": "What it should read."}),
             "comment": _nullable({"type": "string", "maxLength": 1000, "description": "A note to the editors."}),
+            "notify_email": _nullable({"type": "string", "maxLength": 254, "format": "email", "description": (
+                "Opt-in follow-up: mail me when this error is fixed. Nothing is sent before the reader opens the confirmation "
+                "link mailed to this address (docs/notifications.md).")}),
             "kind": _nullable({"type": "string", "enum": list(REPORT_KINDS), "default": "typo"}),
             "position": _nullable({"type": "integer", "minimum": 0, "maximum": 10**7 - 1,
                                    "description": "Offset of the selection in the normalized article text."}),
@@ -234,6 +237,9 @@ SCHEMAS = {
             "client_id": CLIENT_ID_SCHEMA,
             "elapsed_ms": _nullable({"type": "integer", "minimum": 0,
                                      "description": "How long the form was open (screening)."}),
+            "notify_email": _nullable({"type": "string", "maxLength": 254, "format": "email", "description": (
+                "Opt-in follow-up: mail me about approved replies. Nothing is sent before the reader opens the confirmation "
+                "link mailed to this address (docs/notifications.md).")}),
             "hp": {"description": "Honeypot, left empty by people. When filled the comment is "
                                   "silently stored as spam and its status answers `pending`."},
         },
