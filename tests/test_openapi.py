@@ -9,7 +9,19 @@ from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 from moderation.api.openapi import DOCUMENT
-from moderation.validators import validate_comment, validate_flag, validate_report
+from moderation.notify.followup import with_notify_email
+from moderation.validators import validate_comment as _validate_comment
+from moderation.validators import validate_flag
+from moderation.validators import validate_report as _validate_report
+
+
+# What the reader API runs on a body: the validator plus the follow-up e-mail field.
+def validate_report(data):
+    return with_notify_email(_validate_report, data)
+
+
+def validate_comment(data):
+    return with_notify_email(_validate_comment, data)
 from payloads import ORIGIN, comment_payload, report_payload
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,7 +108,7 @@ def test_documented_lengths_are_the_validators_limits(schema_name, validator, pa
     """At maxLength the validator accepts the field, one character more it refuses it."""
     checked = 0
     for name, prop in _schema(schema_name)["properties"].items():
-        if "maxLength" not in prop or name in ("url", "client_id", "email", "site"):
+        if "maxLength" not in prop or name in ("url", "client_id", "email", "notify_email", "site"):
             continue
         limit = prop["maxLength"]
         _, errors = validator(payload(**{name: "й" * limit}))
