@@ -8,7 +8,9 @@
 - deploy/nginx.conf caps bodies like the app and passes the proxy headers ProxyFix reads;
 - docs/README.md lists every page in docs/.
 """
+import base64
 import configparser
+import hashlib
 import re
 import shutil
 import subprocess
@@ -174,3 +176,9 @@ def test_docs_index_lists_every_page():
     pages = sorted(p.name for p in DOCS.glob("*.md") if p.name != "README.md")
     missing = [name for name in pages if f"({name})" not in index]
     assert not missing, f"add these to docs/README.md: {missing}"
+
+
+def test_embedding_guide_quotes_the_current_integrity_hash():
+    digest = hashlib.sha384((ROOT / "static" / "js" / "widget.js").read_bytes()).digest()
+    value = "sha384-" + base64.b64encode(digest).decode()
+    assert f'integrity="{value}"' in (DOCS / "embedding.md").read_text(encoding="utf-8")
