@@ -8,13 +8,14 @@ start, style its Shadow DOM and send a report without a single CSP violation. A 
 import base64
 import hashlib
 import re
+import threading
 
 import pytest
 import sqlalchemy as sa
 
 from browser import drag_select
 from moderation.extensions import db
-from moderation.models import TypoReport
+from moderation.models import Comment, Site, TypoReport
 
 pytestmark = pytest.mark.browser
 
@@ -85,3 +86,71 @@ def test_a_wrong_integrity_value_keeps_the_widget_from_running(app, live_server,
     page.wait_for_timeout(500)
     assert page.evaluate("() => window.__moderationWidget === undefined")
     assert blocked, "Chromium should report the integrity mismatch"
+
+
+@pytest.fixture
+def newsroom_server():
+    """A second web server, on another origin (localhost:PORT), serving one article page that
+    embeds the widget from the service. A real server, not a routed response: the browser's
+    local-network rules then see a loopback page talking to a loopback service."""
+    from conftest import free_port  # noqa: PLC0415
+    from werkzeug.serving import make_server  # noqa: PLC0415
+
+    pages = {}
+
+    def wsgi(environ, start_response):
+        body = pages.get(environ["PATH_INFO"])
+        if body is None:
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"not found"]
+        start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
+        return [body.encode("utf-8")]
+
+    port = free_port()
+    server = make_server("127.0.0.1", port, wsgi, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://localhost:{port}", pages
+    server.shutdown()
+    thread.join(5)
+
+
+def test_an_article_on_the_newsrooms_own_origin_gets_live_comment_updates(
+        app, live_server, new_page, drain, staff, newsroom_server):
+    """The real embedding: the article on the newsroom's origin, the widget and API on the
+    service's. A comment approved after the page loaded must appear there by polling,
+    which sends If-None-Match cross-origin (a header that needs a CORS preflight)."""
+    newsroom, pages = newsroom_server
+    article = newsroom + "/2026/11/story"
+    with app.app_context():
+        site = db.session.execute(sa.select(Site).where(Site.key == "demo")).scalar_one()
+        site.allowed_origins = list(site.allowed_origins) + [newsroom]
+        db.session.commit()
+    pages["/2026/11/story"] = (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Story</title></head><body>"
+        "<article data-article><p>The mayor anounced the new tram line yesterday.</p></article>"
+        "<div data-moderation-comments></div>"
+        f"<script src='{live_server}/static/js/widget.js' data-site='demo' async></script></body></html>"
+    )
+    page = new_page()
+    failed = []
+    page.on("requestfailed", lambda request: failed.append(request.url))
+    page.on("console", lambda msg: failed.append(msg.text) if "CORS" in msg.text else None)
+    page.goto(article)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-moderation-widget]')]"
+        ".some(h => h.shadowRoot.textContent.includes('No comments yet'))")
+    client = app.test_client()
+    assert client.post("/api/v1/comments", json={
+        "site": "demo", "url": article, "author": "Ann", "body": "Live from another origin",
+        "client_id": "cross-origin-live-0001"}).status_code == 202
+    drain()
+    with app.app_context():
+        comment_id = db.session.execute(sa.select(Comment.id)).scalar_one()
+    assert client.post(f"/api/v1/moderation/comments/{comment_id}/approve",
+                       headers=staff.headers("moderator")).status_code == 200
+    # Polls every 4 s; the ones after the first carry If-None-Match.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-moderation-widget]')]"
+        ".some(h => h.shadowRoot.textContent.includes('Live from another origin'))", timeout=15000)
+    assert failed == [], failed
