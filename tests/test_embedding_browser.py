@@ -153,4 +153,16 @@ def test_an_article_on_the_newsrooms_own_origin_gets_live_comment_updates(
     page.wait_for_function(
         "() => [...document.querySelectorAll('[data-moderation-widget]')]"
         ".some(h => h.shadowRoot.textContent.includes('Live from another origin'))", timeout=15000)
+    # And a report sent from there: a JSON POST, preflighted, then stored.
+    drag_select(page, "anounced")
+    page.keyboard.press("Control+Enter")
+    page.locator("#mw-s").fill("announced")
+    page.locator("[role=dialog] button[type=submit]").click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-moderation-widget]')]"
+        ".some(h => h.shadowRoot.textContent.includes('Thank you'))")
+    drain()
+    with app.app_context():
+        stored = db.session.execute(sa.select(TypoReport.exact, TypoReport.suggestion)).all()
+    assert [tuple(row) for row in stored] == [("anounced", "announced")]
     assert failed == [], failed
