@@ -220,3 +220,26 @@ def test_the_moderation_guide_explains_every_automatic_reason():
     assert len(fragments) >= 15  # the scan sees the reasons at all
     missing = [(module, text) for module, text in fragments if text.strip() not in guide]
     assert not missing, f"explain these reasons in docs/moderation-guide.md: {missing}"
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None or shutil.which("openssl") is None,
+                    reason="nginx or openssl not installed")
+def test_nginx_accepts_the_server_blocks(tmp_path):
+    """`nginx -t` on deploy/nginx.conf inside a minimal main config, with a throwaway certificate."""
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=moderation.example",
+         "-keyout", str(tmp_path / "key.pem"), "-out", str(tmp_path / "cert.pem")],
+        check=True, capture_output=True, timeout=60,
+    )
+    site = (DEPLOY / "nginx.conf").read_text(encoding="utf-8")
+    site = site.replace("/etc/letsencrypt/live/moderation.example/fullchain.pem", str(tmp_path / "cert.pem"))
+    site = site.replace("/etc/letsencrypt/live/moderation.example/privkey.pem", str(tmp_path / "key.pem"))
+    (tmp_path / "site.conf").write_text(site, encoding="utf-8")
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
+        f"http {{\n  access_log off;\n  client_body_temp_path {tmp_path}/body;\n"
+        f"  include {tmp_path}/site.conf;\n}}\n", encoding="utf-8")
+    done = subprocess.run(["nginx", "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "syntax is ok" in done.stderr, done.stderr
+    assert "[warn]" not in done.stderr, done.stderr
