@@ -10,7 +10,9 @@ from ..site_registry import registry
 from .errors import ApiError, error_response
 
 ALLOW_METHODS = "GET, POST, OPTIONS"
-ALLOW_HEADERS = "Content-Type"
+# If-None-Match: the widget's comment polls are conditional; it is not a CORS-safelisted
+# header, so without it every poll after the first fails its preflight on a real embed.
+ALLOW_HEADERS = "Content-Type, If-None-Match"
 EXPOSE_HEADERS = "Retry-After, ETag"
 
 
