@@ -270,7 +270,7 @@ class Processes:
     def gunicorn(self, port, label="web", workers=2, **env):
         """`gunicorn wsgi:app`, sync workers, on 127.0.0.1:port."""
         args = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-                "--graceful-timeout", "10", "--timeout", "30", "--chdir", str(ROOT), "wsgi:app"]
+                "--graceful-timeout", "10", "--timeout", "30", "--no-control-socket", "--chdir", str(ROOT), "wsgi:app"]
         return self._start(label, args, **env)
 
     def kill9(self, proc):

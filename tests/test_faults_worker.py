@@ -122,3 +122,67 @@ def test_poison_submission_is_failed_and_retryable_while_its_batch_is_stored(app
     assert f'action="/dashboard/health/jobs/{job_id}/retry"' in page
     # Nothing of the batch was doubled by the isolation pass or the retries.
     assert len(stored_ids(app)) == N
+
+
+def test_sweep_requeues_the_jobs_of_dead_workers_only(app, site):
+    """The sweep itself, on real RQ registries: a marked worker whose alive key is gone is
+    dead; a live one and a plain RQ worker (no mark) are left alone; a job abandoned more
+    than MAX_ABANDONED times goes to the failed registry."""
+    from rq.executions import prepare_execution
+    from rq.job import JobStatus
+    from rq.worker import SimpleWorker
+
+    from moderation.jobs import recovery
+    from moderation.jobs.worker import build_worker
+
+    queue = app.broker.queue
+    jobs = [app.broker.request_drain() for _ in range(3)]
+    for job in jobs:
+        queue.remove(job)
+    dead, alive = build_worker(app, name="dead"), build_worker(app, name="alive")
+    plain = SimpleWorker([queue], connection=queue.connection, name="plain")
+    try:
+        for worker in (dead, alive, plain):
+            worker.register_birth()
+        dead.liveness.stop()  # what kill -9 does to the beat (the key expires)
+        dead.liveness = None
+        for worker, job in zip((dead, alive, plain), jobs):
+            prepare_execution(worker, job)
+            job.set_status(JobStatus.STARTED)
+
+        assert recovery.sweep(queue) == [jobs[0].id]
+
+        assert queue.get_job_ids() == [jobs[0].id]
+        assert sorted(queue.started_job_registry.get_job_ids(cleanup=False)) == sorted([jobs[1].id, jobs[2].id])
+        requeued = Job.fetch(jobs[0].id, connection=queue.connection)
+        assert requeued.get_status() == JobStatus.QUEUED and requeued.meta["abandoned"] == 1
+        assert recovery.sweep(queue) == []  # nothing else is dead
+
+        # The same job keeps dying: after MAX_ABANDONED re-queues it is failed instead.
+        queue.remove(requeued)
+        requeued.meta["abandoned"] = recovery.MAX_ABANDONED
+        requeued.save_meta()
+        prepare_execution(dead, requeued)
+        requeued.set_status(JobStatus.STARTED)
+        assert recovery.sweep(queue) == [jobs[0].id]
+        assert queue.get_job_ids() == []
+        assert queue.failed_job_registry.get_job_ids() == [jobs[0].id]
+    finally:
+        for worker in (alive, dead):
+            if worker.liveness is not None:
+                worker.liveness.stop()
+
+
+def test_a_worker_does_not_trust_missing_keys_until_it_has_beaten_for_a_ttl(app):
+    from moderation.jobs import recovery
+
+    liveness = recovery.Liveness(app.broker.url, "fresh", ttl=2)
+    try:
+        liveness.start()
+        assert not liveness.trusted
+        assert recovery.sweep(app.broker.queue, liveness) == []
+        wait_for(lambda: liveness.trusted, 10, "trusted after a TTL of successful beats")
+        assert app.broker.redis.exists(recovery.alive_key("fresh"))
+    finally:
+        liveness.stop()
+    assert not app.broker.redis.exists(recovery.alive_key("fresh"))
