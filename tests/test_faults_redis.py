@@ -95,3 +95,32 @@ def test_redis_restart_during_ingest_loses_no_acknowledged_submission(app, make_
     finally:
         procs.stop_all()
         server.stop()
+
+
+def test_worker_process_outlives_a_redis_outage(app, make_app, site, tmp_path):
+    """Redis killed under an idle worker for longer than its reconnect attempts: the
+    `moderation worker` process stays up and drains what arrives once Redis is back."""
+    from rq import Worker
+
+    server = EmbeddedRedis(tmp_path / "own-redis", appendfsync="always", port=free_port())
+    server.start()
+    ingest = make_app(REDIS_URL=server.url, RATELIMIT_ENABLED=False)
+    procs = Processes(ingest, tmp_path / "logs")
+    try:
+        worker = procs.worker("worker-1")
+        wait_for(lambda: Worker.all(connection=ingest.broker.redis), 60, "the worker registers")
+        server.kill()
+        time.sleep(6)
+        assert worker.poll() is None, procs.log(worker)[-2000:]
+        server.start()
+
+        items = submissions(N, tag="o")
+        thread, outcome = post_in_background(flask_sender(ingest), items)
+        thread.join(240)
+        assert not outcome.failed and not outcome.server_errors
+        found = assert_exactly_once(ingest, outcome, items)
+        assert len(found) == N
+        assert worker.poll() is None
+    finally:
+        procs.stop_all()
+        server.stop()
