@@ -95,7 +95,9 @@ def _limiter_storage(app):
     if url.startswith("unix://"):
         url = "redis+unix://" + url[len("unix://"):]
     app.config.setdefault("RATELIMIT_STORAGE_URI", url)
-    timeout = app.config["REDIS_SOCKET_TIMEOUT"]
+    # Half the budget: a POST meets the limiter, then the enqueue; against a hung
+    # Redis both time out and the 503 must still come within a second.
+    timeout = app.config["REDIS_SOCKET_TIMEOUT"] / 2
     app.config.setdefault(
         "RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": timeout, "socket_timeout": timeout}
     )
