@@ -24,10 +24,21 @@ _BLOCK = re.compile(r"<(p|pre|blockquote)\b")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
+_ABSOLUTE = re.compile(r"(?:https?://[^/\\\s]|mailto:)", re.IGNORECASE)
+
+
 def _link_attributes(attrs, new=False):
-    """bleach callback: force our rel on every link, and open off-site links in a new tab."""
+    """bleach callback: force our rel on every link, and open off-site links in a new tab.
+
+    Only absolute http(s) and mailto links keep their href: a relative one ("x", "/dashboard/…",
+    "//host", "\\host") would resolve against whichever page shows the comment (the article,
+    the dashboard), which is never what the reader meant and could aim at our own admin pages.
+    """
     href_key = (None, "href")
     href = attrs.get(href_key, "")
+    if href and not _ABSOLUTE.match(href):
+        attrs.pop(href_key, None)
+        href = ""
     if href.startswith("mailto:"):
         attrs.pop((None, "target"), None)
     else:
