@@ -131,6 +131,7 @@ def _submit_fields(client, path, make, fields, payload, index, accepted_fields, 
             failures.append((payload, name, response.status_code, error))
 
 
+@pytest.mark.timeout(600)
 def test_every_payload_in_every_comment_field_is_stored_as_the_rules_say_or_refused(open_app, drain):
     client = open_app.test_client()
     accepted, refused, failures = {}, [0], []
@@ -160,6 +161,7 @@ def test_every_payload_in_every_comment_field_is_stored_as_the_rules_say_or_refu
     print(f"\n{len(PAYLOADS)} payloads: {len(accepted)} comments stored, {refused[0]} field refusals checked")
 
 
+@pytest.mark.timeout(600)
 def test_every_payload_in_every_report_field_is_stored_as_the_rules_say_or_refused(open_app, drain):
     client = open_app.test_client()
     accepted, refused, failures = {}, [0], []
@@ -184,6 +186,7 @@ def test_every_payload_in_every_report_field_is_stored_as_the_rules_say_or_refus
     assert len(accepted) == len(PAYLOADS)
 
 
+@pytest.mark.timeout(600)
 def test_every_payload_in_the_page_url_is_stored_normalized_or_refused(open_app, drain):
     """As the whole URL (mostly refused: not an http(s) URL on the site) and inside one."""
     client = open_app.test_client()
@@ -337,3 +340,28 @@ def test_our_own_set_is_big_enough_and_loaded():
     assert len(own) >= 80
     assert "<script>window.__xss=1</script>" in own and "{{7*7}}" in own
     assert not any(p.lstrip().startswith("#") or not p.strip() for p in own)
+
+
+def test_moderators_text_follows_the_same_rules(open_app, drain, staff):
+    """Reasons, edited bodies and corrections: NFC, control characters removed (a NUL would be a
+    500 on PostgreSQL), never a 500."""
+    client = open_app.test_client()
+    assert post(client, "/api/v1/comments", comment_payload()).status_code == 202
+    assert post(client, "/api/v1/reports", report_payload()).status_code == 202
+    drain()
+    with open_app.app_context():
+        comment_id = db.session.execute(sa.select(Comment.id)).scalar_one()
+        from moderation.models import ReportCluster  # noqa: PLC0415
+        cluster_id = db.session.execute(sa.select(ReportCluster.id)).scalar_one()
+    headers = staff.headers("admin")
+    response = client.post(f"/api/v1/moderation/comments/{comment_id}/fix", headers=headers,
+                           json={"body": "Cafe\u0301\x00 line\n\tnext\x1b", "reason": "ty\x00po\x85"})
+    assert response.status_code == 200, response.get_json()
+    response = client.post(f"/api/v1/moderation/clusters/{cluster_id}/fix", headers=headers,
+                           json={"correction": "объ\x00явил", "reason": "\x07"})
+    assert response.status_code == 200, response.get_json()
+    with open_app.app_context():
+        comment = db.session.get(Comment, comment_id)
+        assert comment.body_raw == "Café line\n\tnext" and comment.decision_reason == "typo"
+        cluster = db.session.get(ReportCluster, cluster_id)
+        assert cluster.correction == "объявил" and cluster.decision_reason is None

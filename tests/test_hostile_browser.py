@@ -157,6 +157,7 @@ def moderate_all(app, staff, live_server):
             assert response.status_code == 200, (p, response.get_json())
 
 
+@pytest.mark.timeout(600)  # ~640 payloads with blns through API, worker and moderation first
 def test_hostile_comments_in_the_reader_widget_run_nothing(app, live_server, new_page, drain, staff):
     submit_all(app, live_server, widget_only=True)
     drain()
@@ -202,6 +203,7 @@ def _visit_queue(page, live_server, path):
     return seen
 
 
+@pytest.mark.timeout(900)
 def test_hostile_input_in_every_dashboard_page_runs_nothing(app, live_server, new_page, drain, staff, auth):
     submit_all(app, live_server)
     drain()
