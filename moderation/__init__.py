@@ -6,6 +6,7 @@ from flask import Flask
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import security
 from .config import CONFIGS, ROOT, from_env, load_secret_key
 
 
@@ -57,6 +58,7 @@ def create_app(config=None):
     assets.init_app(app)
     demo.init_app(app)
     cli.init_app(app)
+    security.init_app(app)
 
     from . import dashboard, notify  # noqa: PLC0415
 
