@@ -15,14 +15,14 @@ from flask import url_for
 
 from conftest import AuthActions, Staff, _make_site
 from moderation.extensions import db
-from moderation.models import BlockedCommenter, Comment, ReportCluster, TypoReport, User
+from moderation.models import BlockedCommenter, Comment, ReportCluster, Site, TypoReport, User, Webhook
 from payloads import ORIGIN, comment_payload, report_payload
 
 ROLES = ("admin", "editor", "moderator")
 SCOPES = {"admin": {"admin", "reports", "comments"}, "editor": {"reports", "comments"},
           "moderator": {"comments"}}
 # Objects that belong to a site: a user limited to other sites must get a 404 for them.
-SITE_OBJECTS = {"comment", "cluster", "report"}
+SITE_OBJECTS = {"comment", "cluster", "report", "page"}
 
 # endpoint: (scope, object named in the URL). scope: "public" (no sign-in), "signed-in" (any role),
 # or the role scope the route needs.
@@ -57,6 +57,16 @@ DASHBOARD = {
     "dashboard.admin_user_new": ("admin", None),
     "dashboard.admin_user_edit": ("admin", "user"),
     "dashboard.admin_user_password": ("admin", "user"),
+    "dashboard.end_surge": ("comments", "page"),
+    "dashboard.erase_author": ("admin", None),  # admins are never limited to sites
+    "dashboard.export": ("reports", None),
+    "dashboard.export_download": ("reports", None),
+    "dashboard.notify_preferences": ("signed-in", None),
+    "dashboard.notify_webhooks": ("admin", None),
+    "dashboard.notify_webhook_new": ("admin", "site"),
+    "dashboard.notify_webhook_edit": ("admin", "webhook"),
+    "dashboard.notify_webhook_delete": ("admin", "webhook"),
+    "dashboard.notify_webhook_test": ("admin", "webhook"),
 }
 API = {
     "moderation_api.list_comments": ("comments", None),
@@ -73,11 +83,14 @@ API = {
     "moderation_api.reject_cluster": ("reports", "cluster"),
     "moderation_api.reopen_cluster": ("reports", "cluster"),
 }
+# Query strings a GET needs to be a valid request ({site}: the site the objects belong to).
+EXTRA_QUERY = {"dashboard.export_download": "?site={site}&what=comments&format=json"}
 # URL arguments that are not object ids.
 EXTRA_ARGS = {"dashboard.comment_action": {"action": "reject"}, "dashboard.report_action": {"action": "reject"},
               "dashboard.claim_item": {"kind": "comment"}}
 ID_ARGS = {"comment_id": "comment", "cluster_id": "cluster", "report_id": "report", "site_id": "site",
-           "user_id": "user", "block_id": "block", "job_id": "job", "item_id": "comment"}
+           "user_id": "user", "block_id": "block", "job_id": "job", "item_id": "comment", "page_id": "page",
+           "webhook_id": "webhook"}
 # Routes whose right answer for the right user is still a 404 (the object does not exist).
 EXPECTED_404 = {"dashboard.retry_job"}  # no failed job with the made-up id
 
@@ -122,10 +135,13 @@ def world(app, drain):
             cluster = db.session.execute(
                 sa.select(ReportCluster).where(ReportCluster.site_id == site.id)).scalar_one()
             block = BlockedCommenter(site_id=site.id, kind="address", value_hash="f" * 64)
-            db.session.add(block)
+            # A receiver nobody listens on: the test-send route fails to deliver, harmlessly.
+            webhook = Webhook(site_id=site.id, url="http://127.0.0.1:9/hook", events=["cluster.fixed"])
+            db.session.add_all([block, webhook])
             db.session.commit()
             objects[site.key] = {"comment": comment.id, "report": report.id, "cluster": cluster.id,
-                                 "site": site.id, "block": block.id, "job": "no-such-job"}
+                                 "site": site.id, "block": block.id, "job": "no-such-job",
+                                 "page": comment.page_id, "webhook": webhook.id}
     staff, accounts = Staff(app), AuthActions(app, client)
     users = {}
     for role in ROLES:
@@ -164,8 +180,12 @@ def url(world, endpoint, rule, site_key):
     for arg in rule.arguments:
         if arg in ID_ARGS:
             values[arg] = world.objects[site_key][ID_ARGS[arg]]
+    query = EXTRA_QUERY.get(endpoint, "")
+    if query:
+        with world.app.app_context():  # the key as it is now: an earlier route may have rotated it
+            query = query.format(site=db.session.get(Site, world.objects[site_key]["site"]).key)
     with world.app.test_request_context():
-        return url_for(endpoint, **values)
+        return url_for(endpoint, **values) + query
 
 
 FORM = {"reason": "checked", "body": "Edited text", "correction": "fixed", "action": "reject",
@@ -326,7 +346,8 @@ def test_lists_show_only_the_users_sites(world):
 def test_the_right_user_gets_past_authorization_everywhere(world):
     """Without this, a route answering 403/404 to everyone would pass the tests above."""
     seen = []
-    ordered = sorted(routes(world.app, "/dashboard"), key=lambda r: r[0] == "dashboard.logout")
+    # Deleting and signing out come last: later routes still need the object and the session.
+    ordered = sorted(routes(world.app, "/dashboard"), key=lambda r: (r[0] == "dashboard.logout", r[0].endswith("_delete")))
     for endpoint, method, rule in ordered:
         scope, target = DASHBOARD[endpoint]
         name = _limited_user_for(scope) if target in SITE_OBJECTS else "admin"
