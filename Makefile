@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install run test test-postgres worker widget chromium translations clean
+.PHONY: install run test test-postgres worker widget chromium translations bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,21 @@ widget: install
 ## An extra queue worker next to a running `make run`
 worker: install
 	MODERATION_ENV=development $(BIN)/moderation worker
+
+## Throughput suite next to Isso 0.14 and bare Flask (docs/benchmarks.md); ARGS=--quick / --check
+BENCH_STAMP := $(VENV)/.bench-stamp
+ARGS ?=
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,postgres,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP) chromium
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; \
+	  else echo "wrk is missing: sudo apt-get install wrk"; exit 1; fi; }
+	@test -x .bench/isso-venv/bin/gunicorn || { $(PYTHON) -m venv .bench/isso-venv && \
+	  .bench/isso-venv/bin/pip install --quiet --disable-pip-version-check 'isso==0.14.*' 'gunicorn>=23,<28'; }
+	$(BIN)/python bench/suite.py $(ARGS)
 
 ## Both gettext domains: "messages" (dashboard, babel.cfg) and "widget" (reader widget,
 ## babel-widget.cfg): extract, merge into every catalog, compile, rebuild the widget that embeds

@@ -21,7 +21,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry as RedisRetry
 from rq import Queue, Retry
 
-from . import embedded_redis
+from . import embedded_redis, ratelimit
 
 INBOX = "moderation:inbox"
 CLAIM_PREFIX = "moderation:claim:"
@@ -30,9 +30,25 @@ DRAIN_FLAG = "moderation:drain-requested"
 # A drain job is requested at most once per this many milliseconds by ingest.
 DRAIN_FLAG_MS = 200
 
-# Returns 0 for a duplicate client_id, 1 when queued, 2 when queued and the caller
-# should enqueue a drain job.
+# Rate-limit windows first (KEYS[4..], with ARGV[4..] = amount, seconds per window):
+# each is a fixed-window counter (INCR; the first hit sets the expiry); the first full
+# one stops the script, returning minus the seconds until it resets. Then the dedup:
+# 0 for a duplicate client_id, 1 when queued, 2 when queued and the caller should
+# enqueue a drain job. One round trip for the whole ingest.
 _INGEST_LUA = """
+for i = 4, #KEYS do
+  local a = 2 * (i - 4) + 4
+  local count = redis.call('INCR', KEYS[i])
+  if count == 1 then redis.call('EXPIRE', KEYS[i], ARGV[a + 1]) end
+  if count > tonumber(ARGV[a]) then
+    local ms = redis.call('PTTL', KEYS[i])
+    if ms < 0 then
+      redis.call('EXPIRE', KEYS[i], ARGV[a + 1])
+      ms = tonumber(ARGV[a + 1]) * 1000
+    end
+    return -math.max(1, math.ceil(ms / 1000))
+  end
+end
 if redis.call('SET', KEYS[1], 'queued', 'NX', 'EX', ARGV[2]) then
   redis.call('RPUSH', KEYS[2], ARGV[1])
   if redis.call('SET', KEYS[3], '1', 'NX', 'PX', ARGV[3]) then return 2 end
@@ -75,16 +91,26 @@ class Broker:
         self._claim = self.redis.register_script(_CLAIM_LUA)
 
     # -- ingest (web process) -------------------------------------------------
-    def submit(self, payload):
+    def submit(self, payload, rate_windows=None):
         """Queue one validated submission. Returns False if its client_id was seen.
 
+        `rate_windows` ([(key, amount, seconds)]; default: what `ratelimit.hit`
+        left for this request) are counted in the same script: when one is full
+        nothing is queued and ratelimit.Limited is raised with the seconds to wait.
         Raises redis.RedisError when Redis is unreachable (the caller answers 503).
         """
+        if rate_windows is None:
+            rate_windows = ratelimit.take_pending()
         key = SUBMISSION_PREFIX + payload["client_id"]
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-        result = self._ingest(
-            keys=[key, INBOX, DRAIN_FLAG], args=[body, self.submission_ttl, DRAIN_FLAG_MS]
-        )
+        keys = [key, INBOX, DRAIN_FLAG]
+        args = [body, self.submission_ttl, DRAIN_FLAG_MS]
+        for window_key, amount, seconds in rate_windows:
+            keys.append(window_key)
+            args += [amount, seconds]
+        result = self._ingest(keys=keys, args=args)
+        if result < 0:
+            raise ratelimit.Limited(-result)
         if result == 2:
             self.request_drain()
         return result != 0

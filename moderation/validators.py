@@ -13,6 +13,8 @@ CLIENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{7,63}")
 EMAIL = re.compile(r"[^@\s<>\"]{1,64}@[^@\s<>\"]+\.[^@\s<>\"]+")
 _SPACES = re.compile(r"\s+")
 REPORT_KINDS = ("typo", "fact", "other")
+# Comment ids are INTEGER columns: a larger parent was acknowledged (202) but could never be stored.
+MAX_ID = 2**31 - 1
 
 
 def _text(value, name, min_len, max_len, collapse=False):
@@ -132,7 +134,7 @@ def validate_comment(data):
     parent = data.get("parent")
     if parent in (None, ""):
         form.values["parent"] = None
-    elif isinstance(parent, bool) or not isinstance(parent, int) or parent < 1:
+    elif isinstance(parent, bool) or not isinstance(parent, int) or not 1 <= parent <= MAX_ID:
         form.errors["parent"] = "parent must be a comment id"
     else:
         form.values["parent"] = parent

@@ -11,7 +11,7 @@ errors.register(moderation_bp)
 reader_bp.before_request(cors.preflight)
 reader_bp.after_request(cors.apply)
 
-from . import moderation_views, reader_views  # noqa: E402,F401  (routes register on import)
+from . import moderation_views, openapi, reader_views  # noqa: E402,F401  (routes register on import)
 
 
 def init_app(app):

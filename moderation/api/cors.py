@@ -10,7 +10,9 @@ from ..site_registry import registry
 from .errors import ApiError, error_response
 
 ALLOW_METHODS = "GET, POST, OPTIONS"
-ALLOW_HEADERS = "Content-Type"
+# If-None-Match: the widget's comment polls are conditional; it is not a CORS-safelisted
+# header, so without it every poll after the first fails its preflight on a real embed.
+ALLOW_HEADERS = "Content-Type, If-None-Match"
 EXPOSE_HEADERS = "Retry-After, ETag"
 
 
@@ -39,6 +41,8 @@ def apply(response):
     """after_request: CORS headers for the checked origin, or any site's (errors too)."""
     origin = request.headers.get("Origin")
     if not origin or request.method == "OPTIONS":
+        return response
+    if "Access-Control-Allow-Origin" in response.headers:  # a public view chose `*` itself
         return response
     allowed = getattr(g, "cors_origin", None)
     if allowed is None:

@@ -1,4 +1,6 @@
 """JSON errors for the API: `{"error": code, "message": text, "fields": {...}?}`."""
+import json
+
 from flask import current_app, jsonify, request
 from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
@@ -29,6 +31,16 @@ class ApiError(Exception):
         self.fields = fields
         self.code = code or CODES.get(status, "error")
         self.retry_after = retry_after
+
+
+def refuse_invalid_unicode(data):
+    """400 for a JSON body holding lone surrogates (`"\\ud800"` is valid JSON, but no UTF-8
+    string: Redis, the database and every reader would fail on it later — a 500 before)."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ApiError(400, "the body contains invalid Unicode (a lone surrogate)") from exc
+    return data
 
 
 def error_response(status, message, fields=None, code=None, retry_after=None):

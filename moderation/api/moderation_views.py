@@ -12,7 +12,7 @@ from ..models.base import as_utc, utcnow
 from ..services import moderation as service
 from ..services import reports as cluster_service
 from . import moderation_bp
-from .errors import ApiError
+from .errors import ApiError, refuse_invalid_unicode
 
 
 @moderation_bp.before_request
@@ -59,12 +59,24 @@ def _json_or_empty():
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise ApiError(400, "the body must be a JSON object")
-    return data
+    return refuse_invalid_unicode(data)
+
+
+def _int_arg(name, low, high, default=None):
+    """An integer query parameter in [low, high]; 400 for anything else (never silently ignored)."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    value = request.args.get(name, type=int)
+    if value is None or not low <= value <= high:
+        raise ApiError(400, "invalid fields", {name: f"{name} must be an integer from {low} to {high}"})
+    return value
 
 
 def _listing(fn, default_status):
-    after = request.args.get("after", type=int)
-    limit = request.args.get("limit", type=int) or 50
+    """400 for a bad status, or an after/limit that is not an integer in range."""
+    after = _int_arg("after", 0, service.MAX_ID)
+    limit = _int_arg("limit", 1, service.MAX_PAGE, default=50)
     items, cursor = _call(
         fn, g.actor, request.args.get("status", default_status),
         site_key=request.args.get("site") or None, after=after, limit=limit,

@@ -22,11 +22,12 @@ from ..validators import (
 )
 from . import reader_bp
 from .cors import check_site_origin
-from .errors import ApiError
+from .errors import ApiError, refuse_invalid_unicode
 
 
 def _json_body():
-    """The request's JSON object. 415 if not JSON, 413 if too large, 400 if not an object."""
+    """The request's JSON object. 415 if not JSON, 413 if too large, 400 if not an object
+    or not valid Unicode."""
     if not request.is_json:
         raise ApiError(415, "send the body as JSON with Content-Type: application/json")
     limit = current_app.config["MAX_CONTENT_LENGTH"]
@@ -35,7 +36,7 @@ def _json_body():
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise ApiError(400, "the body must be a JSON object")
-    return data
+    return refuse_invalid_unicode(data)
 
 
 def _site(key):
@@ -115,7 +116,10 @@ def list_comments():
     after = request.args.get("after", type=int)
     if request.args.get("after") and (after is None or not 0 <= after < 2**31):
         errors["after"] = "after must be a comment id"
-    limit = request.args.get("limit", type=int) or current_app.config["COMMENTS_PAGE_SIZE"]
+    limit = request.args.get("limit", type=int)
+    if request.args.get("limit") and limit is None:  # not an integer: refused, not ignored
+        limit = 0
+    limit = current_app.config["COMMENTS_PAGE_SIZE"] if limit is None else limit
     if not 1 <= limit <= 200:
         errors["limit"] = "limit must be between 1 and 200"
     if errors:

@@ -1,0 +1,59 @@
+"""Workload 3: a backlog of queued comment submissions drained by worker processes.
+
+The backlog is built with the same Lua ingest script the web process runs, from
+payloads the API's own validator produced, so the workers see exactly what a burst
+of readers would have queued. Timing starts when the drain jobs are requested and
+stops when the database holds every submission.
+"""
+import time
+
+from bench import ours
+
+
+def fill_backlog(app, site_id, count, tag):
+    """Queue `count` comment submissions (20 articles, 5,000 readers, distinct texts)."""
+    from moderation.broker import DRAIN_FLAG, INBOX, SUBMISSION_PREFIX  # noqa: PLC0415
+    from moderation.validators import validate_comment  # noqa: PLC0415
+    import json  # noqa: PLC0415
+
+    broker = app.broker
+    now = time.time()
+    with app.test_request_context():
+        pipe = broker.redis.pipeline(transaction=False)
+        for i in range(count):
+            values, errors = validate_comment({
+                "site": ours.SITE_KEY, "url": ours.article(100 + i % 20), "title": "Bench article",
+                "author": f"Reader {i % 5000}", "body": f"Comment {tag}-{i}: what a day for the tram line, "
+                f"number {i * 7919 % 100003} of many.", "client_id": f"d{tag}-{i:07d}", "elapsed_ms": 30000,
+            })
+            if errors:
+                raise RuntimeError(f"backlog payload rejected: {errors}")
+            values.pop("site", None)
+            values.update(type="comment", site_id=site_id, reporter_hash=f"{i % 5000:064x}", received_at=now)
+            body = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+            broker._ingest(keys=[SUBMISSION_PREFIX + values["client_id"], INBOX, DRAIN_FLAG],
+                           args=[body, broker.submission_ttl, 60_000], client=pipe)
+            if i % 2000 == 1999:
+                pipe.execute()
+        pipe.execute()
+    return broker.inbox_length()
+
+
+def run(app, site_id, count, workers, tag, timeout=900):
+    """Returns submissions/s for `count` queued submissions and `workers` running workers."""
+    before = ours.comment_count(app)
+    queued = fill_backlog(app, site_id, count, tag)
+    if queued < count:
+        raise RuntimeError(f"only {queued} of {count} submissions queued")
+    started = time.perf_counter()
+    for _ in range(workers):
+        app.broker.request_drain()  # one drain job per worker: each claims its own batches
+    deadline = time.monotonic() + timeout
+    while True:
+        done = ours.comment_count(app) - before
+        if done >= count:
+            break
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"drain: {done} of {count} persisted after {timeout} s")
+        time.sleep(0.1)
+    return count / (time.perf_counter() - started)
