@@ -111,7 +111,7 @@ def test_a_new_language_catalog_reaches_the_widget_and_gaps_fall_back_to_english
 
     tool = _build_tool()
     monkeypatch.setattr(tool, "CATALOGS", catalogs)
-    assert tool.catalog_languages() == ["en", "de", "kk", "ru"]
+    assert tool.catalog_languages() == ["en", "ru", "kk", "de"]
     built, gaps = tool.build()
     assert 'de:{title:"Fehler melden",' in built
     assert 'send:"Send"' in built.split("de:{", 1)[1].split("}", 1)[0], "an untranslated key falls back to English"

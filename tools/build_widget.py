@@ -10,6 +10,7 @@ build swaps that table for one holding every `moderation/translations/<lang>/LC_
 so the served file stays one dependency-free script that needs no catalog at run time.
 """
 import argparse
+import ast
 import base64
 import gzip
 import hashlib
@@ -27,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "static" / "js" / "src" / "widget.js"
 TARGET = ROOT / "static" / "js" / "widget.js"
 CATALOGS = ROOT / "moderation" / "translations"
+SITE_LANGUAGES = ROOT / "moderation" / "models" / "sites.py"
 DOMAIN = "widget"
 BUDGET_GZIP = 8 * 1024
 HEADER = "/* moderation reader widget; source: static/js/src/widget.js */\n"
@@ -71,10 +73,22 @@ def extract_widget_strings(fileobj, keywords, comment_tags, options):
         yield line, "pgettext", [key, text], comments
 
 
+def site_languages():
+    """`LANGUAGES` of moderation/models/sites.py, read without importing the app."""
+    tree = ast.parse(SITE_LANGUAGES.read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["LANGUAGES"]:
+            return list(ast.literal_eval(node.value))
+    return []
+
+
 def catalog_languages():
-    """Every language with a widget.po, English first (the widget's fallback), then by code."""
-    codes = sorted(p.parent.parent.name for p in CATALOGS.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
-    return ["en"] + [code for code in codes if code != "en"]
+    """Every language with a widget.po: English first (the widget's fallback), then the site
+    languages in their order, then any other catalog by code. A fixed order keeps the build
+    reproducible (and its SRI hash stable) whatever order the file system lists catalogs in."""
+    codes = {p.parent.parent.name for p in CATALOGS.glob(f"*/LC_MESSAGES/{DOMAIN}.po")}
+    ordered = ["en"] + [code for code in site_languages() if code in codes and code != "en"]
+    return ordered + sorted(codes - set(ordered))
 
 
 def translations(table):
