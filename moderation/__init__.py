@@ -6,6 +6,7 @@ from flask import Flask
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import security
 from .config import CONFIGS, ROOT, from_env, load_secret_key
 
 
@@ -57,6 +58,7 @@ def create_app(config=None):
     assets.init_app(app)
     demo.init_app(app)
     cli.init_app(app)
+    security.init_app(app)
 
     from . import dashboard, notify  # noqa: PLC0415
 
@@ -95,7 +97,9 @@ def _limiter_storage(app):
     if url.startswith("unix://"):
         url = "redis+unix://" + url[len("unix://"):]
     app.config.setdefault("RATELIMIT_STORAGE_URI", url)
-    timeout = app.config["REDIS_SOCKET_TIMEOUT"]
+    # Half the budget: a POST meets the limiter, then the enqueue; against a hung
+    # Redis both time out and the 503 must still come within a second.
+    timeout = app.config["REDIS_SOCKET_TIMEOUT"] / 2
     app.config.setdefault(
         "RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": timeout, "socket_timeout": timeout}
     )

@@ -1,11 +1,17 @@
 """Reader input: whitelisted fields, each checked by a validator returning (ok, reason).
 
-Unknown fields are ignored (documented), so an older widget never breaks on a
-newer server and vice versa. Everything returned is plain data, ready to queue.
+Rules every text field follows (docs/security.md):
+- Unicode is normalized to NFC and control characters are removed (tab and newline are kept
+  where the field keeps line breaks: comment bodies, suggestions, report comments);
+- a value longer than its limit *after* that is refused (400 naming the field), never truncated;
+- unknown fields are ignored, in reports, comments and flags alike (and in the moderation API),
+  so an older widget never breaks on a newer server and vice versa. Nothing unknown is stored:
+  only the fields named here are copied into the queued payload.
+Everything returned is plain data, ready to queue.
 """
 import re
 
-from .sanitizer import clean_text
+from .sanitizer import clean_text, strip_controls
 from .urls import normalize_url
 
 CLIENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{7,63}")
@@ -36,7 +42,7 @@ def _context(value, name):
         return True, None, ""
     if not isinstance(value, str):
         return False, f"{name} must be a string", None
-    value = _SPACES.sub(" ", value.replace("\x00", ""))
+    value = _SPACES.sub(" ", strip_controls(value))
     if len(value) > 64:
         return False, f"{name} must be at most 64 characters", None
     return True, None, value
@@ -67,18 +73,25 @@ class Form:
             self.values[name] = None
 
     def common(self):
-        site = self.data.get("site")
-        if not isinstance(site, str) or not site.strip():
-            self.errors["site"] = "site is required"
-        else:
-            self.values["site"] = site.strip()
+        self.check("site", validate_site(self.data.get("site")))
         self.check("url", validate_url(self.data.get("url")))
         self.check("client_id", validate_client_id(self.data.get("client_id")))
+
+
+def validate_site(value):
+    """A site key: any string up to 64 characters (an unknown one is a 403 later, not a 400)."""
+    if not isinstance(value, str) or not clean_text(value):
+        return False, "site is required", None
+    value = clean_text(value)
+    if len(value) > 64:
+        return False, "site must be at most 64 characters", None
+    return True, None, value
 
 
 def validate_url(value):
     if not isinstance(value, str) or not value.strip():
         return False, "url is required", None
+    value = strip_controls(value)
     if len(value) > 2048:
         return False, "url must be at most 2048 characters", None
     normalized = normalize_url(value)
@@ -125,6 +138,7 @@ def validate_comment(data):
     form.check("body", _text(data.get("body"), "body", 1, 5000))
     form.optional_text("title", 300, collapse=True)
     email = data.get("email")
+    email = strip_controls(email) if isinstance(email, str) else email
     if email in (None, ""):
         form.values["email"] = None
     elif not isinstance(email, str) or len(email) > 254 or not EMAIL.fullmatch(email.strip()):
@@ -155,11 +169,7 @@ FLAG_REASONS = ("spam", "abuse", "offtopic")
 def validate_flag(data):
     """Returns (values, errors) for POST /api/v1/comments/<id>/flags."""
     form = Form(data)
-    site = data.get("site")
-    if not isinstance(site, str) or not site.strip():
-        form.errors["site"] = "site is required"
-    else:
-        form.values["site"] = site.strip()
+    form.check("site", validate_site(data.get("site")))
     form.check("client_id", validate_client_id(data.get("client_id")))
     reason = data.get("reason") or "abuse"
     if reason not in FLAG_REASONS:

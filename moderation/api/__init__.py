@@ -15,12 +15,15 @@ from . import moderation_views, openapi, reader_views  # noqa: E402,F401  (route
 
 
 def init_app(app):
-    from ..extensions import csrf  # noqa: PLC0415
+    from ..extensions import csrf, limiter  # noqa: PLC0415
 
     # Reader calls carry no session cookie, moderation calls a Bearer token:
     # neither can be forged cross-site, so CSRF tokens are for the dashboard only.
     csrf.exempt(reader_bp)
     csrf.exempt(moderation_bp)
+    # The reader API counts its per-site limits itself, inside the ingest Lua script
+    # (moderation.ratelimit): Flask-Limiter's per-request hook would only cost time here.
+    limiter.exempt(reader_bp)
     app.register_blueprint(reader_bp)
     app.register_blueprint(moderation_bp)
     errors.init_app(app)

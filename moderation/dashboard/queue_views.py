@@ -105,10 +105,23 @@ def counts():
     return jsonify(queue_counts())
 
 
+CLAIMABLE = {"comment": (Comment, "comments"), "cluster": (ReportCluster, "reports")}
+
+
 @bp.post("/claim/<kind>/<int(max=2147483647):item_id>")
 def claim_item(kind, item_id):
-    """Tell others this item is being handled (a few minutes). Returns who else holds it."""
-    if kind not in ("comment", "cluster"):
+    """Tell others this item is being handled (a few minutes). Returns who else holds it.
+
+    403 for a role that may not work this queue, 404 for an item outside the user's sites
+    (the answer names who holds the item: it must not leak across sites or queues).
+    """
+    if kind not in CLAIMABLE:
+        abort(404)
+    model, scope = CLAIMABLE[kind]
+    if not current_user.can(scope):
+        abort(403)
+    item = db.session.get(model, item_id)
+    if item is None or not current_user.can_site(item.site_id):
         abort(404)
     return jsonify({"holder": claim(kind, item_id)})
 

@@ -3,20 +3,33 @@
 RQ's default worker forks per job (12 jobs/s measured here); SimpleWorker runs
 jobs in-process, and batching (one drain job carries hundreds of submissions)
 does the rest.
+
+Faults it survives (docs/guarantees.md): a sibling worker killed mid-batch (its
+job is re-queued by `recovery.sweep` within seconds, not RQ's six minutes), and
+Redis going away (maintenance logs and carries on; `run_worker` starts a fresh
+worker when RQ's loop gives up, instead of letting the process exit).
 """
+import time
+
 import redis
 from rq import SimpleWorker
 
 from ..extensions import db
+from . import recovery
 from .fixed_check import maybe_schedule as schedule_fixed_check
+
+# Seconds between attempts to start a worker again while Redis is unreachable.
+RESTART_PAUSE = 1.0
 
 
 class AppWorker(SimpleWorker):
     """SimpleWorker bound to a Flask app."""
 
-    def __init__(self, *args, app, **kwargs):
+    def __init__(self, *args, app, redis_url=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.app = app
+        self.redis_url = redis_url or app.broker.url
+        self.liveness = None
 
     def perform_job(self, job, queue, execution):
         with self.app.app_context():
@@ -31,18 +44,42 @@ class AppWorker(SimpleWorker):
         # on an idle worker too (RQ's default waits ~7 minutes).
         return max(1, min(self.worker_ttl - 15, self.maintenance_interval))
 
+    def register_birth(self):
+        super().register_birth()
+        # Beat from now on: a kill -9 stops the beat, and the sweep notices.
+        self.liveness = recovery.Liveness(self.redis_url, self.name)
+        self.liveness.start()
+        recovery.mark(self.connection, self)
+
+    def teardown(self):
+        try:
+            super().teardown()
+        finally:
+            if self.liveness is not None:
+                self.liveness.stop()
+                self.liveness = None
+
     def run_maintenance_tasks(self):
         started = self.last_cleaned_at is None
-        super().run_maintenance_tasks()
+        # RQ calls this outside its own Redis error handling: an outage here
+        # would end the worker. Log it; the next round tries again.
+        try:
+            super().run_maintenance_tasks()
+        except (redis.RedisError, OSError) as exc:
+            self.log.warning("maintenance: redis unavailable (%s)", exc)
         self.ensure_drain()
+        self.recover_abandoned()
         self.ensure_digests()
-        if not started:
-            # Not on a worker's first pass: a burst worker (tests, catch-ups) does
-            # only what is queued; long-running workers keep retention going.
-            from .retention import schedule_if_due  # noqa: PLC0415
+        try:
+            if not started:
+                # Not on a worker's first pass: a burst worker (tests, catch-ups) does
+                # only what is queued; long-running workers keep retention going.
+                from .retention import schedule_if_due  # noqa: PLC0415
 
-            schedule_if_due(self.app)
-        schedule_fixed_check(self.app)  # once per FIXED_CHECK_INTERVAL across all workers
+                schedule_if_due(self.app)
+            schedule_fixed_check(self.app)  # once per FIXED_CHECK_INTERVAL across all workers
+        except (redis.RedisError, OSError) as exc:
+            self.log.warning("maintenance: redis unavailable, scheduled jobs skipped (%s)", exc)
 
     def ensure_drain(self):
         """Safety net: submissions in the inbox with no drain job queued get one.
@@ -57,6 +94,13 @@ class AppWorker(SimpleWorker):
         except redis.RedisError:
             self.log.warning("maintenance: redis unavailable, drain check skipped")
 
+    def recover_abandoned(self):
+        """Re-queue the jobs of workers that died mid-job (see moderation.jobs.recovery)."""
+        for queue in self.queues:
+            try:
+                recovery.sweep(queue, self.liveness)
+            except (redis.RedisError, OSError) as exc:
+                self.log.warning("maintenance: redis unavailable, recovery sweep skipped (%s)", exc)
 
     def ensure_digests(self):
         """Queue the notification digest check when it is due (see jobs.notify.schedule_digests)."""
@@ -83,6 +127,30 @@ def build_worker(app, name=None):
 
 
 def run_worker(app, burst=False, with_scheduler=True, name=None):
-    """Work the queue; returns True if any job ran (burst mode ends when it is empty)."""
-    worker = build_worker(app, name=name)
-    return worker.work(burst=burst, with_scheduler=with_scheduler, logging_level="INFO")
+    """Work the queue; returns True if any job ran (burst mode ends when it is empty).
+
+    Outside burst mode the process keeps working until it is asked to stop
+    (SIGINT/SIGTERM): when RQ's loop gives up on a Redis error, a fresh worker
+    starts once Redis answers again.
+    """
+    worked = False
+    attempt = 0
+    while True:
+        worker = None
+        try:
+            # A restarted worker takes a new name: the old one may still look alive in Redis.
+            worker = build_worker(app, name=f"{name}-{attempt}" if name and attempt else name)
+            worked = worker.work(burst=burst, with_scheduler=with_scheduler, logging_level="INFO") or worked
+        except (redis.RedisError, OSError) as exc:
+            app.logger.warning("worker: redis unavailable (%s); starting again", exc)
+        if burst or _asked_to_stop(worker):
+            return worked
+        time.sleep(RESTART_PAUSE)
+        if _asked_to_stop(worker):  # SIGTERM while we paused
+            return worked
+        attempt += 1
+
+
+def _asked_to_stop(worker):
+    """SIGINT/SIGTERM reached this worker (RQ records the date of a warm shutdown request)."""
+    return worker is not None and (worker._stop_requested or worker._shutdown_requested_date is not None)

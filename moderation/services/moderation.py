@@ -15,7 +15,7 @@ from ..extensions import db
 from ..models import AuditEntry, Comment, Page, ReportCluster, Site, TypoReport
 from ..models.base import utcnow
 from ..notify.events import comment_decided
-from ..sanitizer import render_comment
+from ..sanitizer import render_comment, strip_controls
 
 COMMENT_QUEUES = ("pending", "approved", "rejected", "spam", "flagged")
 REPORT_QUEUES = ("new", "fixed", "rejected")
@@ -100,7 +100,8 @@ def _clean_reason(reason):
         return None
     if not isinstance(reason, str):
         raise Invalid("invalid fields", {"reason": "reason must be a string"})
-    reason = reason.strip()
+    # Same rules as readers' text: NFC, no control characters (PostgreSQL refuses NUL: a 500).
+    reason = strip_controls(reason).strip()
     if len(reason) > 500:
         raise Invalid("invalid fields", {"reason": "reason must be at most 500 characters"})
     return reason or None
@@ -226,6 +227,7 @@ def reject_comment(comment_id, actor, reason=None):
 def fix_comment(comment_id, actor, body, reason=None):
     """Edit the text (re-sanitized), then approve; the audit keeps both versions."""
     comment = _load(Comment, comment_id, actor, "comments")
+    body = strip_controls(body) if isinstance(body, str) else body
     if not isinstance(body, str) or not body.strip():
         raise Invalid("invalid fields", {"body": "body is required"})
     if len(body) > 5000:

@@ -7,6 +7,7 @@ from ..extensions import db
 from ..models import ReportCluster, TypoReport
 from ..models.base import utcnow
 from ..notify.events import emit
+from ..sanitizer import strip_controls
 from .moderation import (
     Invalid,
     _clean_reason,
@@ -97,6 +98,7 @@ def fix_cluster(cluster_id, actor, correction=None, reason=None):
         correction = cluster.best_suggestion()
     if not isinstance(correction, str):
         raise Invalid("invalid fields", {"correction": "correction must be a string"})
+    correction = strip_controls(correction)
     if len(correction) > 2000:
         raise Invalid("invalid fields", {"correction": "correction must be at most 2000 characters"})
     cluster = _decide(cluster, actor, "fixed", "report.fix", _clean_reason(reason), correction)
