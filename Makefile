@@ -36,7 +36,7 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "Chromium is missing: sudo apt-get install chromium (or set CHROMIUM=/path)"; exit 1; fi; }
 
-## Minify the reader widget and print its size (gzip budget: 8 KB)
+## Minify the reader widget with its strings from the widget.po catalogs; print its size (gzip budget: 8 KB)
 widget: install
 	$(BIN)/python tools/build_widget.py
 
@@ -59,12 +59,21 @@ bench: $(BENCH_STAMP) chromium
 	  .bench/isso-venv/bin/pip install --quiet --disable-pip-version-check 'isso==0.14.*' 'gunicorn>=23,<28'; }
 	$(BIN)/python bench/suite.py $(ARGS)
 
-## Dashboard strings: extract, merge into every catalog, compile (translate the .po in between)
+## Both gettext domains: "messages" (dashboard, babel.cfg) and "widget" (reader widget,
+## babel-widget.cfg): extract, merge into every catalog, compile, rebuild the widget that embeds
+## them (translate the .po in between; adding a language: docs/i18n.md). `python -m` puts the
+## repository root on sys.path, so the widget extractor in tools/build_widget.py imports.
+PYBABEL := $(BIN)/python -m babel.messages.frontend
+CATALOGS := moderation/translations
 translations: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --omit-header \
-	  -o moderation/translations/messages.pot .
-	$(BIN)/pybabel update -i moderation/translations/messages.pot -d moderation/translations --no-fuzzy-matching
-	$(BIN)/pybabel compile -d moderation/translations
+	$(PYBABEL) extract -F babel.cfg -k _l -k lazy_gettext --no-location --omit-header \
+	  -o $(CATALOGS)/messages.pot .
+	$(PYBABEL) extract -F babel-widget.cfg --no-location --omit-header -o $(CATALOGS)/widget.pot .
+	$(PYBABEL) update -D messages -i $(CATALOGS)/messages.pot -d $(CATALOGS) --no-fuzzy-matching
+	$(PYBABEL) update -D widget -i $(CATALOGS)/widget.pot -d $(CATALOGS) --no-fuzzy-matching
+	$(PYBABEL) compile -D messages -d $(CATALOGS)
+	$(PYBABEL) compile -D widget -d $(CATALOGS)
+	$(BIN)/python tools/build_widget.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

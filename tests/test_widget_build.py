@@ -34,3 +34,96 @@ def test_readme_quotes_the_current_integrity_hash(app, client):
     assert f'integrity="{value}"' in (ROOT / "README.md").read_text()
     response = client.get("/static/js/widget.js")
     assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+# ---------- widget strings: the Babel domain "widget" (docs/i18n.md) ----------
+import importlib.util  # noqa: E402
+import json  # noqa: E402
+
+from babel.messages.pofile import read_po  # noqa: E402
+
+CATALOGS = ROOT / "moderation" / "translations"
+WIDGET_LANGUAGES = ("ru", "kk", "en")
+
+
+def _build_tool():
+    spec = importlib.util.spec_from_file_location("build_widget", ROOT / "tools" / "build_widget.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _widget_po(lang, root=CATALOGS):
+    with (root / lang / "LC_MESSAGES" / "widget.po").open("rb") as fh:
+        return read_po(fh, locale=lang)
+
+
+def _extract_widget_pot(tmp_path):
+    """What `make translations` extracts from the source today (python -m: the extractor lives in tools/)."""
+    pot = tmp_path / "widget.pot"
+    subprocess.run(
+        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel-widget.cfg",
+         "--no-location", "--omit-header", "-o", str(pot), "."],
+        cwd=ROOT, check=True, capture_output=True,
+    )
+    with pot.open("rb") as fh:
+        return {(m.context, m.id) for m in read_po(fh) if m.id}
+
+
+def test_every_widget_key_is_translated_in_ru_kk_and_en_and_the_build_carries_it(tmp_path):
+    wanted = _extract_widget_pot(tmp_path)
+    keys = {key for key, _english in wanted}
+    assert {"title", "send", "min", "replyTo", "fixMail"} <= keys and len(keys) == len(wanted)
+    served = (ROOT / "static" / "js" / "widget.js").read_text(encoding="utf-8")
+    for lang in WIDGET_LANGUAGES:
+        catalog = _widget_po(lang)
+        have = {(m.context, m.id): m for m in catalog if m.id}
+        assert wanted - set(have) == set(), f"{lang}: run `make translations`"
+        untranslated = [key for key, english in wanted
+                        if not have[(key, english)].string.strip() or have[(key, english)].fuzzy]
+        assert untranslated == [], f"{lang}/widget.po: translate {untranslated}"
+        for key, english in wanted:
+            text = have[(key, english)].string
+            # The spaces around "min ago" or "Reply to" are how the widget joins its words.
+            assert (text[:1] == " ") == (english[:1] == " ") and (text[-1:] == " ") == (english[-1:] == " "), key
+            assert f"{key}:{json.dumps(text, ensure_ascii=False)}" in served, f"{lang}.{key} missing from widget.js"
+    assert _widget_po("ru").get("Report an error", context="title").string == "Сообщить об ошибке"
+    assert _widget_po("kk").get("Report an error", context="title").string == "Қате туралы хабарлау"
+
+
+def test_a_new_language_catalog_reaches_the_widget_and_gaps_fall_back_to_english(tmp_path, monkeypatch):
+    """The documented step: `pybabel init -D widget -l de`, translate, build."""
+    catalogs = tmp_path / "translations"
+    for lang in WIDGET_LANGUAGES:
+        (catalogs / lang / "LC_MESSAGES").mkdir(parents=True)
+        (catalogs / lang / "LC_MESSAGES" / "widget.po").write_bytes(
+            (CATALOGS / lang / "LC_MESSAGES" / "widget.po").read_bytes())
+    subprocess.run(
+        [sys.executable, "-m", "babel.messages.frontend", "init", "-D", "widget", "-l", "de",
+         "-i", str(CATALOGS / "widget.pot"), "-d", str(catalogs)],
+        cwd=ROOT, check=True, capture_output=True,
+    )
+    po = catalogs / "de" / "LC_MESSAGES" / "widget.po"
+    text = po.read_text(encoding="utf-8").replace(
+        'msgctxt "title"\nmsgid "Report an error"\nmsgstr ""', 'msgctxt "title"\nmsgid "Report an error"\nmsgstr "Fehler melden"')
+    assert "Fehler melden" in text
+    po.write_text(text, encoding="utf-8")
+
+    tool = _build_tool()
+    monkeypatch.setattr(tool, "CATALOGS", catalogs)
+    assert tool.catalog_languages() == ["en", "ru", "kk", "de"]
+    built, gaps = tool.build()
+    assert 'de:{title:"Fehler melden",' in built
+    assert 'send:"Send"' in built.split("de:{", 1)[1].split("}", 1)[0], "an untranslated key falls back to English"
+    assert "de: send" in gaps and "de: title" not in gaps and not [g for g in gaps if not g.startswith("de:")]
+    assert tool.sizes(built)[1] <= tool.BUDGET_GZIP
+
+
+def test_the_source_keeps_english_only_so_translations_live_in_the_catalogs():
+    tool = _build_tool()
+    from calmjs.parse import es5
+
+    source = (ROOT / "static" / "js" / "src" / "widget.js").read_text(encoding="utf-8")
+    table = tool.english_table(es5(source))
+    assert ("title", "Report an error") in [(key, text) for key, text, _line in table]
+    assert "Сообщить" not in source and "Қате" not in source

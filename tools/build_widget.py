@@ -2,29 +2,135 @@
 
     python tools/build_widget.py          # write the minified file, print sizes
     python tools/build_widget.py --check  # exit 1 if the built file is stale or over budget
+
+The widget's strings are a gettext domain of their own, "widget" (docs/i18n.md). The source keeps
+only the English table `var STRINGS = {en: {key: "English", ...}}`; `pybabel extract` reads it
+through `extract_widget_strings` below (msgctxt = the key, msgid = the English text), and the
+build swaps that table for one holding every `moderation/translations/<lang>/LC_MESSAGES/widget.po`,
+so the served file stays one dependency-free script that needs no catalog at run time.
 """
 import argparse
+import ast
 import base64
 import gzip
 import hashlib
+import json
+import re
 import sys
 from pathlib import Path
 
-from calmjs.parse import es5
+from babel.messages.pofile import read_po
+from calmjs.parse import asttypes, es5
 from calmjs.parse.unparsers.es5 import minify_print
+from calmjs.parse.walkers import Walker
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "static" / "js" / "src" / "widget.js"
 TARGET = ROOT / "static" / "js" / "widget.js"
+CATALOGS = ROOT / "moderation" / "translations"
+SITE_LANGUAGES = ROOT / "moderation" / "models" / "sites.py"
+DOMAIN = "widget"
 BUDGET_GZIP = 8 * 1024
 HEADER = "/* moderation reader widget; source: static/js/src/widget.js */\n"
+IDENTIFIER = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
+
+
+def _strings_node(tree):
+    """The object literal of `var STRINGS = {...}` (ValueError if the source lost it)."""
+    found = [node for node in Walker().filter(
+        tree, lambda n: isinstance(n, asttypes.VarDecl) and getattr(n.identifier, "value", None) == "STRINGS")]
+    if len(found) != 1 or not isinstance(found[0].initializer, asttypes.Object):
+        raise ValueError("static/js/src/widget.js must declare one `var STRINGS = {en: {...}}`")
+    return found[0]
+
+
+def _key(node):
+    """A property name as written: `title`, `"title"` or `'title'`."""
+    if isinstance(node, asttypes.String):
+        return json.loads(node.value) if node.value.startswith('"') else node.value[1:-1]
+    return node.value
+
+
+def english_table(tree):
+    """[(key, English text, line)] in source order, from STRINGS.en."""
+    languages = {_key(prop.left): prop.right for prop in _strings_node(tree).initializer.properties}
+    if set(languages) != {"en"} or not isinstance(languages["en"], asttypes.Object):
+        raise ValueError("the source STRINGS table holds English only; translations belong in widget.po")
+    table = []
+    for prop in languages["en"].properties:
+        if not isinstance(prop.right, asttypes.String) or not prop.right.value.startswith('"'):
+            raise ValueError(f"STRINGS.en.{_key(prop.left)}: a double-quoted string literal, please")
+        table.append((_key(prop.left), json.loads(prop.right.value), prop.lineno))
+    return table
+
+
+def extract_widget_strings(fileobj, keywords, comment_tags, options):
+    """Babel extractor for the "widget" domain (babel-widget.cfg): one pgettext(key, English) per key."""
+    for key, text, line in english_table(es5(fileobj.read().decode("utf-8"))):
+        comments = []
+        if text != text.strip():
+            comments.append("Keep the leading/trailing space: the widget joins this text with a number or a name.")
+        yield line, "pgettext", [key, text], comments
+
+
+def site_languages():
+    """`LANGUAGES` of moderation/models/sites.py, read without importing the app."""
+    tree = ast.parse(SITE_LANGUAGES.read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["LANGUAGES"]:
+            return list(ast.literal_eval(node.value))
+    return []
+
+
+def catalog_languages():
+    """Every language with a widget.po: English first (the widget's fallback), then the site
+    languages in their order, then any other catalog by code. A fixed order keeps the build
+    reproducible (and its SRI hash stable) whatever order the file system lists catalogs in."""
+    codes = {p.parent.parent.name for p in CATALOGS.glob(f"*/LC_MESSAGES/{DOMAIN}.po")}
+    ordered = ["en"] + [code for code in site_languages() if code in codes and code != "en"]
+    return ordered + sorted(codes - set(ordered))
+
+
+def translations(table):
+    """{lang: {key: text}} and a list of gaps; a gap falls back to English rather than breaking the build."""
+    result, gaps = {}, []
+    for lang in catalog_languages():
+        path = CATALOGS / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+        catalog = None
+        if path.exists():
+            with path.open("rb") as fh:
+                catalog = read_po(fh, locale=lang)
+        strings = {}
+        for key, english, _line in table:
+            message = catalog.get(english, context=key) if catalog is not None else None
+            if message is None or not message.string or message.fuzzy:
+                if catalog is not None:
+                    gaps.append(f"{lang}: {key}")
+                strings[key] = english
+            else:
+                strings[key] = message.string
+        result[lang] = strings
+    return result, gaps
+
+
+def _literal(strings_by_lang):
+    def name(key):
+        return key if IDENTIFIER.match(key) else json.dumps(key)
+
+    return "{" + ",".join(
+        f"{name(lang)}:{{" + ",".join(f"{name(k)}:{json.dumps(v, ensure_ascii=False)}" for k, v in strings.items()) + "}"
+        for lang, strings in strings_by_lang.items()) + "}"
 
 
 def build():
-    source = SOURCE.read_text(encoding="utf-8")
+    """The minified widget and the list of untranslated strings (language: key)."""
+    tree = es5(SOURCE.read_text(encoding="utf-8"))
+    strings, gaps = translations(english_table(tree))
+    generated = es5(f"var STRINGS = {_literal(strings)};")
+    _strings_node(tree).initializer = _strings_node(generated).initializer
     # Local names are shortened; globals and property names stay as written.
-    body = minify_print(es5(source), obfuscate=True, obfuscate_globals=False)
-    return HEADER + body.strip() + "\n"
+    body = minify_print(tree, obfuscate=True, obfuscate_globals=False)
+    return HEADER + body.strip() + "\n", gaps
 
 
 def sizes(text):
@@ -41,7 +147,10 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
-    built = build()
+    built, gaps = build()
+    if gaps:
+        print("untranslated widget strings (English used): " + ", ".join(gaps)
+              + "; translate them in widget.po and run `make translations`", file=sys.stderr)
     raw, gz = sizes(built)
     if args.check:
         current = TARGET.read_text(encoding="utf-8") if TARGET.exists() else ""

@@ -20,6 +20,9 @@
   var POLL_MS = 4000;
   var CTX = 64;
 
+  /* English is the source; the other languages live in the Babel domain "widget"
+     (moderation/translations/<lang>/LC_MESSAGES/widget.po, msgctxt = the key below).
+     tools/build_widget.py swaps this table for one with every catalog's strings. */
   var STRINGS = {
     en: {
       title: "Report an error", context: "Selected text", suggestion: "Should read",
@@ -35,36 +38,6 @@
       write: "Write a comment", spam: "Spam", abuse: "Abuse", offtopic: "Off-topic",
       cancelReply: "Cancel reply", replyTo: "Reply to ",
       fixMail: "E-mail, to hear when it is fixed (optional)", replies: "E-mail me about replies"
-    },
-    ru: {
-      title: "Сообщить об ошибке", context: "Выделенный текст", suggestion: "Как должно быть",
-      comment: "Комментарий (необязательно)", kind: "Тип ошибки", typo: "Опечатка", fact: "Фактическая ошибка",
-      other: "Другое", send: "Отправить", cancel: "Отмена", button: "Сообщить об ошибке",
-      thanks: "Спасибо! Редакция проверит.", dup: "Об этой ошибке уже сообщили, редакция знает.",
-      limited: "Слишком много сообщений, попробуйте позже.",
-      offline: "Сохранено: отправим, когда появится связь.", failed: "Не удалось отправить: ",
-      comments: "Комментарии", name: "Имя", email: "E-mail (необязательно, не публикуется)",
-      body: "Ваш комментарий", post: "Отправить комментарий", reply: "Ответить", more: "Показать ещё",
-      awaiting: "ожидает модерации", empty: "Комментариев пока нет.", sent: "Спасибо! Комментарий появится после модерации.",
-      justnow: "только что", min: " мин. назад", hour: " ч. назад", flag: "Пожаловаться", flagged: "Жалоба отправлена",
-      write: "Написать комментарий", spam: "Спам", abuse: "Оскорбление", offtopic: "Не по теме",
-      cancelReply: "Отменить ответ", replyTo: "Ответ для ",
-      fixMail: "E-mail, чтобы узнать об исправлении (необязательно)", replies: "Сообщать об ответах на e-mail"
-    },
-    kk: {
-      title: "Қате туралы хабарлау", context: "Белгіленген мәтін", suggestion: "Дұрысы",
-      comment: "Пікір (міндетті емес)", kind: "Қате түрі", typo: "Емле қатесі", fact: "Деректегі қате",
-      other: "Басқа", send: "Жіберу", cancel: "Болдырмау", button: "Қате туралы хабарлау",
-      thanks: "Рақмет! Редакция тексереді.", dup: "Бұл қате туралы хабарланған, редакция біледі.",
-      limited: "Хабар тым көп, кейінірек қайталаңыз.",
-      offline: "Сақталды: байланыс қалпына келгенде жіберіледі.", failed: "Жіберілмеді: ",
-      comments: "Пікірлер", name: "Аты", email: "E-mail (міндетті емес, жарияланбайды)",
-      body: "Пікіріңіз", post: "Пікір жіберу", reply: "Жауап беру", more: "Тағы көрсету",
-      awaiting: "модерацияны күтуде", empty: "Әзірге пікір жоқ.", sent: "Рақмет! Пікір модерациядан кейін шығады.",
-      justnow: "жаңа ғана", min: " мин. бұрын", hour: " сағ. бұрын", flag: "Шағымдану", flagged: "Шағым жіберілді",
-      write: "Пікір жазу", spam: "Спам", abuse: "Қорлау", offtopic: "Тақырыпқа қатысы жоқ",
-      cancelReply: "Жауаптан бас тарту", replyTo: "Жауап: ",
-      fixMail: "E-mail, түзетілгенін білу үшін (міндетті емес)", replies: "Жауаптарды e-mail-ге хабарлау"
     }
   };
   function pickLang() {
