@@ -1,5 +1,6 @@
-"""Hostile input for the tests: our XSS set (tests/hostile/xss.txt) plus, when present, the Big List
-of Naughty Strings (`../shared/data/blns.txt` next to the repository, or `MODERATION_BLNS=/path`).
+"""Hostile input for the tests: our XSS set (tests/hostile/xss.txt) plus, when `MODERATION_BLNS=/path`
+names it, the Big List of Naughty Strings. The tests never look for shared data themselves:
+`.ci/run` sets MODERATION_BLNS when `../shared` is there.
 
 Blank lines and `#` comment lines are skipped in both files.
 """
@@ -7,7 +8,6 @@ import os
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parent.parent
 OWN = HERE / "xss.txt"
 # Markers a payload uses when it runs; the browser tests look for them.
 MARKER_IDS = "xss"
@@ -21,8 +21,7 @@ def blns_path():
         if not path.is_file():
             raise FileNotFoundError(f"MODERATION_BLNS={configured} is not a file")
         return path
-    default = REPO.parent / "shared" / "data" / "blns.txt"
-    return default if default.is_file() else None
+    return None
 
 
 def read_lines(path):
