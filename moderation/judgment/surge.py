@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import Comment, Page
+from ..models.base import as_utc
 
 DEFAULTS = {
     "surge_comments": 30,  # comments on one article within the window: surge (0: off)
@@ -22,13 +23,6 @@ DEFAULTS = {
     "surge_min_comments": 10,  # ... once there are at least this many
     "surge_quiet_minutes": 30,  # back to normal after this long without a trigger
 }
-
-
-def _as_aware(moment):
-    # SQLite hands back naive datetimes (stored as UTC).
-    from datetime import timezone  # noqa: PLC0415
-
-    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def check(page, conf, now):
@@ -57,7 +51,7 @@ def check(page, conf, now):
         page.surge_until = now + timedelta(minutes=conf["surge_quiet_minutes"])
         page.surge_reason = trigger[:200]
         return trigger + " (pre-moderated for now)"
-    until = _as_aware(page.surge_until)
+    until = as_utc(page.surge_until)
     if until is not None and until > now:
         return f"{page.surge_reason or 'surge'} (pre-moderated until {until:%H:%M} UTC)"
     return None
