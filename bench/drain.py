@@ -5,9 +5,13 @@ payloads the API's own validator produced, so the workers see exactly what a bur
 of readers would have queued. Timing starts when the drain jobs are requested and
 stops when the database holds every submission.
 """
+import sys
 import time
+from pathlib import Path
 
-from bench import ours
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script too
+
+from bench import ours  # noqa: E402
 
 
 def fill_backlog(app, site_id, count, tag):
@@ -57,3 +61,40 @@ def run(app, site_id, count, workers, tag, timeout=900):
             raise RuntimeError(f"drain: {done} of {count} persisted after {timeout} s")
         time.sleep(0.1)
     return count / (time.perf_counter() - started)
+
+
+def main(argv=None):
+    """Only this workload: `python bench/drain.py [--sizes 10000 50000] [--workers 2] [--db URL]`."""
+    import argparse  # noqa: PLC0415
+    import tempfile  # noqa: PLC0415
+
+    from bench.procs import Procs, free_port, peak_rss_mb  # noqa: PLC0415
+    from moderation.embedded_redis import EmbeddedRedis  # noqa: PLC0415
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--db", help="database URL (default: a temporary SQLite file)")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="bench-drain-") as tmp:
+        server = EmbeddedRedis(Path(tmp) / "redis", port=free_port())
+        server.start()
+        procs = Procs(Path(tmp) / "logs")
+        try:
+            db_url = args.db or f"sqlite:///{tmp}/drain.db"
+            app = ours.make_app(db_url, server.url, tmp)
+            site_id = ours.prepare(app, [])
+            workers = ours.start_workers(procs, ours.environment(db_url, server.url, tmp), args.workers)
+            time.sleep(3)  # let them import, connect and register
+            for size in args.sizes:
+                rate = run(app, site_id, size, args.workers, f"x{size}")
+                print(f"drain {size:>6,} submissions, {args.workers} workers: {rate:8.0f} submissions/s", flush=True)
+            print("queue worker peak RSS (MB):", [peak_rss_mb(w.pid) for w in workers])
+        finally:
+            procs.stop_all()
+            server.stop()
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -73,8 +73,22 @@ def prepare(app, pages):
                 db.session.execute(sa.insert(Comment), rows[first:first + 5000])
             db.session.commit()
         site_id = site.id
+        train_spam_model()
         db.session.remove()
     return site_id
+
+
+def train_spam_model():
+    """A ready spam model, so the drain scores every comment as a newsroom's worker does
+    (until a model has seen a few examples of each class, screening skips the step)."""
+    from moderation.judgment.spam_model import learn  # noqa: PLC0415
+
+    spam = [f"Cheap pills at www.pills{i}.example, buy now, {i}0% off!" for i in range(20)]
+    spam += [f"Earn ${i}00 a day from home, click http://money{i}.example" for i in range(20)]
+    ham = [f"The tram line on street {i} was long overdue, thanks for the report." for i in range(20)]
+    ham += [f"I disagree with the mayor on point {i}, but the article is fair." for i in range(20)]
+    learn([(f"Bot {i}", body, True) for i, body in enumerate(spam)]
+          + [(f"Reader {i}", body, False) for i, body in enumerate(ham)])
 
 
 def start_web(procs, env, workers, name="ours-web"):

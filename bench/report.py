@@ -144,8 +144,13 @@ NOTES = """
 - What is left on the POST path (cProfile, CPU): the EVALSHA itself (~14%), Flask-Limiter's
   `before_request` check that runs for every request although the reader API sets no decorator
   limits (~10%), `normalize_url` called five times per request (~7%), Werkzeug/Flask plumbing.
-- Drain: most of a batch's time is `judgment.screening.screen`: about four SELECTs per comment, each
-  autoflushing the previous comment (one INSERT per comment instead of one bulk insert per batch).
+- Drain, one batch of up to 500 in one transaction: screening reads the database once per kind for
+  the whole batch (`judgment/recent.py`: blocks, reader history, velocity, cross-article repeats,
+  surge counts) and keeps the answers current in memory, so comments of a batch still see each other;
+  the spam model scores the batch in one call; the comments go in as one executemany. Before, each
+  comment cost six SELECTs, each autoflushing the one before (81/s with 2 workers). The suite trains
+  a small spam model first, so scoring is part of every drain figure. In-process profile:
+  `bench/profile_drain.py`; just this workload: `bench/drain.py`.
 - The PostgreSQL part runs after the references were stopped (its own cluster and Redis): its
   ratios divide by the references' figures from the SQLite part of the same run, minutes earlier.
 - The dashboard figures come from `bench/dashboard_pending.py` (in-process, Flask test client).

@@ -8,15 +8,11 @@ model's score and the human-readable reasons a moderator sees on the item.
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
-import sqlalchemy as sa
-
-from ..extensions import db
-from ..models import Comment
-from ..models.moderation_rules import BlockedCommenter
 from ..privacy import hash_value
 from . import surge, wordlists
+from .recent import Recent, Subject
 
 DEFAULTS = {
     "use_default_words": True,
@@ -109,31 +105,47 @@ class Screen:
         self.hold = True
 
 
-def _history(site_id, reporter, email_hash):
-    """(approved, rejected) earlier comments by this reader (address hash) on this site."""
-    if not reporter:
-        return 0, 0
-    rows = dict(
-        db.session.execute(
-            sa.select(Comment.status, sa.func.count())
-            .where(Comment.site_id == site_id, Comment.reporter_hash == reporter)
-            .group_by(Comment.status)
-        ).all()
-    )
-    return rows.get("approved", 0), rows.get("rejected", 0) + rows.get("spam", 0)
+def subjects_of(items):
+    """[(payload, site, page), ...] -> the Subjects the batch lookups need."""
+    return [
+        Subject(payload=payload, site=site, conf=settings_of(site), page=page,
+                reporter=payload.get("reporter_hash"),
+                email_hash=hash_value(payload["email"]) if payload.get("email") else None,
+                body_hash=body_hash(payload["body"]))
+        for payload, site, page in items
+    ]
 
 
-def screen(payload, site, page_id, now=None, page=None):
-    """Run the steps for one comment payload about to be stored. Returns a Verdict.
+def screen_all(items, now=None):
+    """Verdicts for [(payload, site, page), ...], in order, as if stored one by one.
 
-    With `page` (the article's row) surge mode is checked and updated too.
+    The database is read once per kind for the whole batch (`Recent`) and the
+    spam model scores the batch in one call; each decided comment is then
+    counted for the ones after it (velocity, repeats, history, surge).
     """
     now = now or datetime.now(timezone.utc)
-    conf = settings_of(site)
+    subjects = subjects_of(items)
+    recent = Recent(subjects, now)
+    scores = _model_scores([(s.payload["author"], s.payload["body"]) for s in subjects])
+    verdicts = []
+    for subject, score in zip(subjects, scores):
+        verdict = screen(subject, recent, score, now)
+        recent.record(subject, verdict.status)
+        verdicts.append(verdict)
+    return verdicts
+
+
+def screen(subject, recent, score, now):
+    """Run the steps for one comment about to be stored. Returns a Verdict.
+
+    `recent` answers the lookups (see moderation.judgment.recent); `score` is
+    the spam model's, None while no model is ready. The article's surge state
+    is checked and updated too.
+    """
+    conf, site, payload = subject.conf, subject.site, subject.payload
     result = Screen()
     body, author = payload["body"], payload["author"]
-    reporter = payload.get("reporter_hash")
-    email_hash = hash_value(payload["email"]) if payload.get("email") else None
+    reporter = subject.reporter
 
     # 1. Honeypot and form timing.
     if payload.get("honeypot"):
@@ -143,14 +155,8 @@ def screen(payload, site, page_id, now=None, page=None):
         result.hold_for(f"sent {elapsed / 1000:.1f} s after the form was shown")
 
     # 2. Blocked commenters (by address hash or e-mail hash, this site or all sites).
-    keys = [("address", reporter)] + ([("email", email_hash)] if email_hash else [])
-    for kind, value in keys:
-        if value and db.session.execute(
-            sa.select(BlockedCommenter.id).where(
-                BlockedCommenter.kind == kind, BlockedCommenter.value_hash == value,
-                sa.or_(BlockedCommenter.site_id.is_(None), BlockedCommenter.site_id == site.id),
-            ).limit(1)
-        ).first():
+    for kind, value in (("address", reporter), ("email", subject.email_hash)):
+        if recent.is_blocked(kind, value, site.id):
             result.decide("rejected", f"blocked commenter ({kind})")
 
     # 3. Banned and suspect words.
@@ -163,7 +169,7 @@ def screen(payload, site, page_id, now=None, page=None):
         result.hold_for(f"suspect word: {hit.group(1).lower()}")
 
     # 4. Links.
-    approved, rejected = _history(site.id, reporter, email_hash)
+    approved, rejected = recent.record_of(site.id, reporter)
     links = len(_LINK.findall(body))
     if links > conf["max_links"]:
         result.hold_for(f"{links} links (more than {conf['max_links']})")
@@ -171,24 +177,12 @@ def screen(payload, site, page_id, now=None, page=None):
         result.hold_for("a link from a first-time commenter")
 
     # 5. Velocity from one reader; the same text on other articles.
-    if reporter:
-        since = now - timedelta(seconds=conf["velocity_seconds"])
-        recent = db.session.execute(
-            sa.select(sa.func.count()).select_from(Comment).where(
-                Comment.site_id == site.id, Comment.reporter_hash == reporter, Comment.created_at >= since)
-        ).scalar_one()
-        if recent >= conf["velocity_count"]:
-            result.hold_for(f"{recent + 1} comments within {conf['velocity_seconds']} s from one reader")
-    repeats = db.session.execute(
-        sa.select(sa.func.count(sa.distinct(Comment.page_id))).where(
-            Comment.site_id == site.id, Comment.body_hash == body_hash(body), Comment.page_id != page_id,
-            Comment.created_at >= now - timedelta(hours=conf["repeat_hours"]))
-    ).scalar_one()
-    if repeats:
+    if reporter and (count := recent.recent_count(site.id, reporter)) >= conf["velocity_count"]:
+        result.hold_for(f"{count + 1} comments within {conf['velocity_seconds']} s from one reader")
+    if repeats := recent.other_articles(site.id, subject.body_hash, subject.page.id):
         result.decide("spam", f"the same text on {repeats} other article(s) within {conf['repeat_hours']} h")
 
     # 6. The spam model, trained by this newsroom's decisions.
-    score = _model_score(author, body)
     if score is not None:
         if score >= conf["auto_spam"]:
             result.decide("spam", f"spam model score {score:.2f} (auto-spam at {conf['auto_spam']:.2f})")
@@ -196,7 +190,7 @@ def screen(payload, site, page_id, now=None, page=None):
             result.hold_for(f"spam model score {score:.2f} (hold at {conf['hold_score']:.2f})")
 
     # 8. Surge mode: counted for every comment (spam included), it holds the rest.
-    if page is not None and (held := surge.check(page, conf, now)):
+    if held := surge.check(subject.page, conf, now, recent.article_counts(subject.page.id)):
         if not result.final:
             result.hold_for(held)
 
@@ -212,9 +206,10 @@ def screen(payload, site, page_id, now=None, page=None):
     return Verdict("pending", score, result.reasons)
 
 
-def _model_score(author, body):
+def _model_scores(pairs):
     try:
-        from .spam_model import score  # noqa: PLC0415 - optional until a model exists
+        from .spam_model import score_many  # noqa: PLC0415 - optional until a model exists
     except ImportError:
-        return None
-    return score(author, body)
+        return [None] * len(pairs)
+    scores = score_many(pairs)
+    return [None] * len(pairs) if scores is None else scores

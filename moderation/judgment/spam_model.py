@@ -279,11 +279,22 @@ def _cache():
 
 def score(author: str, body: str) -> float | None:
     """P(spam) in [0, 1], or None while the model has seen fewer than MIN_EXAMPLES of a class."""
+    scores = score_many([(author, body)])
+    return None if scores is None else scores[0]
+
+
+def score_many(pairs) -> list[float] | None:
+    """P(spam) for each (author, body), or None while the model is not ready.
+
+    One feature matrix and one predict for a whole drain batch: per comment, the
+    vectorizers' and estimators' call overhead costs more than the arithmetic.
+    """
+    pairs = list(pairs)
     classifier = _cache().current()
-    if classifier is None:
-        return None
+    if classifier is None or not pairs:
+        return None if classifier is None else []
     spam_column = list(classifier.classes_).index(True)
-    return float(classifier.predict_proba(features([(author, body)]))[0, spam_column])
+    return [float(p) for p in classifier.predict_proba(features(pairs))[:, spam_column]]
 
 
 def _locked_state():

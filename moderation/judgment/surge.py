@@ -13,7 +13,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import Comment, Page
+from ..models import Page
 from ..models.base import as_utc
 
 DEFAULTS = {
@@ -25,21 +25,15 @@ DEFAULTS = {
 }
 
 
-def check(page, conf, now):
+def check(page, conf, now, counts):
     """Update `page`'s surge state with the comment arriving now. Returns the reason to hold, or None.
 
-    Counts the article's comments in the window, the arriving one included
-    (earlier comments of the same batch are in the session and autoflushed).
+    `counts` is (comments, spam/rejected) on the article inside the window before
+    this one, earlier comments of the same batch included (judgment.recent).
     """
     if not conf["surge_comments"]:
         return None
-    since = now - timedelta(minutes=conf["surge_window_minutes"])
-    total, junk = db.session.execute(
-        sa.select(
-            sa.func.count(),
-            sa.func.count().filter(Comment.status.in_(("spam", "rejected"))),
-        ).where(Comment.page_id == page.id, Comment.created_at >= since)
-    ).one()
+    total, junk = counts
     total += 1  # the comment being screened
     trigger = None
     window = conf["surge_window_minutes"]
