@@ -144,6 +144,9 @@ NOTES = """
 - What is left on the POST path (cProfile, CPU): the EVALSHA itself (~14%), Flask-Limiter's
   `before_request` check that runs for every request although the reader API sets no decorator
   limits (~10%), `normalize_url` called five times per request (~7%), Werkzeug/Flask plumbing.
+- List: each version of an article's list (page id, comments_version, cursor, limit) is rendered
+  once and kept in Redis (`services/comments_feed.build_json`); a plain GET is then one indexed
+  page lookup plus one Redis GET. In-process (Flask test client, 3,400 comments): 6.0 → 2.0 ms.
 - Drain, one batch of up to 500 in one transaction: screening reads the database once per kind for
   the whole batch (`judgment/recent.py`: blocks, reader history, velocity, cross-article repeats,
   surge counts) and keeps the answers current in memory, so comments of a batch still see each other;

@@ -131,7 +131,8 @@ def list_comments():
     if request.if_none_match.contains_weak(etag):
         response = current_app.response_class(status=304)
     else:
-        response = jsonify(comments_feed.build(page, after, limit, site))
+        response = current_app.response_class(
+            comments_feed.build_json(page, after, limit, site, etag) + "\n", mimetype="application/json")
     response.set_etag(etag, weak=True)
     # Browsers must revalidate: the ETag makes that a cheap 304.
     response.headers["Cache-Control"] = "no-cache"

@@ -1,5 +1,9 @@
 """The published comment list of an article, as readers and the demo page see it."""
+import time
+
+import redis
 import sqlalchemy as sa
+from flask import current_app
 
 from ..extensions import db
 from ..models import Comment, Page
@@ -78,3 +82,61 @@ def build(page, after=None, limit=50, site=None):
         "total": total,
         "next": roots[-1].id if more else None,
     }
+
+
+# Rendered lists in Redis, keyed by everything the ETag says plus the article's
+# identity: a viral article's list is built once per change, not once per reader.
+# No invalidation is needed: publishing, editing or withdrawing a comment bumps
+# the page's comments_version, which is in the key; old versions expire.
+CACHE_PREFIX = "moderation:feed:"
+CACHE_TTL = 600
+# After a Redis error the cache is skipped this long: a hung Redis must not add
+# its socket timeout to every reader's list (the list itself needs only the DB).
+CACHE_PAUSE = 30.0
+_PAUSED = "comments_feed.cache_paused_until"  # per app, in app.extensions
+
+
+def _cache_key(page, tag):
+    born = int(page.created_at.timestamp() * 1_000_000) if page.created_at else 0
+    # url_hash and created_at: an id SQLite reuses after a delete is another article.
+    return f"{CACHE_PREFIX}{page.site_id}:{page.url_hash}:{born}:{tag}"
+
+
+def _redis():
+    if time.monotonic() < current_app.extensions.get(_PAUSED, 0.0):
+        return None
+    broker = getattr(current_app, "broker", None)
+    return broker.redis if broker is not None else None
+
+
+def _pause(exc):
+    current_app.extensions[_PAUSED] = time.monotonic() + CACHE_PAUSE
+    current_app.logger.warning("comment list cache skipped for %.0f s: %s", CACHE_PAUSE, exc)
+
+
+def _dumps(data):
+    # What jsonify sends outside debug mode: compact separators.
+    return current_app.json.dumps(data, separators=(",", ":"))
+
+
+def build_json(page, after, limit, site, tag):
+    """The list as a JSON string: from the cache when this version was built already."""
+    if page is None:
+        return _dumps(build(page, after, limit, site))
+    client = _redis()
+    key = _cache_key(page, tag)
+    if client is not None:
+        try:
+            cached = client.get(key)
+        except (redis.RedisError, OSError) as exc:
+            _pause(exc)
+            client, cached = None, None
+        if cached is not None:
+            return cached.decode("utf-8")
+    text = _dumps(build(page, after, limit, site))
+    if client is not None:
+        try:
+            client.set(key, text.encode("utf-8"), ex=CACHE_TTL)
+        except (redis.RedisError, OSError) as exc:
+            _pause(exc)
+    return text
