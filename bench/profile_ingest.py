@@ -23,6 +23,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--html")
+    parser.add_argument("--all", action="store_true", help="show library frames too")
     args = parser.parse_args(argv)
     from pyinstrument import Profiler  # noqa: PLC0415
 
@@ -90,7 +91,7 @@ def main(argv=None):
             elapsed = time.perf_counter() - started
             print(f"{len(bodies)} POSTs in {elapsed:.2f} s: {elapsed / len(bodies) * 1000:.2f} ms each "
                   f"(in-process, profiler on)")
-            print(profiler.output_text(unicode=True, color=False, show_all=False))
+            print(profiler.output_text(unicode=True, color=False, show_all=args.all))
             if args.html:
                 Path(args.html).write_text(profiler.output_html())
         finally:

@@ -1,11 +1,17 @@
 """Article URLs and origins: one page must not become many rows."""
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 # Campaign and click-tracking parameters that never change which article it is.
 TRACKING_PARAMS = {"fbclid", "gclid", "yclid", "dclid", "msclkid", "_openstat", "ref", "from"}
 DEFAULT_PORTS = {"http": 80, "https": 443}
+# One reader POST normalizes its page URL, its Origin and the site's allowed origins
+# several times over; a small cache of pure results (strings in, strings out) makes
+# the repeats free. Bounded: URLs come from readers.
+CACHED_URLS = 1024
 
 
+@lru_cache(maxsize=CACHED_URLS)
 def normalize_url(url):
     """Canonical form of an article URL, or None if it is not an absolute http(s) URL.
 
@@ -34,6 +40,7 @@ def normalize_url(url):
     return urlunsplit((scheme, netloc, parts.path or "/", urlencode(query), ""))
 
 
+@lru_cache(maxsize=CACHED_URLS)
 def origin_of(url):
     """`scheme://host[:port]` of a URL or Origin header value, normalized; None if invalid."""
     normalized = normalize_url(url)

@@ -68,3 +68,22 @@ def test_another_strategy_is_counted_by_flask_limiter(make_app, site):
     assert _post(client).status_code == 202
     response = _post(client)
     assert response.status_code == 429 and int(response.headers["Retry-After"]) >= 1
+
+
+def test_flask_limiters_per_request_hook_runs_only_with_app_wide_limits(make_app, site, monkeypatch):
+    calls = []
+    original = type(limiter)._check_request_limit
+
+    def counting(self, *args, **kwargs):
+        calls.append(kwargs.get("in_middleware", True))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(limiter), "_check_request_limit", counting)
+    # No app-wide limit: the hook is gone, so a reader POST never reaches Flask-Limiter ...
+    assert _post(make_app().test_client()).status_code == 202
+    assert calls == []
+    # ... while an operator's app-wide limit keeps the hook and is enforced on every request.
+    wide = make_app(RATELIMIT_DEFAULT="1/minute").test_client()
+    assert wide.get("/healthz").status_code == 200
+    assert wide.get("/healthz").status_code == 429
+    assert True in calls
