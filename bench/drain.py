@@ -13,14 +13,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 
 from bench import ours  # noqa: E402
 
+# The backlog is built here, out of the workers' sight (their periodic check would
+# start draining a big backlog while it is still being written), then renamed to
+# the inbox in one step when the clock starts.
+STAGING = "bench:drain-backlog"
+
 
 def fill_backlog(app, site_id, count, tag):
-    """Queue `count` comment submissions (20 articles, 5,000 readers, distinct texts)."""
-    from moderation.broker import DRAIN_FLAG, INBOX, SUBMISSION_PREFIX  # noqa: PLC0415
+    """Stage `count` comment submissions (20 articles, 5,000 readers, distinct texts)."""
+    from moderation.broker import DRAIN_FLAG, SUBMISSION_PREFIX  # noqa: PLC0415
     from moderation.validators import validate_comment  # noqa: PLC0415
     import json  # noqa: PLC0415
 
     broker = app.broker
+    broker.redis.delete(STAGING)
     now = time.time()
     with app.test_request_context():
         pipe = broker.redis.pipeline(transaction=False)
@@ -35,12 +41,12 @@ def fill_backlog(app, site_id, count, tag):
             values.pop("site", None)
             values.update(type="comment", site_id=site_id, reporter_hash=f"{i % 5000:064x}", received_at=now)
             body = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
-            broker._ingest(keys=[SUBMISSION_PREFIX + values["client_id"], INBOX, DRAIN_FLAG],
+            broker._ingest(keys=[SUBMISSION_PREFIX + values["client_id"], STAGING, DRAIN_FLAG],
                            args=[body, broker.submission_ttl, 60_000], client=pipe)
             if i % 2000 == 1999:
                 pipe.execute()
         pipe.execute()
-    return broker.inbox_length()
+    return broker.redis.llen(STAGING)
 
 
 def run(app, site_id, count, workers, tag, timeout=900):
@@ -49,7 +55,12 @@ def run(app, site_id, count, workers, tag, timeout=900):
     queued = fill_backlog(app, site_id, count, tag)
     if queued < count:
         raise RuntimeError(f"only {queued} of {count} submissions queued")
+    from moderation.broker import INBOX  # noqa: PLC0415
+
+    if app.broker.inbox_length():
+        raise RuntimeError("the inbox is not empty before the drain")
     started = time.perf_counter()
+    app.broker.redis.rename(STAGING, INBOX)
     for _ in range(workers):
         app.broker.request_drain()  # one drain job per worker: each claims its own batches
     deadline = time.monotonic() + timeout

@@ -62,18 +62,19 @@ def _word_pattern(words):
 
 
 _patterns = {}
+# Every language's default list: a Kazakh site gets Russian spam too, and spam words
+# are not legitimate in any language of the site.
+_DEFAULT_WORDS = {
+    "banned": tuple(word for words in wordlists.BANNED.values() for word in words),
+    "suspect": tuple(word for words in wordlists.SUSPECT.values() for word in words),
+}
 
 
-def _words(site, kind):
-    """Compiled pattern for a site's banned or suspect words (defaults for its language + own)."""
-    conf = settings_of(site)
+def _words(conf, kind):
+    """Compiled pattern for a site's banned or suspect words (the defaults + its own); `conf`
+    is the site's settings_of()."""
     own = tuple(conf[f"{kind}_words"] or ())
-    defaults = ()
-    if conf["use_default_words"]:
-        # Every language's list: a Kazakh site gets Russian spam too, and spam words are
-        # not legitimate in any language of the site.
-        table = wordlists.BANNED if kind == "banned" else wordlists.SUSPECT
-        defaults = tuple(word for words in table.values() for word in words)
+    defaults = _DEFAULT_WORDS[kind] if conf["use_default_words"] else ()
     key = (kind, own, defaults)
     if key not in _patterns:
         _patterns[key] = _word_pattern(own + defaults)
@@ -161,10 +162,10 @@ def screen(subject, recent, score, now):
 
     # 3. Banned and suspect words.
     text = f"{author}\n{body}"
-    banned = _words(site, "banned")
+    banned = _words(conf, "banned")
     if banned and (hit := banned.search(text)):
         result.decide("spam", f"banned word: {hit.group(1).lower()}")
-    suspect = _words(site, "suspect")
+    suspect = _words(conf, "suspect")
     if suspect and (hit := suspect.search(text)):
         result.hold_for(f"suspect word: {hit.group(1).lower()}")
 

@@ -83,9 +83,11 @@ class Comment(db.Model):
         sa.Index("ix_comment_queue", "status", "id"),
         sa.Index("ix_comment_site_queue", "site_id", "status", "id"),
         sa.Index("ix_comment_page_list", "page_id", "status", "thread_id", "id"),
-        sa.Index("ix_comment_reporter", "reporter_hash", "status"),
-        # The article's recent comments: surge detection counts them for every new one.
-        sa.Index("ix_comment_page_created", "page_id", "created_at"),
+        # A reader's comments per site: author history, trusted commenter, velocity. Covering:
+        # batch screening counts them by status and time without reading a row.
+        sa.Index("ix_comment_reader_recent", "reporter_hash", "site_id", "status", "created_at"),
+        # The article's recent comments: surge detection counts them (and their status) per batch.
+        sa.Index("ix_comment_page_recent", "page_id", "created_at", "status"),
         sa.Index("ix_comment_body_hash", "site_id", "body_hash"),
     )
 
