@@ -107,18 +107,27 @@ def _limiter_storage(app):
 
 
 def _limiter_hook(app, limiter):
-    """Drop Flask-Limiter's check-every-request hook while no app-wide limit is set.
+    """Flask-Limiter's request hooks only where its limits are, while no app-wide limit is set.
 
-    Our limits are per view: the login view is decorated (the decorator checks in
-    its own wrapper) and the reader API counts its windows in the ingest script
-    (moderation.ratelimit). The hook then finds nothing to enforce, yet resolving
-    that cost ~8% of a reader POST. With RATELIMIT_DEFAULT or RATELIMIT_APPLICATION
-    configured the hook stays.
+    Our Flask-Limiter limits are the login view's decorators (which check in their
+    own wrapper); the reader API counts its windows in the ingest script
+    (moderation.ratelimit). Run on every request, the hooks found nothing to enforce
+    and cost ~8% of a reader POST (the check) plus its header and clean-up hooks,
+    so the check is dropped and the other two run for the dashboard blueprint
+    only. With RATELIMIT_DEFAULT or RATELIMIT_APPLICATION configured all stay app-wide.
     """
     if app.config.get("RATELIMIT_DEFAULT") or app.config.get("RATELIMIT_APPLICATION"):
         return
-    hooks = app.before_request_funcs.get(None, [])
-    app.before_request_funcs[None] = [f for f in hooks if getattr(f, "__self__", None) is not limiter]
+
+    def ours(hook):
+        return getattr(hook, "__self__", None) is limiter or limiter in getattr(hook, "args", ())
+
+    for registry, keep in ((app.before_request_funcs, False), (app.after_request_funcs, True),
+                           (app.teardown_request_funcs, True)):
+        hooks = registry.get(None, [])
+        registry[None] = [hook for hook in hooks if not ours(hook)]
+        if keep:
+            registry.setdefault("dashboard", []).extend(hook for hook in hooks if ours(hook))
 
 
 def _sqlite_pragmas(app, engine):

@@ -82,7 +82,15 @@ def test_flask_limiters_per_request_hook_runs_only_with_app_wide_limits(make_app
     # No app-wide limit: the hook is gone, so a reader POST never reaches Flask-Limiter ...
     assert _post(make_app().test_client()).status_code == 202
     assert calls == []
-    # ... while an operator's app-wide limit keeps the hook and is enforced on every request.
+    # ... while the login view keeps its limit and Flask-Limiter's headers on its answers ...
+    app = make_app()
+    client = app.test_client()
+    from conftest import AuthActions  # noqa: PLC0415
+
+    login = AuthActions(app, client).login()
+    assert login.status_code in (200, 302) and "X-RateLimit-Limit" in login.headers
+    assert "X-RateLimit-Limit" not in _post(client).headers
+    # ... and an operator's app-wide limit keeps the hook and is enforced on every request.
     wide = make_app(RATELIMIT_DEFAULT="1/minute").test_client()
     assert wide.get("/healthz").status_code == 200
     assert wide.get("/healthz").status_code == 429
