@@ -57,6 +57,8 @@ end
 return 0
 """
 
+DRAIN_JOB = "moderation.jobs.drain.drain_inbox"
+
 # Claims up to ARGV[1] payloads for one job; a leftover claim (crashed run) comes first.
 _CLAIM_LUA = """
 local held = redis.call('LRANGE', KEYS[2], 0, -1)
@@ -116,10 +118,11 @@ class Broker:
         return result != 0
 
     def request_drain(self):
-        from .jobs.drain import drain_inbox  # noqa: PLC0415 - jobs import the app lazily
-
+        # By name: the web process never imports the worker's code (persist, screening,
+        # bleach, the spam model). Importing it on a web worker's first submission
+        # stalled that request and every one queued behind it.
         return self.queue.enqueue(
-            drain_inbox,
+            DRAIN_JOB,
             job_timeout=300,
             result_ttl=60,
             failure_ttl=30 * 24 * 3600,

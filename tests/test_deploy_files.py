@@ -65,6 +65,25 @@ def test_web_runs_gunicorn_on_the_wsgi_app_and_worker_runs_the_cli():
     assert worker[0].endswith("/.venv/bin/moderation") and worker[1:] == ["worker"]
 
 
+def test_wsgi_app_freezes_what_it_loaded_and_web_processes_skip_the_worker_code(tmp_path):
+    """A web worker's first full garbage collection must not walk everything imported
+    (a ~100 ms stall mid-request), and a POST must not import the drain's code."""
+    probe = (
+        "import gc, sys, wsgi\n"
+        "frozen = gc.get_freeze_count()\n"
+        "client = wsgi.app.test_client()\n"
+        "client.get('/healthz')\n"
+        "print(frozen, 'moderation.jobs.persist' in sys.modules)\n"
+    )
+    env = {"MODERATION_ENV": "development", "MODERATION_DATA_DIR": str(tmp_path), "REDIS_URL": "redis://127.0.0.1:1",
+           "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    frozen, persist_loaded = out.stdout.split()
+    assert int(frozen) > 10_000
+    assert persist_loaded == "False"
+
+
 def test_timer_starts_the_backup_service():
     timer = _unit("moderation-backup.timer")
     assert timer["Timer"]["OnCalendar"]
