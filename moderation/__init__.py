@@ -50,6 +50,7 @@ def create_app(config=None):
     _limiter_storage(app)
     limiter.init_app(app)
     _limiter_hook(app, limiter)
+    _login_hook(app, login_manager)
     site_registry.init_app(app)
     with app.app_context():
         _sqlite_pragmas(app, db.engine)
@@ -128,6 +129,20 @@ def _limiter_hook(app, limiter):
         registry[None] = [hook for hook in hooks if not ours(hook)]
         if keep:
             registry.setdefault("dashboard", []).extend(hook for hook in hooks if ours(hook))
+
+
+def _login_hook(app, login_manager):
+    """Flask-Login's remember-cookie hook for the dashboard only, where staff sign in.
+
+    App-wide it read the session on every response, and a read session makes Flask
+    add `Vary: Cookie`: every reader API answer (the public comment list included)
+    claimed to depend on cookies it never reads. Signing in, the remember cookie and
+    signing out all happen under /dashboard.
+    """
+    hooks = app.after_request_funcs.get(None, [])
+    mine = [hook for hook in hooks if getattr(hook, "__self__", None) is login_manager]
+    app.after_request_funcs[None] = [hook for hook in hooks if hook not in mine]
+    app.after_request_funcs.setdefault("dashboard", []).extend(mine)
 
 
 def _sqlite_pragmas(app, engine):

@@ -167,3 +167,16 @@ def test_wildcard_origin_does_not_allow_lookalikes(client, wildcard_site, origin
     response = client.post("/api/v1/comments", json=payload, headers={"Origin": origin})
     assert response.status_code == 403
     assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_reader_answers_vary_on_origin_never_on_cookie(client, site, auth):
+    """The reader API reads no session: `Vary: Cookie` would split every cache by cookie."""
+    auth.login(role="editor")  # a staff cookie in this browser changes nothing for readers
+    listing = client.get("/api/v1/comments", query_string={"site": "test-site", "url": ORIGIN + "/a"},
+                         headers={"Origin": ORIGIN})
+    posted = client.post("/api/v1/comments", json=comment_payload(), headers={"Origin": ORIGIN})
+    for response in (listing, posted):
+        assert response.status_code in (200, 202)
+        assert _listed(response.headers.get("Vary")) == {"origin"}
+    # The dashboard still varies on its session cookie.
+    assert "cookie" in _listed(client.get("/dashboard/comments").headers.get("Vary"))
