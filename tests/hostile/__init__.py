@@ -1,6 +1,7 @@
 """Hostile input for the tests: our XSS set (tests/hostile/xss.txt) plus, when `MODERATION_BLNS=/path`
-names it, the Big List of Naughty Strings. The tests never look for shared data themselves:
-`.ci/run` sets MODERATION_BLNS when `../shared` is there.
+names it, the Big List of Naughty Strings. The tests never look for shared data themselves and
+`make test` runs without it; `.ci/run` runs the hostile-input tests once more with
+MODERATION_BLNS set, as an extra corpus step, when `../shared` is there.
 
 Blank lines and `#` comment lines are skipped in both files.
 """
