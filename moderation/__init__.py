@@ -49,8 +49,10 @@ def create_app(config=None):
     broker.init_app(app)
     _limiter_storage(app)
     limiter.init_app(app)
-    _limiter_hook(app, limiter)
-    _login_hook(app, login_manager)
+    _dashboard_only(app, login_manager)
+    # An operator's app-wide limit (RATELIMIT_DEFAULT/APPLICATION) needs the hooks everywhere.
+    if not (app.config.get("RATELIMIT_DEFAULT") or app.config.get("RATELIMIT_APPLICATION")):
+        _dashboard_only(app, limiter, checks=False)
     site_registry.init_app(app)
     with app.app_context():
         _sqlite_pragmas(app, db.engine)
@@ -107,42 +109,30 @@ def _limiter_storage(app):
     )
 
 
-def _limiter_hook(app, limiter):
-    """Flask-Limiter's request hooks only where its limits are, while no app-wide limit is set.
+def _dashboard_only(app, extension, checks=True):
+    """Move an extension's app-wide request hooks to the dashboard blueprint.
 
-    Our Flask-Limiter limits are the login view's decorators (which check in their
-    own wrapper); the reader API counts its windows in the ingest script
-    (moderation.ratelimit). Run on every request, the hooks found nothing to enforce
-    and cost ~8% of a reader POST (the check) plus its header and clean-up hooks,
-    so the check is dropped and the other two run for the dashboard blueprint
-    only. With RATELIMIT_DEFAULT or RATELIMIT_APPLICATION configured all stay app-wide.
+    Flask-Login and Flask-Limiter hook every request, but their work is under
+    /dashboard: staff sign in there, and our Flask-Limiter limits are the login
+    view's decorators (the reader API counts its windows in the ingest script,
+    moderation.ratelimit). App-wide, Flask-Login's remember-cookie hook read the
+    session on every answer, so Flask added `Vary: Cookie` to every reader API
+    answer (the public comment list included), and Flask-Limiter's hooks cost ~8%
+    of a reader POST while finding nothing to enforce.
+
+    `checks=False` drops the before-request hooks instead of moving them:
+    Flask-Limiter's decorators check in their own wrapper, and its middleware check
+    on other dashboard pages applied the login's limits to them (a 429 on
+    /dashboard/comments right after signing out).
     """
-    if app.config.get("RATELIMIT_DEFAULT") or app.config.get("RATELIMIT_APPLICATION"):
-        return
+    def owned(hook):
+        return getattr(hook, "__self__", None) is extension or extension in getattr(hook, "args", ())
 
-    def ours(hook):
-        return getattr(hook, "__self__", None) is limiter or limiter in getattr(hook, "args", ())
-
-    for registry, keep in ((app.before_request_funcs, False), (app.after_request_funcs, True),
-                           (app.teardown_request_funcs, True)):
+    for registry in (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs):
         hooks = registry.get(None, [])
-        registry[None] = [hook for hook in hooks if not ours(hook)]
-        if keep:
-            registry.setdefault("dashboard", []).extend(hook for hook in hooks if ours(hook))
-
-
-def _login_hook(app, login_manager):
-    """Flask-Login's remember-cookie hook for the dashboard only, where staff sign in.
-
-    App-wide it read the session on every response, and a read session makes Flask
-    add `Vary: Cookie`: every reader API answer (the public comment list included)
-    claimed to depend on cookies it never reads. Signing in, the remember cookie and
-    signing out all happen under /dashboard.
-    """
-    hooks = app.after_request_funcs.get(None, [])
-    mine = [hook for hook in hooks if getattr(hook, "__self__", None) is login_manager]
-    app.after_request_funcs[None] = [hook for hook in hooks if hook not in mine]
-    app.after_request_funcs.setdefault("dashboard", []).extend(mine)
+        registry[None] = [hook for hook in hooks if not owned(hook)]
+        if checks or registry is not app.before_request_funcs:
+            registry.setdefault("dashboard", []).extend(hook for hook in hooks if owned(hook))
 
 
 def _sqlite_pragmas(app, engine):
