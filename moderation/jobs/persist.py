@@ -158,7 +158,7 @@ def _comment(payload, page, site, parents, verdict):
         "email": payload.get("email"),
         "body_raw": payload["body"],
         "body_html": render_comment(payload["body"]),
-        "body_hash": screening.body_hash(payload["body"]),
+        "body_hash": verdict.body_hash,
         "status": verdict.status,
         "spam_score": verdict.score,
         "spam_reasons": verdict.reasons,

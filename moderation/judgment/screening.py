@@ -86,6 +86,7 @@ class Verdict:
     status: str
     score: float | None = None
     reasons: list = field(default_factory=list)
+    body_hash: str | None = None  # the fingerprint screening used; stored with the comment
 
 
 @dataclass
@@ -131,6 +132,7 @@ def screen_all(items, now=None):
     verdicts = []
     for subject, score in zip(subjects, scores):
         verdict = screen(subject, recent, score, now)
+        verdict.body_hash = subject.body_hash
         recent.record(subject, verdict.status)
         verdicts.append(verdict)
     return verdicts
