@@ -79,8 +79,7 @@ def main(argv=None):
     import argparse  # noqa: PLC0415
     import tempfile  # noqa: PLC0415
 
-    from bench.procs import Procs, free_port, peak_rss_mb  # noqa: PLC0415
-    from moderation.embedded_redis import EmbeddedRedis  # noqa: PLC0415
+    from bench.procs import Procs, local_redis, peak_rss_mb  # noqa: PLC0415
 
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000])
@@ -88,10 +87,7 @@ def main(argv=None):
     parser.add_argument("--db", help="database URL (default: a temporary SQLite file)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-drain-") as tmp:
-        server = EmbeddedRedis(Path(tmp) / "redis", port=free_port())
-        server.start()
-        procs = Procs(Path(tmp) / "logs")
-        try:
+        with local_redis(tmp) as server, Procs(Path(tmp) / "logs") as procs:
             db_url = args.db or f"sqlite:///{tmp}/drain.db"
             app = ours.make_app(db_url, server.url, tmp)
             site_id = ours.prepare(app, [])
@@ -101,10 +97,6 @@ def main(argv=None):
                 rate = run(app, site_id, size, args.workers, f"x{size}")
                 print(f"drain {size:>6,} submissions, {args.workers} workers: {rate:8.0f} submissions/s", flush=True)
             print("queue worker peak RSS (MB):", [peak_rss_mb(w.pid) for w in workers])
-        finally:
-            procs.stop_all()
-            server.stop()
-    sys.exit(0)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import ours, wrk  # noqa: E402
-from bench.procs import Procs, free_port  # noqa: E402
+from bench.procs import Procs, local_redis  # noqa: E402
 from bench.suite import HEADERS, WEB_WORKERS, comment_body, post_once, report_body, start_gunicorn  # noqa: E402
 
 
@@ -29,13 +29,8 @@ def main(argv=None):
     parser.add_argument("--duration", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
-    from moderation.embedded_redis import EmbeddedRedis  # noqa: PLC0415
-
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
-        server = EmbeddedRedis(Path(tmp) / "redis", port=free_port())
-        server.start()
-        procs = Procs(Path(tmp) / "logs")
-        try:
+        with local_redis(tmp) as server, Procs(Path(tmp) / "logs") as procs:
             db_url = f"sqlite:///{tmp}/ours.db"
             app = ours.make_app(db_url, server.url, tmp)
             ours.prepare(app, [])
@@ -62,9 +57,6 @@ def main(argv=None):
                 ratio = statistics.median(rps[name]) / ceiling
                 print(f"{name}: median {statistics.median(rps[name]):.0f} rps = {ratio:.0%} of bare Flask "
                       f"({ceiling:.0f} rps)")
-        finally:
-            procs.stop_all()
-            server.stop()
 
 
 if __name__ == "__main__":

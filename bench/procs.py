@@ -1,4 +1,5 @@
 """Child processes of the benchmark: start on loopback, wait until they answer, stop, peak RSS."""
+import contextlib
 import os
 import signal
 import socket
@@ -63,6 +64,12 @@ class Procs:
         if proc in self.started:
             self.started.remove(proc)
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop_all()
+
     def stop_all(self):
         for proc in reversed(list(self.started)):
             self.stop(proc)
@@ -92,3 +99,16 @@ def gunicorn_worker_peak_mb(master):
     peaks = [peak_rss_mb(pid) for pid in children(master.pid)]
     peaks = [p for p in peaks if p is not None]
     return max(peaks) if peaks else None
+
+
+@contextlib.contextmanager
+def local_redis(directory):
+    """A redis-server (the embedded one, AOF on) in `directory` on a free loopback port; stopped on exit."""
+    from moderation.embedded_redis import EmbeddedRedis  # noqa: PLC0415
+
+    server = EmbeddedRedis(Path(directory) / "redis", port=free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import ours  # noqa: E402
-from bench.procs import free_port  # noqa: E402
+from bench.procs import local_redis  # noqa: E402
 
 
 def payloads(site_id, count, tag):
@@ -47,12 +47,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     from pyinstrument import Profiler  # noqa: PLC0415
 
-    from moderation.embedded_redis import EmbeddedRedis  # noqa: PLC0415
-
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:
-        server = EmbeddedRedis(Path(tmp) / "redis", port=free_port())
-        server.start()
-        try:
+        with local_redis(tmp) as server:
             os.environ.setdefault("MODERATION_ENV", "production")
             app = ours.make_app(args.db or f"sqlite:///{tmp}/p.db", server.url, tmp)
             site_id = ours.prepare(app, [])
@@ -75,8 +71,6 @@ def main(argv=None):
                 Path(args.html).write_text(profiler.output_html())
             else:
                 print(profiler.output_text(unicode=True, color=False, show_all=False))
-        finally:
-            server.stop()
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import ours  # noqa: E402
-from bench.procs import free_port  # noqa: E402
+from bench.procs import local_redis  # noqa: E402
 
 
 def main(argv=None):
@@ -27,12 +27,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     from pyinstrument import Profiler  # noqa: PLC0415
 
-    from moderation.embedded_redis import EmbeddedRedis  # noqa: PLC0415
-
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:
-        server = EmbeddedRedis(Path(tmp) / "redis", port=free_port())
-        server.start()
-        try:
+        with local_redis(tmp) as server:
             import os  # noqa: PLC0415
 
             for key in ("MODERATION_LIMIT_REPORTS", "MODERATION_LIMIT_COMMENTS"):
@@ -94,8 +90,6 @@ def main(argv=None):
             print(profiler.output_text(unicode=True, color=False, show_all=args.all))
             if args.html:
                 Path(args.html).write_text(profiler.output_html())
-        finally:
-            server.stop()
 
 
 if __name__ == "__main__":
