@@ -105,8 +105,7 @@ def _cache_key(page, tag):
 def _redis():
     if time.monotonic() < current_app.extensions.get(_PAUSED, 0.0):
         return None
-    broker = getattr(current_app, "broker", None)
-    return broker.redis if broker is not None else None
+    return current_app.broker.redis
 
 
 def _pause(exc):
