@@ -111,14 +111,19 @@ def start_ours(run, db_url, redis_url, label):
     return app, site_id, env, base, web
 
 
+def our_post_scripts(run, label, base):
+    """wrk scripts for our POST /comments and /reports, each after one real request was accepted."""
+    scripts = []
+    for kind, body in (("comments", comment_body), ("reports", report_body)):
+        payload = body(ours.SITE_KEY, ours.article(3))
+        post_once(f"{base}/api/v1/{kind}", payload, HEADERS)
+        scripts.append(wrk.post_script(f"/api/v1/{kind}", payload, f"{kind[0]}{run.tag}{label}", HEADERS))
+    return scripts
+
+
 def ours_workloads(run, label, app, site_id, env, base, web, connections):
     """Ingest, list and drain of our service on one database; results under `label`."""
-    post_c = wrk.post_script("/api/v1/comments", comment_body(ours.SITE_KEY, ours.article(3)),
-                             f"c{run.tag}{label}", HEADERS)
-    post_r = wrk.post_script("/api/v1/reports", report_body(ours.SITE_KEY, ours.article(3)),
-                             f"r{run.tag}{label}", HEADERS)
-    post_once(base + "/api/v1/comments", comment_body(ours.SITE_KEY, ours.article(3)), HEADERS)
-    post_once(base + "/api/v1/reports", report_body(ours.SITE_KEY, ours.article(3)), HEADERS)
+    post_c, post_r = our_post_scripts(run, label, base)
     for c in connections:
         run.load(f"POST comments, ours ({label})", base, post_c, c)
         run.load(f"POST reports, ours ({label})", base, post_r, c)
@@ -236,12 +241,7 @@ def main_run(args, tmp):
         refs = references(run, redis_server.url, isso_base, bare_base, rq_base)
 
         print("1. ingest (no queue worker running: the inbox absorbs the load)", flush=True)
-        post_c = wrk.post_script("/api/v1/comments", comment_body(ours.SITE_KEY, ours.article(3)),
-                                 f"c{run.tag}", HEADERS)
-        post_r = wrk.post_script("/api/v1/reports", report_body(ours.SITE_KEY, ours.article(3)),
-                                 f"r{run.tag}", HEADERS)
-        post_once(base + "/api/v1/comments", comment_body(ours.SITE_KEY, ours.article(3)), HEADERS)
-        post_once(base + "/api/v1/reports", report_body(ours.SITE_KEY, ours.article(3)), HEADERS)
+        post_c, post_r = our_post_scripts(run, "sqlite", base)
         for c in CONNECTIONS:
             # Interleaved, so drift on a shared machine hits every target alike.
             for name, (target, script) in refs.items():
