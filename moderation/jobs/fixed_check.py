@@ -30,11 +30,9 @@ import unicodedata
 from datetime import timedelta
 from html.parser import HTMLParser
 
-import click
 import redis
 import sqlalchemy as sa
 from flask import current_app
-from flask.cli import with_appcontext
 
 from .. import safe_fetch
 from ..extensions import db
@@ -262,16 +260,3 @@ def maybe_schedule(app):
     except redis.RedisError:
         log.warning("maintenance: redis unavailable, fixed check not scheduled")
     return None
-
-
-@click.command("check-fixed")
-@click.option("--site", "site_key", default=None, help="Only this site (its key).")
-@click.option("--force", is_flag=True, help="Also pages checked in the last half interval.")
-@with_appcontext
-def check_fixed_command(site_key, force):
-    """Re-fetch the articles of open error reports now and flag the fixed ones."""
-    if site_key and db.session.execute(sa.select(Site.id).where(Site.key == site_key)).first() is None:
-        raise click.ClickException(f"no site {site_key!r}")
-    summary = run_check(site_key=site_key, force=force)
-    outcomes = ", ".join(f"{word}: {n}" for word, n in sorted(summary["outcomes"].items())) or "none due"
-    click.echo(f"Checked {summary['pages']} page(s) ({outcomes}); {summary['detected']} newly detected as fixed.")

@@ -26,7 +26,6 @@ import threading
 import time
 import unicodedata
 import zlib
-from datetime import datetime, timezone
 
 import numpy as np
 import sqlalchemy as sa
@@ -36,61 +35,21 @@ from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import SGDClassifier
 from sklearn.naive_bayes import MultinomialNB
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column
 
-# Only the extensions: moderation.models may import this module to register the table,
-# so importing moderation.models from here would be a cycle.
 from ..extensions import db
+# The tables live with the other models, so web processes never import this module.
+from ..models.spam import MODEL_NAME, SpamExample, SpamModelState, utcnow
 
 # Moderator status -> is it spam? A rejected comment is not wanted either: the
 # model learns "what moderators keep out", which is what the auto-spam step needs.
 LABELS = {"approved": False, "spam": True, "rejected": True}
 
-MODEL_NAME = "global"
 # Below this many examples of either class the model says nothing (score() is None).
 MIN_EXAMPLES = 5
 # How often a process asks the database whether a newer model exists (seconds);
 # an app may set SPAM_MODEL_RECHECK_SECONDS (0: every call).
 RECHECK_SECONDS = 1.0
 CLASSES = np.array([False, True])
-
-
-def utcnow():
-    return datetime.now(timezone.utc)
-
-
-class SpamModelState(db.Model):
-    """One trained model: the pickled classifier and how much it has seen."""
-
-    __tablename__ = "spam_model_state"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(sa.String(64), unique=True, default=MODEL_NAME)
-    # +1 on every learn(): processes compare it to their cached copy.
-    version: Mapped[int] = mapped_column(default=0)
-    examples_spam: Mapped[int] = mapped_column(default=0)
-    examples_ham: Mapped[int] = mapped_column(default=0)
-    # zlib-compressed pickle of the SGDClassifier (mostly zeros: ~1.4 MB for 6 MB of weights).
-    blob: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
-    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
-    # Examples learned one at a time since the last full retrain (see retrain_due()).
-    examples_since_retrain: Mapped[int] = mapped_column(default=0, server_default="0")
-    retrained_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-
-
-class SpamExample(db.Model):
-    """A moderator decision the model learned from: what retrain() fits on.
-
-    One row per comment (its newest label); it goes when the comment goes
-    (erasure, retention), so a retrain never brings back erased text.
-    """
-
-    __tablename__ = "spam_example"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    comment_id: Mapped[int] = mapped_column(sa.ForeignKey("comment.id", ondelete="CASCADE"), unique=True)
-    is_spam: Mapped[bool] = mapped_column()
-    learned_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
 
 # -- features ------------------------------------------------------------------------
@@ -377,7 +336,6 @@ def retrain_due():
 
 
 def _examples_query(newest, after_id=None):
-    # Imported here: moderation.models imports this module.
     from ..models import Comment  # noqa: PLC0415
 
     query = (

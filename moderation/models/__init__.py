@@ -7,9 +7,7 @@ from .imports import ImportedComment
 from .moderation_rules import BlockedCommenter
 from .notifications import NotificationPreference, ReaderSubscription, Webhook, WebhookDelivery
 from .sites import Page, Site
-
-# Lives with the model code; registered here so migrations and drop_all always see it.
-from ..judgment.spam_model import SpamExample, SpamModelState  # noqa: E402
+from .spam import SpamExample, SpamModelState
 
 __all__ = [
     "ApiToken", "BlockedCommenter", "AuditEntry", "Comment", "CommentFlag", "ImportedComment", "Page",
