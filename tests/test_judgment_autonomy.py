@@ -50,9 +50,14 @@ def test_the_lower_bound_needs_many_examples():
     assert autonomy.wilson_lower(100, 100) < autonomy.TARGET  # no mistake in 100 is not proof yet
     assert autonomy.wilson_lower(133, 133) >= autonomy.TARGET
     assert autonomy.wilson_lower(200, 205) < autonomy.TARGET
-    curve = [[0.5, 300, 9], [0.9, 250, 1], [0.99, 50, 0]]
+    # [threshold, spam above, harmless above, spam measured, harmless measured]
+    curve = [[0.5, 300, 9, 320, 400], [0.9, 250, 1, 320, 400], [0.99, 50, 0, 320, 400]]
     assert autonomy.earned_threshold(curve)[0] == 0.9
-    assert autonomy.earned_threshold(curve, floor=0.95) is None  # 50 at 0.99 prove nothing
+    assert autonomy.earned_threshold(curve, floor=0.95) is None  # 50 of 320 spam at 0.99: too few caught
+    # A spam-heavy past proves little about harmless comments: 300 of 320 spam caught and no
+    # harmless one hit, but only 80 harmless ones measured.
+    assert autonomy.proven_precision(300, 0, 320, 80) < autonomy.TARGET
+    assert autonomy.proven_precision(300, 0, 320, 250) >= autonomy.TARGET
 
 
 def test_the_model_only_holds_before_it_has_earned_auto_spam(app, client, post_site, drain):

@@ -218,10 +218,10 @@ def screen(subject, recent, score, now):
         state = recent.autonomy.get(site.id)
         threshold = autonomy.auto_spam_threshold(state, conf["auto_spam"])
         if threshold is not None and score >= threshold:
-            _, spam, harmless, _ = autonomy.earned_threshold(state.curve, conf["auto_spam"])
+            _, spam, harmless, bound = autonomy.earned_threshold(state.curve, conf["auto_spam"])
             result.decide("spam", f"{MODEL_SPAM}, score {score:.2f} (spam at {threshold:.2f} and above: "
                                   f"{100 * spam / (spam + harmless):.1f} % precise on this site's last "
-                                  f"{state.evaluated} decisions)")
+                                  f"{state.evaluated} decisions, proven at least {100 * bound:.1f} %)")
         elif score >= conf["hold_score"]:
             why = "" if threshold is None else f"; auto-spam at {threshold:.2f}"
             result.hold_for(f"spam model score {score:.2f} (hold at {conf['hold_score']:.2f}{why})")

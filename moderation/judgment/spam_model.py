@@ -434,8 +434,10 @@ def measure(rows, X, labels, weights):
     curves = {}
     for site_id, indices in by_site.items():
         measured = [i for i in indices[:autonomy.WINDOW] if i in scores]
+        spam = sum(1 for i in measured if labels[i])
         curve = [[t, sum(1 for i in measured if scores[i] >= t and labels[i]),
-                  sum(1 for i in measured if scores[i] >= t and not labels[i])] for t in autonomy.GRID]
+                  sum(1 for i in measured if scores[i] >= t and not labels[i]), spam, len(measured) - spam]
+                 for t in autonomy.GRID]
         curves[site_id] = (len(indices), len(measured), curve)
     return curves
 
