@@ -164,3 +164,10 @@ def test_velocity_counts_earlier_comments_of_the_same_batch(app, client, post_si
         ids.append(payload["client_id"])
     drain()  # one drain job, one batch
     assert [verdict(app, cid)[0] for cid in ids] == ["approved", "approved", "approved", "pending"]
+
+
+def test_words_with_a_harmless_meaning_hold_instead_of_binning(app, client, post_site, drain):
+    for n, body in enumerate(["Love this song so much! Xxx", "Когда будет закладка первого камня школы?",
+                              "I work from home and the tram noise is awful"]):
+        status, reasons = verdict(app, send(client, drain, address=f"10.7.8.{n + 1}", body=body))
+        assert status == "pending" and reasons[0].startswith("suspect word:"), (body, reasons)
