@@ -41,8 +41,8 @@ def make_sites(app):
 
 def payloads(site_id, seed=7):
     rng = random.Random(seed)
-    bodies = ["Great piece.", "Visit www.cheap.example now", "Same words everywhere", "casino bonus",
-              "You idiot", "Thanks for the tram story", "Same words everywhere"]
+    bodies = ["Great piece.", "Visit www.cheap.example now", "Same words everywhere, on every article of the site", "casino bonus",
+              "You idiot", "Thanks for the tram story", "Same words everywhere, on every article of the site"]
     out = []
     for i in range(60):
         reader = rng.choice(READERS)
@@ -77,7 +77,7 @@ def test_one_batch_decides_like_one_by_one(app, redis_server):
     assert got == expected
     # The batch really exercised the steps that look at earlier comments of the same batch.
     reasons = " ".join(r for _, rs in got for r in rs)
-    for fragment in ("comments within", "the same text on", "surge:", "blocked commenter (email)",
+    for fragment in ("comments within", "the same text from this reader", "bot wave", "surge:", "blocked commenter (email)",
                      "trusted commenter", "banned word", "suspect word", "honeypot", "a link from"):
         assert fragment in reasons, fragment
 

@@ -73,7 +73,42 @@ def test_a_spammy_comment_scores_higher_than_a_normal_one(app):
 
 
 def test_labels_follow_the_moderator_statuses():
-    assert LABELS == {"approved": False, "spam": True, "rejected": True}
+    # Reject is "not published" (off-topic, rude): not spam, and no example at all.
+    assert LABELS == {"approved": False, "spam": True}
+
+
+def test_a_rejected_comment_is_not_a_spam_example(app, site, drain):
+    ids = _comments(app, site.id, ["rejected"] * 3 + ["spam"] * 6 + ["approved"] * 6)
+    with app.app_context():
+        enqueue_learning(ids)
+    assert drain()
+    assert state(app) == (1, 6, 6)
+    with app.app_context():
+        learned = set(db.session.execute(sa.select(SpamExample.comment_id)).scalars())
+        assert learned == set(ids[3:])
+        # A decision changed from Spam to Reject takes its example away.
+        db.session.get(Comment, ids[3]).status = "rejected"
+        db.session.commit()
+        enqueue_learning([ids[3]])
+    assert drain()
+    with app.app_context():
+        assert ids[3] not in set(db.session.execute(sa.select(SpamExample.comment_id)).scalars())
+
+
+def test_the_migration_drops_examples_of_rejected_comments(app, site):
+    from flask_migrate import downgrade, upgrade  # noqa: PLC0415
+
+    ids = _comments(app, site.id, ["rejected", "spam", "approved"])
+    with app.app_context():
+        downgrade(revision="b9drain00001")
+        for cid, is_spam in zip(ids, (True, True, False)):  # the old labels: rejected was spam
+            db.session.execute(sa.text(
+                "INSERT INTO spam_example (comment_id, is_spam, learned_at) VALUES (:c, :s, :t)"),
+                {"c": cid, "s": is_spam, "t": "2026-11-01 00:00:00"})
+        db.session.commit()
+        upgrade()
+        rows = db.session.execute(sa.select(SpamExample.comment_id, SpamExample.weight)).all()
+        assert sorted(rows) == [(ids[1], 1.0), (ids[2], 1.0)]
 
 
 def _score_in_another_process(app, author, body):
@@ -145,7 +180,7 @@ def _comments(app, site_id, statuses):
 
 
 def test_learn_from_decisions_job_runs_in_the_worker(app, site, drain):
-    statuses = ["spam"] * 6 + ["rejected"] + ["approved"] * 6 + ["pending", "flagged"]
+    statuses = ["spam"] * 6 + ["approved"] * 6 + ["pending", "flagged"]
     ids = _comments(app, site.id, statuses)
     with app.app_context():
         assert score(*SPAMMY) is None
@@ -156,7 +191,7 @@ def test_learn_from_decisions_job_runs_in_the_worker(app, site, drain):
     job.refresh()
     assert job.get_status() == "finished" and job.return_value() == 1
     # Pending and flagged are not decisions: skipped.
-    assert state(app) == (1, 7, 6)
+    assert state(app) == (1, 6, 6)
     with app.app_context():
         assert score(*SPAMMY) > score(*NORMAL)
 

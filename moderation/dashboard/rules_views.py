@@ -112,7 +112,8 @@ def site_screening(site_id):
         sa.select(BlockedCommenter).where(BlockedCommenter.site_id == site.id).order_by(BlockedCommenter.id.desc())
     ).scalars().all()
     return render_template("dashboard/site_screening.html", site=site, values=current, errors=errors,
-                           blocked=blocked, numbers=NUMBERS, scores=SCORES), status
+                           blocked=blocked, numbers=NUMBERS, scores=SCORES,
+                           model=model_state(site, current)), status
 
 
 @bp.post("/admin/blocked/<int(max=2147483647):block_id>/delete")
@@ -129,3 +130,49 @@ def unblock(block_id):
     flash(_("Unblocked."))
     return redirect(url_for("dashboard.site_screening", site_id=row.site_id) if row.site_id
                     else url_for("dashboard.admin_sites"))
+
+
+# -- the spam model's autonomy on a site ----------------------------------------------
+
+def model_state(site, conf):
+    """The spam model's state on `site` in words (judgment.autonomy.describe) and its numbers."""
+    from ..judgment import autonomy  # noqa: PLC0415 - pure Python, no scikit-learn
+    from ..models import SpamExample, SpamSiteState  # noqa: PLC0415
+
+    decisions = db.session.execute(
+        sa.select(sa.func.count()).select_from(SpamExample)
+        .join(Comment, Comment.id == SpamExample.comment_id).where(Comment.site_id == site.id)
+    ).scalar_one()
+    state = db.session.get(SpamSiteState, site.id)
+    words = autonomy.describe(state, decisions, conf["auto_spam"])
+    return dict(words, decisions=decisions, needed=autonomy.MIN_DECISIONS, state=state,
+                admin_off=bool(state and state.admin_off), target=autonomy.TARGET)
+
+
+@bp.post("/admin/sites/<int(max=2147483647):site_id>/spam-model")
+@requires("admin")
+def site_spam_model(site_id):
+    """Switch the spam model's auto-spam off (or back on) for a site; audited. 404 for no such
+    site, 400 for another value. Switched on, it still acts only where it has earned it."""
+    from ..models import SpamSiteState  # noqa: PLC0415
+
+    site = db.session.get(Site, site_id)
+    if site is None:
+        abort(404)
+    wanted = request.form.get("auto_spam")
+    if wanted not in ("on", "off"):
+        abort(400)
+    state = db.session.get(SpamSiteState, site.id)
+    if state is None:
+        state = SpamSiteState(site_id=site.id, decisions=0, evaluated=0, curve=[], admin_off=False)
+        db.session.add(state)
+    before = "off" if state.admin_off else "on"
+    state.admin_off = wanted == "off"
+    db.session.add(AuditEntry(actor_id=current_user.id, actor_label=current_user.email,
+                              action="site.spam_model", target_type="site", target_id=site.id,
+                              site_id=site.id, before={"auto_spam": before}, after={"auto_spam": wanted},
+                              reason=request.form.get("reason", "").strip()[:500] or None))
+    db.session.commit()
+    flash(_("Auto-spam by the model is off for this site.") if wanted == "off"
+          else _("Auto-spam by the model is allowed again where it has earned it."))
+    return redirect(url_for("dashboard.site_screening", site_id=site.id))

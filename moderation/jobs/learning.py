@@ -5,6 +5,12 @@ ids wait in a Redis list and one job (`learn_pending`) learns everything that
 waits, in batches: a moderator deciding 50 comments in a minute costs one model
 write, not 50 (the stored model is megabytes). The job reads the comments'
 status when it runs, so a decision changed in between teaches the newer answer.
+
+Approve and Spam are examples; Reject is not (it removes an earlier example of
+the comment). A "Not spam" from the Spam queue is queued with a weight
+(`enqueue_learning(ids, weight=...)`): it is learned harder, and when the model
+had sent that comment to Spam by itself, auto-spam on its site pauses and a
+retrain is queued at once to measure the model again.
 """
 import uuid
 
@@ -43,39 +49,73 @@ def learn_pending():
         ids, _ = pipe.execute()
         if not ids:
             return version
-        ids = [int(i) for i in ids]
+        entries = [i.decode() if isinstance(i, bytes) else str(i) for i in ids]
+        weights = {}
+        for entry in entries:  # "id" or "id:weight"
+            cid, _, weight = entry.partition(":")
+            weights[int(cid)] = max(weights.get(int(cid), 1.0), float(weight or 1.0))
         try:
-            version = learn_from_decisions(ids) or version
+            version = learn_from_decisions(list(weights), weights) or version
         except Exception:
             # Back to the front of the list: RQ retries the job, which takes them again.
-            redis_client.lpush(INBOX_KEY, *reversed(ids))
+            redis_client.lpush(INBOX_KEY, *reversed(entries))
             raise
 
 
 @in_app_context
-def learn_from_decisions(comment_ids):
-    """Train on these comments' current moderator labels. Returns the model version, or None."""
+def learn_from_decisions(comment_ids, weights=None):
+    """Train on these comments' current moderator labels. Returns the model version, or None.
+
+    `weights`: {comment_id: weight} for "Not spam" decisions from the Spam queue."""
     # Here, not at the top: the web process imports this module to enqueue and
     # need not load scikit-learn for that.
-    from ..judgment.spam_model import LABELS, learn, record_examples, retrain_due  # noqa: PLC0415
+    from ..judgment.spam_model import (  # noqa: PLC0415
+        LABELS, forget_examples, learn, record_examples, retrain_due,
+    )
 
+    weights = {cid: w for cid, w in (weights or {}).items() if w != 1.0}
     rows = db.session.execute(
-        sa.select(Comment.id, Comment.author, Comment.body_raw, Comment.status)
+        sa.select(Comment.id, Comment.site_id, Comment.author, Comment.body_raw, Comment.status,
+                  Comment.spam_reasons)
         .where(Comment.id.in_(list(comment_ids)))
         .order_by(Comment.id)
     ).all()
+    db.session.rollback()  # learn() opens its own transaction with the model row locked
+    # Rejected: not published, but not spam either; an earlier label of it no longer holds.
+    forget_examples([row.id for row in rows if row.status == "rejected"])
     # Pending or flagged (reopened meanwhile): not a decision, nothing to learn.
     rows = [row for row in rows if row.status in LABELS]
-    db.session.rollback()  # learn() opens its own transaction with the model row locked
     if not rows:
+        db.session.commit()
         return None
+    overturned = {row.site_id for row in rows
+                  if row.id in weights and not LABELS[row.status] and model_sent_to_spam(row.spam_reasons)}
+    pause_auto_spam(overturned)
     # Recorded in learn()'s transaction: the examples and the model move together.
-    record_examples({row.id: LABELS[row.status] for row in rows})
-    version = learn([(row.author, row.body_raw, LABELS[row.status]) for row in rows])
-    if retrain_due():
+    record_examples({row.id: LABELS[row.status] for row in rows}, weights)
+    version = learn([(row.author, row.body_raw, LABELS[row.status]) for row in rows],
+                    [weights.get(row.id, 1.0) for row in rows])
+    if overturned or retrain_due():
         enqueue_retrain()
     db.session.rollback()
     return version
+
+
+def model_sent_to_spam(reasons):
+    """Did screening send this comment to Spam on the model's word alone?"""
+    from ..judgment.screening import MODEL_SPAM  # noqa: PLC0415
+
+    return any(isinstance(r, str) and r.startswith(MODEL_SPAM) for r in reasons or ())
+
+
+def pause_auto_spam(site_ids):
+    """The model was wrong on these sites: no auto-spam until a retrain measures it again. No commit."""
+    from ..models.spam import SpamSiteState, utcnow  # noqa: PLC0415
+
+    for site_id in site_ids:
+        state = db.session.get(SpamSiteState, site_id)
+        if state is not None:
+            state.paused_at = utcnow()
 
 
 @in_app_context
@@ -110,8 +150,10 @@ def enqueue_retrain():
         return None
 
 
-def enqueue_learning(comment_ids):
+def enqueue_learning(comment_ids, weight=1.0):
     """Queue decisions for learning. Returns the job that will learn them, or None if Redis is unavailable.
+
+    `weight` > 1: a "Not spam" from the Spam queue (see spam_model.EXTRA_WEIGHT).
 
     A decision must never fail because learning is unavailable: the error is
     logged and the example is lost (the model learns from the next ones).
@@ -119,11 +161,12 @@ def enqueue_learning(comment_ids):
     ids = [int(comment_id) for comment_id in comment_ids]
     if not ids:
         return None
+    entries = ids if weight == 1.0 else [f"{cid}:{float(weight)}" for cid in ids]
     queue = current_app.broker.queue
     try:
         job_id = str(uuid.uuid4())
         pipe = queue.connection.pipeline()
-        pipe.rpush(INBOX_KEY, *ids)
+        pipe.rpush(INBOX_KEY, *entries)
         # The job id as the flag's value: later decisions find the job that will take them.
         pipe.set(REQUESTED_KEY, job_id, nx=True, ex=3600)
         pipe.get(REQUESTED_KEY)

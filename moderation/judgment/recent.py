@@ -17,7 +17,10 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import Comment
+from ..models.base import as_utc
 from ..models.moderation_rules import BlockedCommenter
+from ..models.spam import SpamSiteState
+from ..privacy import hash_value
 
 # Values per IN (...) list: far below SQLite's bound-parameter limit at any batch size.
 CHUNK = 400
@@ -36,6 +39,11 @@ class Subject:
     email_hash: str | None
     body_hash: str
 
+    @property
+    def reader(self):
+        """Who wrote it, as far as we know: address hash *and* e-mail hash (never the text)."""
+        return (self.reporter, self.email_hash)
+
 
 def _chunks(values):
     values = sorted(v for v in values if v is not None)
@@ -47,10 +55,13 @@ class Recent:
     """The batch's readers, texts and articles as the database knows them, plus the batch so far."""
 
     def __init__(self, subjects, now):
+        self.now = now
         self.blocked = set()  # (kind, value hash, site id or None)
         self.history = defaultdict(Counter)  # (site id, reader) -> Counter of statuses
         self.velocity = Counter()  # (site id, reader) -> comments inside the site's velocity window
-        self.texts = defaultdict(set)  # (site id, body hash) -> article ids inside the repeat window
+        # (site id, body hash) -> [(article id, reader, created_at), ...] inside the repeat window
+        self.texts = defaultdict(list)
+        self.autonomy = {}  # site id -> SpamSiteState (absent: never measured)
         self.surge = defaultdict(lambda: [0, 0])  # page id -> [comments, spam/rejected] inside the window
         if subjects:
             self._load(subjects, now)
@@ -61,6 +72,8 @@ class Recent:
         sites = {s.site.id: (s.site, s.conf) for s in subjects}
         readers = {s.reporter for s in subjects if s.reporter}
         self._load_blocks(subjects, sites)
+        self.autonomy = {row.site_id: row for row in db.session.execute(
+            sa.select(SpamSiteState).where(SpamSiteState.site_id.in_(list(sites)))).scalars()}
         for chunk in _chunks(readers):
             rows = db.session.execute(
                 sa.select(Comment.site_id, Comment.reporter_hash, Comment.status, sa.func.count())
@@ -102,11 +115,13 @@ class Recent:
         since = now - timedelta(hours=conf["repeat_hours"])
         for chunk in _chunks(hashes):
             rows = db.session.execute(
-                sa.select(Comment.body_hash, Comment.page_id).distinct()
+                sa.select(Comment.body_hash, Comment.page_id, Comment.reporter_hash, Comment.email,
+                          Comment.created_at)
                 .where(Comment.site_id == site_id, Comment.body_hash.in_(chunk), Comment.created_at >= since)
             )
-            for digest, page_id in rows:
-                self.texts[(site_id, digest)].add(page_id)
+            for digest, page_id, reporter, email, created_at in rows:
+                reader = (reporter, hash_value(email) if email else None)
+                self.texts[(site_id, digest)].append((page_id, reader, as_utc(created_at)))
 
     def _load_surge(self, conf, page_ids, now):
         since = now - timedelta(minutes=conf["surge_window_minutes"])
@@ -134,8 +149,16 @@ class Recent:
     def recent_count(self, site_id, reader):
         return self.velocity[(site_id, reader)] if reader else 0
 
-    def other_articles(self, site_id, digest, page_id):
-        return len(self.texts.get((site_id, digest), set()) - {page_id})
+    def repeats(self, subject, now, wave_minutes):
+        """The same text elsewhere: (other articles where this reader wrote it, readers who wrote
+        it within `wave_minutes` counting this one, other articles where other readers wrote it)."""
+        seen = self.texts.get((subject.site.id, subject.body_hash), ())
+        page_id, reader = subject.page.id, subject.reader
+        since = now - timedelta(minutes=wave_minutes)
+        mine = {page for page, who, _ in seen if who == reader and page != page_id}
+        wave = {who for _, who, at in seen if at is not None and at >= since} | {reader}
+        theirs = {page for page, who, _ in seen if who != reader and page != page_id}
+        return len(mine), len(wave), len(theirs)
 
     def article_counts(self, page_id):
         """(comments, spam/rejected) on this article inside the surge window, before this one."""
@@ -150,7 +173,7 @@ class Recent:
         if subject.reporter:
             self.history[(site_id, subject.reporter)][status] += 1
             self.velocity[(site_id, subject.reporter)] += 1
-        self.texts[(site_id, subject.body_hash)].add(subject.page.id)
+        self.texts[(site_id, subject.body_hash)].append((subject.page.id, subject.reader, self.now))
         counts = self.surge[subject.page.id]
         counts[0] += 1
         counts[1] += status in JUNK

@@ -1,9 +1,18 @@
 """Comment screening in the worker: each step in order, each decision with a reason.
 
 1 honeypot and form timing, 2 blocked commenters, 3 banned and suspect words,
-4 links, 5 velocity and cross-article repeats, 6 the spam model, 7 trusted
-commenters, 8 surge mode (the article itself, see moderation.judgment.surge). The result is a status (spam, rejected, pending, approved), the
-model's score and the human-readable reasons a moderator sees on the item.
+4 links, 5 velocity and repeats, 6 the spam model, 7 trusted commenters, 8
+surge mode (the article itself, see moderation.judgment.surge). The result is a
+status (spam, rejected, pending, approved), the model's score and the
+human-readable reasons a moderator sees on the item.
+
+Spam is only for evidence that holds: a filled honeypot, a banned word, the same
+text repeated by the same reader (address hash and e-mail hash) on other
+articles, the same text from several readers within minutes (a bot wave), or
+the model where it has earned it on this site (moderation.judgment.autonomy).
+Everything else that looks wrong is held for a moderator with its reason. Short
+texts ("Спасибо", "+1", "Рахмет", ":)") never count as repeats: many readers
+write them, and one reader writes them under many articles.
 """
 import hashlib
 import re
@@ -11,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from ..privacy import hash_value
-from . import surge, wordlists
+from . import autonomy, surge, wordlists
 from .recent import Recent, Subject
 
 DEFAULTS = {
@@ -22,9 +31,13 @@ DEFAULTS = {
     "min_seconds": 3,  # a form sent faster than this is suspect: hold
     "velocity_count": 3,  # this many comments ...
     "velocity_seconds": 60,  # ... within this many seconds from one reader: hold
-    "repeat_hours": 24,  # the same text on another article within this window: spam
+    "repeat_hours": 24,  # the same (not short) text from this reader on other articles within this window
+    "wave_readers": 3,  # the same (not short) text from this many readers ...
+    "wave_minutes": 10,  # ... within this many minutes: a bot wave, spam
     "trusted_after": 3,  # approved comments, none rejected: skip pre-moderation
-    "auto_spam": 0.9,  # model score at or above: Spam queue, never published
+    # The model never sends to Spam below this score; above it, only at the threshold it
+    # has earned on this site (autonomy.py), and only once it has earned one.
+    "auto_spam": 0.8,
     "hold_score": 0.5,  # model score at or above: Pending
     # Flagged comments (enough reader flags) stay on the article until a moderator decides.
     "flagged_visible": False,
@@ -33,6 +46,21 @@ DEFAULTS = {
 
 _LINK = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+\.(?:com|ru|kz|net|org|info|biz|xyz|top|io)\b", re.I)
 _SPACES = re.compile(r"\s+")
+_WORD = re.compile(r"\w+")
+# At most this many words and no link: a short, common text that never counts as a repeat.
+# Per language (site.language); Kazakh words carry more per word (agglutination).
+SHORT_WORDS = {"ru": 5, "kk": 4, "en": 5}
+SHORT_WORDS_DEFAULT = 5
+# Every reason that sends a comment to Spam on the model's word alone starts so (the
+# learning job recognises a "Not spam" on such a comment by it).
+MODEL_SPAM = "spam model: auto-spam"
+
+
+def is_short(body, language=None):
+    """A few words and no link: "Спасибо", "Согласен", "Позор!", "+1", "Like", ":)", "Рахмет"."""
+    if _LINK.search(body):
+        return False
+    return len(_WORD.findall(body)) <= SHORT_WORDS.get(language or "", SHORT_WORDS_DEFAULT)
 
 
 def settings_of(site):
@@ -179,18 +207,24 @@ def screen(subject, recent, score, now):
     elif links and approved == 0:
         result.hold_for("a link from a first-time commenter")
 
-    # 5. Velocity from one reader; the same text on other articles.
+    # 5. Velocity from one reader; the same text elsewhere (never for short texts).
     if reporter and (count := recent.recent_count(site.id, reporter)) >= conf["velocity_count"]:
         result.hold_for(f"{count + 1} comments within {conf['velocity_seconds']} s from one reader")
-    if repeats := recent.other_articles(site.id, subject.body_hash, subject.page.id):
-        result.decide("spam", f"the same text on {repeats} other article(s) within {conf['repeat_hours']} h")
+    if not is_short(body, site.language):
+        _repeats(result, conf, recent.repeats(subject, now, conf["wave_minutes"]), links)
 
-    # 6. The spam model, trained by this newsroom's decisions.
+    # 6. The spam model, trained by this newsroom's decisions; Spam only where it has earned it.
     if score is not None:
-        if score >= conf["auto_spam"]:
-            result.decide("spam", f"spam model score {score:.2f} (auto-spam at {conf['auto_spam']:.2f})")
+        state = recent.autonomy.get(site.id)
+        threshold = autonomy.auto_spam_threshold(state, conf["auto_spam"])
+        if threshold is not None and score >= threshold:
+            _, spam, harmless, bound = autonomy.earned_threshold(state.curve, conf["auto_spam"])
+            result.decide("spam", f"{MODEL_SPAM}, score {score:.2f} (spam at {threshold:.2f} and above: "
+                                  f"{100 * spam / (spam + harmless):.1f} % precise on this site's last "
+                                  f"{state.evaluated} decisions, proven at least {100 * bound:.1f} %)")
         elif score >= conf["hold_score"]:
-            result.hold_for(f"spam model score {score:.2f} (hold at {conf['hold_score']:.2f})")
+            why = "" if threshold is None else f"; auto-spam at {threshold:.2f}"
+            result.hold_for(f"spam model score {score:.2f} (hold at {conf['hold_score']:.2f}{why})")
 
     # 8. Surge mode: counted for every comment (spam included), it holds the rest.
     if held := surge.check(subject.page, conf, now, recent.article_counts(subject.page.id)):
@@ -207,6 +241,21 @@ def screen(subject, recent, score, now):
     if approved >= conf["trusted_after"] and rejected == 0:
         return Verdict("approved", score, result.reasons + [f"trusted commenter ({approved} approved)"])
     return Verdict("pending", score, result.reasons)
+
+
+def _repeats(result, conf, found, links):
+    """Step 5's repeat rules for a text that is not short; `found` is Recent.repeats()."""
+    mine, wave, theirs = found
+    hours = conf["repeat_hours"]
+    if mine and (links or mine >= 2):
+        what = "the same text with a link" if links else "the same text"
+        result.decide("spam", f"{what} from this reader on {mine} other article(s) within {hours} h")
+    elif mine:
+        result.hold_for(f"the same text from this reader on another article within {hours} h")
+    if wave >= conf["wave_readers"]:
+        result.decide("spam", f"bot wave: the same text from {wave} readers within {conf['wave_minutes']} min")
+    elif theirs:
+        result.hold_for(f"the same text from another reader on {theirs} other article(s) within {hours} h")
 
 
 def _model_scores(pairs):

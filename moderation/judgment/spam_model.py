@@ -1,7 +1,9 @@
 """The spam model: learns from this newsroom's own moderator decisions, a batch at a time.
 
-Every approve / spam / reject is a labelled example (`LABELS`), recorded in
-`spam_example`. The worker feeds each decision to `learn()` (see
+Every approve and every spam decision is a labelled example (`LABELS`),
+recorded in `spam_example`; a reject is "not published" (off-topic, rude), not
+spam, and teaches the model nothing. A "Not spam" from the Spam queue is learned
+with EXTRA_WEIGHT: it is a mistake screening made. The worker feeds each decision to `learn()` (see
 moderation.jobs.learning), which updates the model at once (`partial_fit`: the
 next comment is scored with it), and stores it, with a version number, in one
 database row. Every so often (`retrain_due()`) `retrain()` fits a fresh model on
@@ -18,6 +20,11 @@ all follow the newest model without restarting.
 
 Features are hashed (HashingVectorizer has no vocabulary to store or grow), so
 the classifier is the whole model: the row keeps only its pickle.
+
+Each retrain also measures the model per site by cross-validation on that
+site's newest decisions and stores the result (`SpamSiteState`): the model may
+send comments to Spam by itself only where it has earned it (see
+moderation.judgment.autonomy).
 """
 import html
 import pickle
@@ -38,11 +45,14 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 # The tables live with the other models, so web processes never import this module.
-from ..models.spam import MODEL_NAME, SpamExample, SpamModelState, utcnow
+from ..models.spam import MODEL_NAME, NOT_SPAM_WEIGHT, SpamExample, SpamModelState, SpamSiteState, utcnow
+from . import autonomy
 
-# Moderator status -> is it spam? A rejected comment is not wanted either: the
-# model learns "what moderators keep out", which is what the auto-spam step needs.
-LABELS = {"approved": False, "spam": True, "rejected": True}
+# Moderator status -> is it spam? Rejected is absent: off-topic or rude is not spam,
+# and learning it as spam taught the model to hide ordinary questions.
+LABELS = {"approved": False, "spam": True}
+# Weight of a "Not spam" (approve) from the Spam queue, in learn() and in every retrain.
+EXTRA_WEIGHT = NOT_SPAM_WEIGHT
 
 # Below this many examples of either class the model says nothing (score() is None).
 MIN_EXAMPLES = 5
@@ -140,15 +150,15 @@ class SpamClassifier:
     def classes_(self):
         return self.sgd.classes_
 
-    def partial_fit(self, X, y):
-        self.sgd.partial_fit(X, y, classes=CLASSES)
-        self.nb.partial_fit(X, y, classes=CLASSES)
+    def partial_fit(self, X, y, sample_weight=None):
+        self.sgd.partial_fit(X, y, classes=CLASSES, sample_weight=sample_weight)
+        self.nb.partial_fit(X, y, classes=CLASSES, sample_weight=sample_weight)
         return self
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         self.sgd.set_params(max_iter=self.EPOCHS, tol=None, average=True)
-        self.sgd.fit(X, y)
-        self.nb.fit(X, y)
+        self.sgd.fit(X, y, sample_weight=sample_weight)
+        self.nb.fit(X, y, sample_weight=sample_weight)
         return self
 
     def predict_proba(self, X):
@@ -272,8 +282,10 @@ def _locked_state():
         return db.session.execute(query).scalar_one()
 
 
-def learn(examples: list[tuple[str, str, bool]]) -> int:
+def learn(examples: list[tuple], weights=None) -> int:
     """Update the model with [(author, body, is_spam), ...] and commit. Returns the new version.
+
+    `weights`: one per example (default 1; EXTRA_WEIGHT for a "Not spam" from the Spam queue).
 
     The read, the update and the write happen in one transaction on the locked
     row, so two workers learning at once apply their batches one after the other.
@@ -288,7 +300,8 @@ def learn(examples: list[tuple[str, str, bool]]) -> int:
     if classifier is None:
         classifier = new_classifier()
     labels = np.array([bool(is_spam) for _, _, is_spam in examples])
-    classifier.partial_fit(features([(a, b) for a, b, _ in examples]), labels)
+    classifier.partial_fit(features([(a, b) for a, b, _ in examples]), labels,
+                           sample_weight=None if weights is None else np.asarray(weights, dtype=float))
     spam = int(labels.sum())
     state.examples_spam += spam
     state.examples_ham += len(labels) - spam
@@ -309,13 +322,23 @@ def _store(state, classifier):
     return version
 
 
-def record_examples(labelled):
-    """Remember {comment_id: is_spam} as learned examples (the newest label wins). No commit."""
+def record_examples(labelled, weights=None):
+    """Remember {comment_id: is_spam} as learned examples (the newest label wins). No commit.
+
+    `weights`: {comment_id: weight} for the ones that are not 1."""
     if not labelled:
         return
+    weights = weights or {}
     # Delete and insert (not update): a new id marks it as learned after a running retrain read.
     db.session.execute(sa.delete(SpamExample).where(SpamExample.comment_id.in_(list(labelled))))
-    db.session.add_all(SpamExample(comment_id=cid, is_spam=bool(y)) for cid, y in labelled.items())
+    db.session.add_all(SpamExample(comment_id=cid, is_spam=bool(y), weight=float(weights.get(cid, 1.0)))
+                       for cid, y in labelled.items())
+
+
+def forget_examples(comment_ids):
+    """These comments are no longer examples (e.g. a decision changed to Reject). No commit."""
+    if comment_ids:
+        db.session.execute(sa.delete(SpamExample).where(SpamExample.comment_id.in_(list(comment_ids))))
 
 
 # A full retrain is due after this many single-decision updates, or this share of all
@@ -339,7 +362,8 @@ def _examples_query(newest, after_id=None):
     from ..models import Comment  # noqa: PLC0415
 
     query = (
-        sa.select(SpamExample.id, Comment.author, Comment.body_raw, SpamExample.is_spam)
+        sa.select(SpamExample.id, Comment.author, Comment.body_raw, SpamExample.is_spam,
+                  SpamExample.weight, Comment.site_id)
         .join(Comment, Comment.id == SpamExample.comment_id)
         .where(Comment.body_raw != "")  # erased text teaches nothing
     )
@@ -354,21 +378,85 @@ def retrain(max_examples=50_000):
     The fit runs outside the row lock (it takes seconds on large newsrooms);
     decisions learned meanwhile are replayed on top before the result is stored.
     """
+    started = utcnow()
     rows = db.session.execute(_examples_query(max_examples)).all()
     db.session.rollback()
     labels = np.array([bool(row.is_spam) for row in rows])
     if len(rows) == 0 or labels.all() or not labels.any():
         return None  # both classes are needed to fit
-    classifier = new_classifier().fit(features([(r.author, r.body_raw) for r in rows]), labels)
+    X = features([(r.author, r.body_raw) for r in rows])
+    weights = np.array([float(r.weight or 1.0) for r in rows])
+    classifier = new_classifier().fit(X, labels, sample_weight=weights)
+    curves = measure(rows, X, labels, weights)
     read_upto = max(row.id for row in rows)
 
     state = _locked_state()
     later = db.session.execute(_examples_query(None, after_id=read_upto)).all()
     if later:
         classifier.partial_fit(features([(r.author, r.body_raw) for r in later]),
-                               np.array([bool(r.is_spam) for r in later]))
+                               np.array([bool(r.is_spam) for r in later]),
+                               sample_weight=np.array([float(r.weight or 1.0) for r in later]))
     spam = int(labels.sum()) + sum(1 for r in later if r.is_spam)
     state.examples_spam, state.examples_ham = spam, len(rows) + len(later) - spam
     state.examples_since_retrain = 0
     state.retrained_at = utcnow()
+    _store_measures(curves, started)
     return _store(state, classifier)
+
+
+def measure(rows, X, labels, weights):
+    """Cross-validated counts per site: {site_id: (decisions, evaluated, curve)}.
+
+    Each site's newest autonomy.WINDOW examples are split into FOLDS folds; each
+    fold is scored by a model fitted on every other example (all sites, the
+    other folds), so no score comes from a model that saw the comment. Sites
+    below autonomy.MIN_DECISIONS are counted but not measured (they cannot earn
+    auto-spam yet, and the fits cost time).
+    """
+    by_site = {}
+    for index, row in enumerate(rows):  # rows are newest first
+        by_site.setdefault(row.site_id, []).append(index)
+    held = {}  # row index -> fold
+    for indices in by_site.values():
+        if len(indices) >= autonomy.MIN_DECISIONS:
+            for n, index in enumerate(indices[:autonomy.WINDOW]):
+                held[index] = n % autonomy.FOLDS
+    scores = {}
+    for fold in range(autonomy.FOLDS):
+        test = [i for i, f in held.items() if f == fold]
+        train = np.array([i for i in range(len(rows)) if held.get(i) != fold])
+        if not test or labels[train].all() or not labels[train].any():
+            continue
+        model = new_classifier().fit(X[train], labels[train], sample_weight=weights[train])
+        spam_column = list(model.classes_).index(True)
+        for i, p in zip(test, model.predict_proba(X[np.array(test)])[:, spam_column]):
+            scores[i] = float(p)
+    curves = {}
+    for site_id, indices in by_site.items():
+        measured = [i for i in indices[:autonomy.WINDOW] if i in scores]
+        spam = sum(1 for i in measured if labels[i])
+        curve = [[t, sum(1 for i in measured if scores[i] >= t and labels[i]),
+                  sum(1 for i in measured if scores[i] >= t and not labels[i]), spam, len(measured) - spam]
+                 for t in autonomy.GRID]
+        curves[site_id] = (len(indices), len(measured), curve)
+    return curves
+
+
+def _store_measures(curves, started):
+    """Write each site's measure into its SpamSiteState. A pause from before `started` ends:
+    the comment that caused it was among the examples measured."""
+    from ..models import Site  # noqa: PLC0415
+    from ..models.base import as_utc  # noqa: PLC0415
+
+    known = set(db.session.execute(sa.select(Site.id).where(Site.id.in_(list(curves)))).scalars())
+    for site_id, (decisions, evaluated, curve) in curves.items():
+        if site_id not in known:
+            continue
+        state = db.session.get(SpamSiteState, site_id)
+        if state is None:
+            state = SpamSiteState(site_id=site_id, admin_off=False)
+            db.session.add(state)
+        state.decisions, state.evaluated, state.curve = decisions, evaluated, curve
+        state.measured_at = utcnow()
+        if state.paused_at is not None and as_utc(state.paused_at) <= started:
+            state.paused_at = None

@@ -7,10 +7,10 @@ from .imports import ImportedComment
 from .moderation_rules import BlockedCommenter
 from .notifications import NotificationPreference, ReaderSubscription, Webhook, WebhookDelivery
 from .sites import Page, Site
-from .spam import SpamExample, SpamModelState
+from .spam import SpamExample, SpamModelState, SpamSiteState
 
 __all__ = [
     "ApiToken", "BlockedCommenter", "AuditEntry", "Comment", "CommentFlag", "ImportedComment", "Page",
-    "ReportCluster", "Site", "SpamExample", "SpamModelState", "TypoReport", "User", "user_sites",
+    "ReportCluster", "Site", "SpamExample", "SpamModelState", "SpamSiteState", "TypoReport", "User", "user_sites",
     "NotificationPreference", "ReaderSubscription", "Webhook", "WebhookDelivery",
 ]

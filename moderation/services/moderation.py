@@ -194,19 +194,24 @@ def _set_comment_status(comment, actor, status, action, reason=None, before=None
         reason=reason,
     )
     db.session.commit()
-    _learn(comment)
+    _learn(comment, from_spam=old == "spam")
     comment_decided(comment.id, status)  # webhooks, reader follow-up (approved replies)
     return comment
 
 
-def _learn(comment):
-    """Every moderator decision is a training example for the spam model (queued, never blocking)."""
+def _learn(comment, from_spam=False):
+    """Approve and Spam are training examples for the spam model (queued, never blocking);
+    a Reject is queued too, so the learning job drops an earlier example of the comment.
+    An approve from the Spam queue ("Not spam") is learned with extra weight."""
     try:
         from ..jobs.learning import enqueue_learning  # noqa: PLC0415 - the model is optional
     except ImportError:
         return
     if comment.status in ("approved", "rejected", "spam"):
-        enqueue_learning([comment.id])
+        from ..models.spam import NOT_SPAM_WEIGHT  # noqa: PLC0415
+
+        weight = NOT_SPAM_WEIGHT if from_spam and comment.status == "approved" else 1.0
+        enqueue_learning([comment.id], weight=weight)
 
 
 @retry_on_lock
