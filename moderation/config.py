@@ -89,6 +89,9 @@ class Config:
     PUBLIC_URL = None
     WEBHOOK_TIMEOUT = 5.0
     WEBHOOK_MAX_RESPONSE = 64 * 1024
+    # Networks a webhook may reach although they are not public (CIDR strings; empty = none):
+    # every other loopback, private, link-local... address is refused (moderation.notify.http).
+    WEBHOOK_ALLOWED_NETWORKS = ()
     # Seconds between the retries of a failed webhook or e-mail (RQ Retry intervals).
     NOTIFY_RETRY_INTERVALS = [10, 60, 300, 1800, 7200]
     # How often a worker checks whether hourly/daily digests are due.
@@ -149,6 +152,7 @@ ENVIRONMENT = {
     "SMTP_TIMEOUT": ("SMTP_TIMEOUT", float),
     "MODERATION_PUBLIC_URL": ("PUBLIC_URL", str),
     "MODERATION_WEBHOOK_TIMEOUT": ("WEBHOOK_TIMEOUT", float),
+    "MODERATION_WEBHOOK_ALLOWED_NETWORKS": ("WEBHOOK_ALLOWED_NETWORKS", _list),
     "MODERATION_NOTIFY_RETRIES": ("NOTIFY_RETRY_INTERVALS", _ints),
     "MODERATION_DIGEST_CHECK": ("DIGEST_CHECK_SECONDS", int),
     "MODERATION_FIXED_CHECK_INTERVAL": ("FIXED_CHECK_INTERVAL", int),

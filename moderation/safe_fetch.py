@@ -84,17 +84,52 @@ def parse_networks(values):
     return tuple(out)
 
 
-def address_allowed(ip, allowed_networks=()):
-    """True for a public address, or one inside an allow-listed network."""
-    ip = ipaddress.ip_address(ip)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
+NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052 well-known prefix: the IPv4 is the last 32 bits
+
+
+def embedded_ipv4(ip):
+    """The IPv4 addresses an IPv6 address carries and leads to, or () for a plain IPv6 address.
+
+    IPv4-mapped (::ffff:a.b.c.d), NAT64 (64:ff9b::a.b.c.d) and 6to4 (2002:AABB:CCDD::) reach
+    that IPv4 host; Teredo (2001::/32) carries its server and (obfuscated) client address.
+    Judged by the IPv6 ranges alone, 2002:7f00:1:: counts as "global" and would let a
+    webhook or fetch reach 127.0.0.1 through a 6to4 relay.
+    """
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return ()
+    if ip.ipv4_mapped is not None:
+        return (ip.ipv4_mapped,)
+    if ip in NAT64:
+        return (ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF),)
+    if ip.sixtofour is not None:
+        return (ip.sixtofour,)
+    if ip.teredo is not None:
+        return ip.teredo  # (server, client)
+    return ()
+
+
+def _allowed_one(ip, allowed_networks):
     if any(ip.version == net.version and ip in net for net in allowed_networks):
         return True
     if (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved
             or ip.is_unspecified):
         return False
     return ip.is_global  # also refuses shared (100.64/10) and other special ranges
+
+
+def address_allowed(ip, allowed_networks=()):
+    """True for a public address, or one inside an allow-listed network.
+
+    An IPv6 address that embeds IPv4 addresses (see `embedded_ipv4`) is judged by them:
+    allowed only when every one of them is.
+    """
+    ip = ipaddress.ip_address(ip)
+    embedded = embedded_ipv4(ip)
+    if embedded:
+        if any(ip in net for net in allowed_networks if net.version == 6):
+            return True
+        return all(_allowed_one(inner, allowed_networks) for inner in embedded)
+    return _allowed_one(ip, allowed_networks)
 
 
 def resolve(host, port, allowed_networks=()):
@@ -136,6 +171,12 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
     def connect(self):
         sock = socket.create_connection((self._ip, self.port), self.timeout)
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+def pinned_connection(scheme, host, port, ip, timeout):
+    """An http.client connection to `host` that opens its socket to the checked address `ip`."""
+    cls = _PinnedHTTPS if scheme == "https" else _PinnedHTTP
+    return cls(host, port, ip, timeout)
 
 
 def _check_url(url, allowed_origins):
@@ -193,8 +234,8 @@ def _read_body(sock, response, deadline, max_bytes):
 def _request(parts, ip, deadline, max_bytes):
     """One GET; returns (status, location, Fetched-or-None)."""
     scheme, host, port = parts.scheme, parts.hostname, parts.port
-    cls = _PinnedHTTPS if scheme == "https" else _PinnedHTTP
-    connection = cls(host, port or (443 if scheme == "https" else 80), ip, _remaining(deadline))
+    connection = pinned_connection(scheme, host, port or (443 if scheme == "https" else 80), ip,
+                                   _remaining(deadline))
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query

@@ -203,3 +203,19 @@ def test_reader_flags_show_before_the_threshold_and_reports_filter_by_date(app, 
     assert "flag: abuse ×1" in page
     assert "обьявил" in client.get("/dashboard/reports?since=2020-01-01").get_data(as_text=True)
     assert "обьявил" not in client.get("/dashboard/reports?since=2999-01-01").get_data(as_text=True)
+
+
+def test_a_moderators_counts_never_come_from_an_editors_cached_answer(app, client, auth, site, drain):
+    # Same sites (all), different roles: the cache must not hand the editor's reports_new to the moderator.
+    submit(client, drain, report_payload(), comment_payload())
+    editor, moderator = auth.create("editor"), auth.create("moderator")
+    auth.login(editor)
+    assert client.get("/dashboard/counts.json").json == {
+        "comments_pending": 1, "comments_flagged": 0, "comments_spam": 0, "reports_new": 1}
+    auth.logout()
+    auth.login(moderator)
+    assert client.get("/dashboard/counts.json").json == {
+        "comments_pending": 1, "comments_flagged": 0, "comments_spam": 0}
+    auth.logout()
+    auth.login(editor)  # and the other way round: the moderator's answer is not the editor's
+    assert "reports_new" in client.get("/dashboard/counts.json").json

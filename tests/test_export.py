@@ -189,6 +189,10 @@ def test_signed_out_visitors_are_sent_to_the_login(client, data):
 
 @pytest.mark.browser
 def test_an_editor_downloads_a_csv_in_chromium(app, runner, live_server, new_page, auth):
+    with app.app_context():  # the demo site serves loopback; the export's pages are on news.example
+        demo = db.session.execute(sa.select(Site).where(Site.key == "demo")).scalar_one()
+        demo.allowed_origins = list(demo.allowed_origins or ()) + ["https://news.example"]
+        db.session.commit()
     assert runner.invoke(args=["import", "disqus", str(DISQUS), "--site", "demo"]).exit_code == 0
     email = auth.create("editor")
     page = new_page(accept_downloads=True)
@@ -208,3 +212,20 @@ def test_an_editor_downloads_a_csv_in_chromium(app, runner, live_server, new_pag
     table = list(csv.DictReader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
     assert sorted(row["author"] for row in table) == ["Anna", "Boris", "Gleb", "Vera", "Watches", "Дарья"]
     assert page.errors == []
+
+
+@pytest.mark.parametrize("cell", [
+    "=1+1", " =1+1", "\u200b=HYPERLINK(\"https://evil.example\")", "\ufeff=1+1", "\u00a0+1", "\u2060@SUM(A1)",
+    "\t=1", "\r=1", "\n-1", " \u200e\u200f -cmd", "\x1b=1", "\uff1d1+1", "\u3000=1", "\t", "\r",
+])
+def test_csv_cells_that_spreadsheets_would_run_are_quoted(cell):
+    from moderation.porting.export import safe_cell
+
+    assert safe_cell(cell) == "'" + cell  # quoted, and nothing lost after the apostrophe
+
+
+@pytest.mark.parametrize("cell", ["plain text", " leading space", "a=b", "\u200bзапятая", "", "1-2", "'=already"])
+def test_csv_cells_without_a_formula_start_are_left_alone(cell):
+    from moderation.porting.export import safe_cell
+
+    assert safe_cell(cell) == cell

@@ -41,6 +41,15 @@ def rows(app):
         }
 
 
+def allow_origins(app, *origins):
+    from moderation.models import Site
+
+    with app.app_context():
+        site = db.session.execute(sa.select(Site).where(Site.key == "test-site")).scalar_one()
+        site.allowed_origins = list(site.allowed_origins or ()) + list(origins)
+        db.session.commit()
+
+
 def page_urls(app):
     with app.app_context():
         return sorted(db.session.execute(sa.select(Page.url)).scalars())
@@ -86,6 +95,7 @@ def test_the_sample_export_isso_ships_for_its_own_importer(app, runner, site):
     """Isso's test file has Disqus's quirks: an empty <thread>, an empty title, an orphan post."""
     isso = pytest.importorskip("isso")
     sample = Path(isso.__file__).parent / "tests" / "disqus.xml"
+    allow_origins(app, "http://localhost:4000", "http://example.org")  # the sample's own pages
     result = import_disqus(runner, sample)
     assert result.exit_code == 0, result.output
     assert "2 threads, 3 comments: 3 imported" in result.output and "1 skipped" in result.output
@@ -140,3 +150,17 @@ def test_entity_tricks_are_refused(app, runner, site, tmp_path, doctype):
     assert result.exit_code == 1
     assert "refused unsafe XML" in result.output, result.output
     assert rows(app) == {}
+
+
+def test_a_thread_on_another_origin_is_refused_by_line_and_nothing_is_written(app, runner, site, tmp_path):
+    path = tmp_path / "export.xml"
+    elsewhere = '  <thread dsq:id="2"><link>https://evil.example/a</link><title>B</title></thread>\n'
+    path.write_text(HEAD + elsewhere + post(thread="2") + "</disqus>\n", encoding="utf-8")
+    result = import_disqus(runner, path)
+    assert result.exit_code == 1
+    assert ('line 3, <thread dsq:id="2">: https://evil.example/a is not on the allowed origins of site '
+            "'test-site' (https://news.example)") in result.output
+    assert rows(app) == {} and page_urls(app) == []
+    allow_origins(app, "https://evil.example")  # the newsroom says it is theirs: then it imports
+    assert import_disqus(runner, path).exit_code == 0
+    assert page_urls(app) == ["https://evil.example/a"]

@@ -1,5 +1,6 @@
 """`moderation import isso`: databases built by Isso's own code (isso.db.SQLite3), imported for real."""
 import sqlite3
+import time
 from datetime import datetime, timezone
 
 import pytest
@@ -194,3 +195,67 @@ def test_paths_need_a_base_url_when_the_site_has_only_wildcard_origins(app, runn
 def test_an_unknown_site_is_an_error(app, runner, isso_file):
     result = import_isso(runner, isso_file, site="nope")
     assert result.exit_code == 1 and "no site with key 'nope'" in result.output
+
+
+def test_a_thread_on_another_origin_is_refused_by_row(app, runner, site, isso_file):
+    with sqlite3.connect(isso_file) as conn:
+        conn.execute("UPDATE threads SET uri = 'https://evil.example/x' WHERE id = 2")
+    result = import_isso(runner, isso_file)
+    assert result.exit_code == 1
+    assert ("threads row id=2: https://evil.example/x is not on the allowed origins of site 'test-site'"
+            in result.output)
+    assert sorted(r["ext"] for r in snapshot(app)) == ["1", "2", "3"]  # the first thread only
+
+
+def test_nul_esc_and_other_controls_are_removed_like_from_the_widget(app, runner, site, isso_file):
+    with sqlite3.connect(isso_file) as conn:
+        conn.execute("UPDATE comments SET text = ?, author = ? WHERE id = 1",
+                     ("Bell\x07 and \x1b[31mred\x1b[0m and NUL\x00 here\n\ttab kept", "An\x00na\x1b"))
+        conn.execute("UPDATE threads SET uri = ? WHERE id = 1", ("/2021/03/tr\x00am/\x1b",))
+    result = import_isso(runner, isso_file)
+    assert result.exit_code == 0, result.output
+    first = next(r for r in snapshot(app) if r["ext"] == "1")
+    assert first["body"] == "Bell and [31mred[0m and NUL here\n\ttab kept"
+    assert first["author"] == "Anna"
+    assert first["url"] == ORIGIN + "/2021/03/tram/"
+    assert not any(ch in first["html"] for ch in "\x00\x07\x1b")
+
+
+def test_text_that_is_not_utf8_names_its_row_and_column(app, runner, site, isso_file):
+    with sqlite3.connect(isso_file) as conn:
+        conn.execute("UPDATE comments SET author = CAST(X'416EFF6E61' AS TEXT) WHERE id = 4")
+    result = import_isso(runner, isso_file)
+    assert result.exit_code == 1
+    assert "comments row id=4: column 'author' is not valid UTF-8 (byte 2: b'\\xffna')" in result.output
+    assert "Traceback" not in result.output
+    assert sorted(r["ext"] for r in snapshot(app)) == ["1", "2", "3"]
+
+
+def test_a_recursive_view_named_threads_is_refused_at_once(app, runner, site, tmp_path):
+    path = tmp_path / "trap.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE comments (tid INTEGER, id INTEGER PRIMARY KEY, parent INTEGER, created REAL, "
+                     "modified REAL, mode INTEGER, text TEXT, author TEXT, email TEXT, website TEXT)")
+        conn.execute("CREATE VIEW threads AS WITH RECURSIVE r(id) AS (SELECT 1 UNION ALL SELECT id + 1 FROM r) "
+                     "SELECT id, '/p/' || id AS uri, 'T' AS title FROM r")
+    started = time.monotonic()
+    result = import_isso(runner, path)
+    assert result.exit_code == 1
+    assert "not an Isso database ('threads' is a view, not a table)" in result.output
+    assert time.monotonic() - started < 10 and snapshot(app) == []
+
+
+def test_every_statement_on_the_file_runs_under_a_time_budget(isso_file):
+    from moderation.porting.common import MalformedInput
+    from moderation.porting.isso import IssoReader
+
+    reader = IssoReader(isso_file, ORIGIN, budget=0.3)
+    try:
+        started = time.monotonic()
+        with pytest.raises(MalformedInput, match="took longer than 0.3 s"):
+            reader._query("a runaway query", "WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r) "
+                                             "SELECT count(*) FROM r")
+        assert time.monotonic() - started < 5
+        assert reader.counts() == (2, 5)  # the budget is per statement: the next one runs
+    finally:
+        reader.close()

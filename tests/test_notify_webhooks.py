@@ -13,6 +13,15 @@ from notify_servers import Receiver
 from payloads import ARTICLE, comment_payload, report_payload
 
 API = "/api/v1/moderation"
+LOOPBACK = ("127.0.0.0/8",)
+
+
+@pytest.fixture(autouse=True)
+def loopback_receivers(request):
+    """These tests post to a receiver on 127.0.0.1: allow loopback, as an intranet setup would
+    (moderation.notify.http refuses it by default; test_notify_http.py tests that)."""
+    if "app" in request.fixturenames:
+        request.getfixturevalue("app").config["WEBHOOK_ALLOWED_NETWORKS"] = LOOPBACK
 
 
 def add_hook(app, site, url, events, fmt="json", chat_id=None):
@@ -205,7 +214,8 @@ def test_redirects_are_not_followed(app):
     server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        status, _ = post(f"http://127.0.0.1:{server.server_address[1]}/hook", b"{}", {}, timeout=5)
+        status, _ = post(f"http://127.0.0.1:{server.server_address[1]}/hook", b"{}", {}, timeout=5,
+                         allowed_networks=LOOPBACK)
     finally:
         server.shutdown()
         server.server_close()

@@ -49,6 +49,27 @@ def test_public_addresses_and_allow_listed_networks_pass():
     assert address_allowed("::ffff:127.0.0.1", [ipaddress.ip_network("127.0.0.1/32")])
 
 
+# 6to4 (2002::/16), Teredo (2001::/32), NAT64 (64:ff9b::/96) and IPv4-mapped addresses lead to the
+# IPv4 they embed: 2002:7f00:1:: is 127.0.0.1 through a 6to4 relay, and Python calls it "global".
+@pytest.mark.parametrize("address", [
+    "2002:7f00:1::", "2002:a9fe:a9fe::1", "2002:c0a8:101::", "2002:a00:1::ffff", "2002::",
+    "64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "64:ff9b::a00:1", "::ffff:10.0.0.1", "::ffff:169.254.169.254",
+    # Teredo: server 65.54.227.120 (public), client 192.0.2.45 (documentation range) / 127.0.0.1
+    "2001:0:4136:e378:8000:63bf:3fff:fdd2", "2001:0:4136:e378:8000:63bf:80ff:fffe",
+])
+def test_ipv6_addresses_are_judged_by_the_ipv4_they_embed(address):
+    assert not address_allowed(address)
+
+
+def test_embedded_public_ipv4_passes_and_the_allow_list_applies_to_the_embedded_address():
+    import ipaddress
+
+    assert address_allowed("2002:808:808::1") and address_allowed("64:ff9b::808:808")
+    assert address_allowed("::ffff:8.8.8.8")
+    assert not address_allowed("2002:7f00:1::")
+    assert address_allowed("2002:7f00:1::", [ipaddress.ip_network("127.0.0.0/8")])
+
+
 def test_loopback_is_refused_unless_allowed(server):
     with pytest.raises(Refused, match="non-public"):
         get(server, "/article", allowed_networks=())

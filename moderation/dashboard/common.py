@@ -24,6 +24,8 @@ DATA_WORDS = (
     _l("abuse"), _l("offtopic"), _l("address"), _l("email"),
 )
 CLAIM_SECONDS = 300
+# The queues with a navigation badge, by the scope that may see them (see queue_counts).
+COUNT_SCOPES = ("comments", "reports")
 babel = Babel()
 
 
@@ -72,7 +74,11 @@ def queue_counts():
     keeps a busy newsroom from counting 100k rows several times a second.
     """
     allowed = current_user.site_ids()
-    key = "moderation:counts:" + ("all" if allowed is None else ",".join(map(str, sorted(allowed))))
+    scopes = [scope for scope in COUNT_SCOPES if current_user.can(scope)]
+    # The answer depends on which queues the user may see (role) and on which sites:
+    # both are in the key, so a moderator never gets an editor's cached reports_new.
+    key = "moderation:counts:{}:{}".format(
+        "+".join(scopes) or "none", "all" if allowed is None else ",".join(map(str, sorted(allowed))))
     redis = current_app.broker.redis
     try:
         cached = redis.get(key)

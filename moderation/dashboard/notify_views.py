@@ -2,14 +2,15 @@
 
 Every view needs a signed-in user (blueprint rule) and a CSRF token on POST
 (400 before the view runs). Webhook views answer 403 unless admin, 404 for an
-unknown site or webhook, 400 (the form again, with field errors) on bad input.
+unknown site or webhook, 400 (the form again, with field errors) on bad input,
+including a URL whose host is not public (the delivery's own address checks).
 A webhook's secret is shown in full only right after it is created or rotated.
 """
 import re
 
 import redis
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_login import current_user
@@ -26,7 +27,8 @@ from ..models.notifications import (
     WebhookDelivery,
     new_secret,
 )
-from ..notify.http import check_url
+from ..notify.http import BLOCKED, OWN_HOST, UNRESOLVED, check_target, check_url
+from ..notify.http import settings as webhook_settings
 from . import bp
 from .common import register_nav, requires
 
@@ -91,6 +93,11 @@ def _parse(form, hook=None):
         values["url"] = hook.url  # the stored URL is shown masked; empty keeps it
     if len(values["url"]) > 2000 or check_url(values["url"]):
         errors["url"] = _("An http:// or https:// address of at most 2000 characters.")
+    elif hook is None or values["url"] != hook.url:
+        # The same address checks as every delivery (moderation.notify.http), said at once.
+        _ip, problem = check_target(values["url"], **webhook_settings(current_app.config))
+        if problem:
+            errors["url"] = _url_problem(problem)
     if not values["events"]:
         errors["events"] = _("Choose at least one event.")
     if values["format"] not in FORMATS:
@@ -100,6 +107,17 @@ def _parse(form, hook=None):
     if values["format"] != "telegram":
         values["chat_id"] = None
     return values, errors
+
+
+def _url_problem(problem):
+    if problem == BLOCKED:
+        return _("This address is not public (loopback, a private network or similar): webhooks go to "
+                 "public addresses only, unless MODERATION_WEBHOOK_ALLOWED_NETWORKS allows its network.")
+    if problem == UNRESOLVED:
+        return _("The host name does not resolve.")
+    if problem == OWN_HOST:
+        return _("This is the address of this service itself.")
+    return _("An http:// or https:// address of at most 2000 characters.")
 
 
 def _site(site_id):

@@ -19,7 +19,8 @@ from ..models import Comment, ReportCluster, Site, TypoReport, User
 from ..models.base import as_utc, utcnow
 from ..models.notifications import NotificationPreference, ReaderSubscription, Webhook, WebhookDelivery
 from ..notify import mail, payloads, recipients
-from ..notify.http import DeliveryError, post
+from ..notify.http import Blocked, DeliveryError, post
+from ..notify.http import settings as webhook_settings
 from ..notify.signing import headers as signed_headers
 from . import in_app_context
 
@@ -110,7 +111,8 @@ def deliver_webhook(webhook_id, event, object_ids):
 
     2xx: done. 408, 429, 5xx, 3xx (redirects are not followed) and network
     errors raise DeliveryFailed so RQ retries with backoff; other 4xx are the
-    receiver refusing the request, logged and not retried.
+    receiver refusing the request, logged and not retried. A URL refused by the
+    address checks (moderation.notify.http) is logged and not retried either.
     """
     hook = db.session.get(Webhook, webhook_id)
     if hook is None or not hook.active:
@@ -133,13 +135,15 @@ def deliver_webhook(webhook_id, event, object_ids):
     ).scalar_one() + 1
     db.session.rollback()  # no database transaction held during the HTTP call
     cfg = current_app.config
-    status, error = None, None
+    status, error, blocked = None, None, False
     started = time.monotonic()
     try:
         status, _answer = post(url, data, request_headers, timeout=cfg["WEBHOOK_TIMEOUT"],
-                               max_response=cfg["WEBHOOK_MAX_RESPONSE"])
+                               max_response=cfg["WEBHOOK_MAX_RESPONSE"], **webhook_settings(cfg))
         if not 200 <= status < 300:
             error = f"HTTP {status}"
+    except Blocked as exc:  # refused before connecting: the admin must change the URL
+        error, blocked = str(exc), True
     except DeliveryError as exc:
         error = str(exc)
     duration = int((time.monotonic() - started) * 1000)
@@ -147,6 +151,8 @@ def deliver_webhook(webhook_id, event, object_ids):
                                    attempt=attempt, status_code=status, error=(error or None) and error[:500],
                                    duration_ms=duration))
     db.session.commit()
+    if blocked:
+        return error
     if error and (status is None or status in (408, 429) or status >= 500 or 300 <= status < 400):
         raise DeliveryFailed(f"webhook {webhook_id} {event}: {error}")
     return status

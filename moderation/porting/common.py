@@ -24,8 +24,8 @@ from ..judgment import screening
 from ..models import Comment, ImportedComment, Page, Site
 from ..models.base import as_utc, utcnow
 from ..models.sites import url_hash
-from ..sanitizer import clean_text, render_comment
-from ..urls import normalize_url
+from ..sanitizer import clean_text, render_comment, strip_controls
+from ..urls import normalize_url, origin_allowed
 
 AUTHOR_MAX = 80
 EMAIL_MAX = 254
@@ -43,6 +43,7 @@ class ThreadIn:
     external_id: str
     url: str  # absolute, already normalized
     title: str | None
+    where: str | None = None  # the row or line in the input file, for error messages
 
 
 @dataclass
@@ -92,7 +93,8 @@ def site_by_key(key):
 
 def absolute_url(value, base, where):
     """A thread's address as one of our normalized page URLs; `base` resolves a bare path (Isso)."""
-    raw = (value or "").strip()
+    # Control characters (NUL, ESC...) go, as in every URL a reader sends (validators.validate_url).
+    raw = strip_controls(value or "").strip()
     if not raw:
         raise MalformedInput(f"{where}: the thread has no URL")
     if raw.startswith("/"):
@@ -137,7 +139,9 @@ def _parents_first(comments):
 
 
 def _fields(item, page, parent):
-    body = item.body or ""
+    # The same text rules as a comment from the widget (NUL, ESC and other controls removed, NFC):
+    # body_raw is what the dashboard, exports and the next render start from.
+    body = strip_controls(item.body or "")
     author = clean_text(item.author or "")[:AUTHOR_MAX] or ANONYMOUS
     email = clean_text(item.email or "")[:EMAIL_MAX] or None
     return {
@@ -165,8 +169,24 @@ def _same(comment, fields):
     return True
 
 
+def check_origin(site, thread):
+    """MalformedInput naming the thread when its URL is not on the site's allowed origins.
+
+    The same rule as the reader API (a site without origins accepts any): an import must not
+    create pages of another site, which the widget, the fixed check and exports would trust.
+    """
+    origins = site.allowed_origins or ()
+    if origins and not origin_allowed(thread.url, origins):
+        where = thread.where or f"thread {thread.external_id}"
+        raise MalformedInput(
+            f"{where}: {thread.url} is not on the allowed origins of site {site.key!r} "
+            f"({', '.join(origins)}); add its origin to the site (or fix the file) and run the import again"
+        )
+
+
 def import_thread(site, source, thread, comments, summary):
     """Write one thread and its comments in one transaction; updates `summary`."""
+    check_origin(site, thread)
     try:
         _write_thread(site, source, thread, comments, summary)
         db.session.commit()

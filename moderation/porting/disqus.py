@@ -177,4 +177,5 @@ class DisqusReader:
             if not comments:
                 continue  # Disqus lists every page it ever saw; empty ones are not worth a row
             url = absolute_url(link, None, self.where("thread", line, dsq_id))
-            yield ThreadIn(external_id=dsq_id, url=url, title=title), comments
+            yield ThreadIn(external_id=dsq_id, url=url, title=title,
+                           where=self.where("thread", line, dsq_id)), comments

@@ -3,12 +3,16 @@
 Rows are read with `yield_per`, so a site with a million comments costs a few hundred rows
 of memory; the CLI writes the chunks to a file, the dashboard streams them as a download.
 JSON is one array (one object per line inside it); CSV has a header row and is hardened
-against formula injection: a cell starting with = + - @ (or a tab/CR that spreadsheets
-skip before them) gets a leading apostrophe, so a spreadsheet shows it instead of running it.
+against formula injection: a cell whose first visible character is = + - @ (or their
+full-width forms) gets a leading apostrophe, so a spreadsheet shows it instead of running
+it. "First visible" skips what spreadsheets (or a reader's eye) skip: spaces, tabs, CR/LF,
+other control characters and invisible format characters such as U+200B or a BOM; a cell
+that starts with a tab or CR is quoted whatever follows.
 """
 import csv
 import io
 import json
+import unicodedata
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
@@ -20,7 +24,11 @@ from ..models.base import isoformat
 FORMATS = ("json", "csv")
 WHATS = ("comments", "reports", "audit")
 BATCH = 500
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = ("\t", "\r")
+FORMULA_CHARS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
+# Unicode categories skipped when looking for the first visible character: controls,
+# format characters (zero-width space, BOM, bidi marks) and space separators.
+INVISIBLE = frozenset(("Cc", "Cf", "Zs", "Zl", "Zp"))
 
 COLUMNS = {
     "comments": ("id", "client_id", "url", "title", "parent", "thread", "author", "email", "website",
@@ -116,9 +124,18 @@ def safe_cell(value):
         value = json.dumps(value, ensure_ascii=False, sort_keys=True)
     elif isinstance(value, bool) or not isinstance(value, str):
         return value
-    if value.startswith(FORMULA_START):
+    if value.startswith(FORMULA_START) or _starts_formula(value):
         return "'" + value
     return value
+
+
+def _starts_formula(value):
+    for char in value:
+        if char in FORMULA_CHARS:
+            return True
+        if not (char.isspace() or unicodedata.category(char) in INVISIBLE):
+            return False
+    return False
 
 
 def _json(records):
