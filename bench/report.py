@@ -71,6 +71,10 @@ def evaluate(results):
         for case, r in dash["cases"].items():
             goal(f"4. dashboard {case} ({dash['count']:,} pending)", "p95 ≤ 100 ms", f"{r['p95_ms']:.1f} ms",
                  r["p95_ms"] <= 100)
+    for variant, r in (results.get("moderator_burst") or {}).items():
+        goal(f"6. moderator actions during a {r['comments']:,}-comment burst ({variant}, {r['moderators']} "
+             f"moderators)", "0 answers ≥ 500", f"{r['server_errors']} of {r['actions']}; p99 {r['p99_ms']:.0f} ms",
+             r["server_errors"] == 0)
     w = results.get("widget")
     if w:
         goal("5. widget.js gzipped", "≤ 8,192 B", f"{w['gzip_bytes']:,} B", w["gzip_bytes"] <= 8192)
@@ -119,6 +123,11 @@ def other_figures(results):
         for case, r in dash["cases"].items():
             lines.append(f"- Dashboard {case}, {dash['count']:,} pending comments (in-process, "
                          f"`bench/dashboard_pending.py`): p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms")
+    for variant, r in (results.get("moderator_burst") or {}).items():
+        lines.append(f"- Moderators during a burst ({variant}, `bench/moderator_burst.py`): {r['moderators']} "
+                     f"moderators, {r['actions']} actions through the moderation API while a worker stored "
+                     f"{r['comments']:,} comments: p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms, "
+                     f"{r['server_errors']} answers ≥ 500")
     w = results.get("widget")
     if w:
         lines.append(f"- Widget: `static/js/widget.js` is {w['gzip_bytes']:,} bytes gzipped (budget 8,192); "

@@ -21,6 +21,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import sqlalchemy as sa
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -38,9 +40,9 @@ LAST = ROOT / ".bench" / "last-run.json"
 def settings(quick):
     if quick:
         return dict(duration=3, drain_sizes=(500, 2000), dashboard=(5000, 30), rq_simple=500, rq_fork=20,
-                    widget_trials=3)
+                    widget_trials=3, burst=(1000, 60))
     return dict(duration=10, drain_sizes=(10_000, 50_000), dashboard=(100_000, 200), rq_simple=5000,
-                rq_fork=200, widget_trials=7)
+                rq_fork=200, widget_trials=7, burst=(4000, 200))
 
 
 def comment_body(site, url):
@@ -173,6 +175,11 @@ def postgres_variant(args):
         finally:
             run.procs.stop_all()
             redis_server.stop()
+        db = sa.create_engine(db_url)  # the burst migrates a database of its own
+        with db.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        db.dispose()
+        moderator_burst(run, "postgresql", db_url)
         Path(args.variant_json).write_text(json.dumps(run.results))
     return 0
 
@@ -217,6 +224,20 @@ def dashboard(run):
             cases[m.group(1)] = {"p50_ms": float(m.group(2)), "p95_ms": float(m.group(3))}
     run.results["dashboard"] = {"count": count, "cases": cases}
     print(out.stdout, flush=True)
+
+
+def moderator_burst(run, label, db_url=None):
+    """bench/moderator_burst.py: 6 moderators acting while a worker stores a comment burst."""
+    comments, actions = run.cfg["burst"]
+    out_json = run.tmp / f"burst-{label}.json"
+    cmd = [sys.executable, str(ROOT / "bench" / "moderator_burst.py"), "--comments", str(comments),
+           "--actions", str(actions), "--json", str(out_json)] + (["--db", db_url] if db_url else [])
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=1800,
+                         env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    if not out_json.exists():
+        raise RuntimeError(out.stdout + out.stderr)
+    run.results.setdefault("moderator_burst", {})[label] = json.loads(out_json.read_text())
+    print(out.stdout.strip().splitlines()[-1], flush=True)
 
 
 def main_run(args, tmp):
@@ -281,6 +302,8 @@ def main_run(args, tmp):
 
     print("4. dashboard Pending page (bench/dashboard_pending.py)", flush=True)
     dashboard(run)
+    print("6. moderators during a comment burst (bench/moderator_burst.py)", flush=True)
+    moderator_burst(run, "sqlite", f"sqlite:///{run.tmp}/burst.db")
 
     if not args.no_postgres:
         print("PostgreSQL variant (tools/with_postgres.sh)", flush=True)
@@ -291,8 +314,8 @@ def main_run(args, tmp):
         done = subprocess.run(cmd, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT), PG_FSYNC="on"))
         if done.returncode == 0 and out.exists():
             pg = json.loads(out.read_text())
-            for key in ("ingest", "list", "drain", "rss"):
-                run.results[key].update(pg[key])
+            for key in ("ingest", "list", "drain", "rss", "moderator_burst"):
+                run.results.setdefault(key, {}).update(pg.get(key, {}))
         else:
             print("  PostgreSQL variant failed: see the output above", flush=True)
     return run.results

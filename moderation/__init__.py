@@ -64,10 +64,11 @@ def create_app(config=None):
     cli.init_app(app)
     security.init_app(app)
 
-    from . import dashboard, notify  # noqa: PLC0415
+    from . import dashboard, db_retry, notify  # noqa: PLC0415
 
     dashboard.init_app(app)
     notify.init_app(app)
+    db_retry.init_app(app)  # last: wraps the views every blueprint registered
     return app
 
 
@@ -91,7 +92,7 @@ def _finish_config(app):
         cfg["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgresql://"):]
     if uri.startswith("sqlite"):
         opts = dict(cfg.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
-        opts.setdefault("connect_args", {"timeout": 15})
+        opts.setdefault("connect_args", {"timeout": float(cfg["DB_BUSY_TIMEOUT"])})
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = opts
 
 
@@ -138,9 +139,11 @@ def _dashboard_only(app, extension, checks=True):
 def _sqlite_pragmas(app, engine):
     """WAL lets readers work while the worker writes; explicit BEGIN makes SAVEPOINT work.
 
-    The worker opens its transactions with BEGIN IMMEDIATE (SQLITE_BEGIN) so
-    two writers queue on the busy timeout instead of failing on lock upgrade.
+    The worker opens its transactions with BEGIN IMMEDIATE (SQLITE_BEGIN), and so does
+    every write unit of work of the web app (moderation/db_retry.py): writers queue for
+    the lock instead of failing on a lock upgrade.
     """
+    from . import db_retry  # noqa: PLC0415
     if engine.dialect.name != "sqlite":
         return
     begin = app.config.get("SQLITE_BEGIN", "BEGIN")
@@ -152,9 +155,9 @@ def _sqlite_pragmas(app, engine):
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA busy_timeout=%d" % int(app.config["DB_BUSY_TIMEOUT"] * 1000))
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql(begin)
+        db_retry.begin_sqlite(conn, begin, app.config["DB_BUSY_TIMEOUT"])

@@ -1,7 +1,5 @@
 """The `moderation` command: a Flask CLI group bound to the app factory."""
 import os
-import signal
-import subprocess
 import sys
 
 import click
@@ -16,6 +14,7 @@ from .extensions import db
 from .models import ApiToken, Site, User
 from .models.sites import LANGUAGES, MODES
 from .porting.cli import COMMANDS as PORTING_COMMANDS
+from .supervisor import Supervisor, die_with_parent
 from .urls import origin_of
 
 
@@ -40,14 +39,14 @@ def main():
     cli.main(prog_name="moderation")
 
 
-def _start_embedded_redis():
+def _start_embedded_redis(preexec_fn=None):
     """Start (or reuse) the embedded Redis when REDIS_URL is unset. Returns it or None."""
     if not current_app.config.get("EMBEDDED_REDIS"):
         return None
     server = embedded_redis.EmbeddedRedis(
         current_app.config["DATA_DIR"], appendfsync=current_app.config["REDIS_APPENDFSYNC"]
     )
-    server.start()
+    server.start(preexec_fn=preexec_fn)
     return server
 
 
@@ -63,37 +62,27 @@ def run_command(host, port, workers):
     from .demo import ensure_demo  # noqa: PLC0415
 
     app = current_app._get_current_object()
-    redis_server = _start_embedded_redis()
-    upgrade()
-    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
-    site, password = ensure_demo(base)
-    env = dict(os.environ, REDIS_URL=app.config["REDIS_URL"],
-               MODERATION_DATA_DIR=app.config["DATA_DIR"],
-               MODERATION_ENV=app.config["ENV_NAME"])
-    if not os.environ.get("SECRET_KEY"):
-        env["SECRET_KEY"] = app.config["SECRET_KEY"]
-    worker_procs = [
-        subprocess.Popen([sys.executable, "-m", "moderation", "worker"], env=env)
-        for _ in range(max(workers, 0))
-    ]
-    click.echo(f"Demo article: {base}/demo   (site key: {site.key})")
-    click.echo(f"Dashboard:    {base}/dashboard")
-    click.echo(f"Health:       {base}/healthz")
-    if password:
-        click.echo("Admin account created. This password is shown once:")
-        click.echo(f"  e-mail:   admin@localhost\n  password: {password}")
-    try:
+    # Every child is stopped on SIGTERM, SIGINT or SIGHUP, and one that dies stops the rest.
+    with Supervisor() as children:
+        children.adopt_redis(_start_embedded_redis(preexec_fn=die_with_parent))
+        upgrade()
+        base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+        site, password = ensure_demo(base)
+        env = dict(os.environ, REDIS_URL=app.config["REDIS_URL"],
+                   MODERATION_DATA_DIR=app.config["DATA_DIR"],
+                   MODERATION_ENV=app.config["ENV_NAME"])
+        if not os.environ.get("SECRET_KEY"):
+            env["SECRET_KEY"] = app.config["SECRET_KEY"]
+        for n in range(max(workers, 0)):
+            children.spawn(f"queue worker {n + 1}", [sys.executable, "-m", "moderation", "worker"], env)
+        children.watch()
+        click.echo(f"Demo article: {base}/demo   (site key: {site.key})")
+        click.echo(f"Dashboard:    {base}/dashboard")
+        click.echo(f"Health:       {base}/healthz")
+        if password:
+            click.echo("Admin account created. This password is shown once:")
+            click.echo(f"  e-mail:   admin@localhost\n  password: {password}")
         run_simple(host, port, app, threaded=True, use_reloader=False)
-    finally:
-        for proc in worker_procs:
-            proc.send_signal(signal.SIGTERM)
-        for proc in worker_procs:
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        if redis_server is not None:
-            redis_server.stop()
 
 
 @click.command("worker")

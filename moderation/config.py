@@ -52,6 +52,11 @@ class Config:
     DRAIN_BATCH_SIZE = 500
     # A drain job stops after this many seconds and hands over to a fresh job.
     DRAIN_TIME_BUDGET = 10.0
+    # Seconds one drain transaction may hold the database (SQLite's single write lock):
+    # a batch is stored in as many transactions as that takes (moderation/jobs/persist.py),
+    # with a pause of DRAIN_LOCK_PAUSE seconds after each in which waiting writers get in.
+    DRAIN_TRANSACTION_BUDGET = 0.2
+    DRAIN_LOCK_PAUSE = 0.01
     # Dedup window for client_id in Redis; the database unique index covers the rest.
     SUBMISSION_TTL = 7 * 24 * 3600
     WORKER_MAINTENANCE_INTERVAL = 15
@@ -59,6 +64,11 @@ class Config:
     # 64 KB: a 5,000-character comment of emoji, or of escaped Cyrillic, still fits.
     MAX_CONTENT_LENGTH = 64 * 1024
     RETRY_AFTER_UNAVAILABLE = 5
+    # SQLite: seconds a connection waits for the write lock (busy timeout). A unit of work
+    # (moderation/db_retry.py) that still finds the database locked or busy is redone whole
+    # for up to DB_RETRY_BUDGET seconds before the request answers 503.
+    DB_BUSY_TIMEOUT = 15.0
+    DB_RETRY_BUDGET = 20.0
 
     # Default rate limits per reader (address hash) per site; a site can override them.
     RATELIMIT_REPORTS = "20/minute;200/day"
@@ -133,6 +143,9 @@ ENVIRONMENT = {
     "MODERATION_QUEUE": ("QUEUE_NAME", str),
     "MODERATION_BATCH_SIZE": ("DRAIN_BATCH_SIZE", int),
     "MODERATION_DRAIN_BUDGET": ("DRAIN_TIME_BUDGET", float),
+    "MODERATION_DRAIN_TRANSACTION": ("DRAIN_TRANSACTION_BUDGET", float),
+    "MODERATION_DB_BUSY_TIMEOUT": ("DB_BUSY_TIMEOUT", float),
+    "MODERATION_DB_RETRY_BUDGET": ("DB_RETRY_BUDGET", float),
     "MODERATION_SUBMISSION_TTL": ("SUBMISSION_TTL", int),
     "MODERATION_WORKER_MAINTENANCE": ("WORKER_MAINTENANCE_INTERVAL", int),
     "MODERATION_MAX_BODY": ("MAX_CONTENT_LENGTH", int),

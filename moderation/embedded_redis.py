@@ -95,15 +95,18 @@ class EmbeddedRedis:
             args += ["--unixsocket", self.socket, "--unixsocketperm", "700"]
         return args
 
-    def start(self, timeout=10.0):
-        """Start the server, or reuse one already serving this directory. Returns the URL."""
+    def start(self, timeout=10.0, preexec_fn=None):
+        """Start the server, or reuse one already serving this directory. Returns the URL.
+
+        `preexec_fn` runs in the child before exec (`moderation run` passes
+        supervisor.die_with_parent, so the server never outlives it)."""
         if is_alive(self.url):
             return self.url
         if not self.port and os.path.exists(self.socket):
             os.unlink(self.socket)  # stale socket from a crashed server
         self.process = subprocess.Popen(
             self.command(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE, start_new_session=True,
+            stderr=subprocess.PIPE, start_new_session=True, preexec_fn=preexec_fn,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

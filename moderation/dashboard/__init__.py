@@ -3,8 +3,11 @@
 Every route requires a signed-in, active account (enforced for the whole blueprint,
 so a new route cannot forget it) and every POST carries a CSRF token (Flask-WTF).
 """
-from flask import Blueprint, redirect, request, url_for
+from flask import Blueprint, current_app, jsonify, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import escape
+from sqlalchemy.exc import OperationalError
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -27,6 +30,22 @@ def no_store(response):
     response.headers.setdefault("Cache-Control", "no-store")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+@bp.errorhandler(OperationalError)
+def database_unavailable(exc):
+    """503 + Retry-After, never a 500: the unit of work (moderation/db_retry.py) already
+    waited DB_RETRY_BUDGET seconds for the database. No template: its navigation would
+    ask the same database again."""
+    current_app.logger.warning("dashboard: database unavailable: %s", exc)
+    message = _("The database is busy or unavailable. Nothing was changed; try again in a moment.")
+    if request.headers.get("X-Requested-With") == "fetch":
+        response = jsonify({"ok": False, "message": message})
+    else:
+        response = current_app.make_response(f"<!doctype html><title>503</title><p>{escape(message)}</p>")
+    response.status_code = 503
+    response.headers["Retry-After"] = str(current_app.config["RETRY_AFTER_UNAVAILABLE"])
     return response
 
 

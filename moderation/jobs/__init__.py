@@ -5,10 +5,15 @@ its context. A job run by any other RQ worker gets an app built on first use:
 never at import time, so importing this package has no side effects.
 """
 import functools
+import threading
 
 from flask import has_app_context
 
 _app = None
+
+# Set when this worker process is asked to stop (SIGTERM/SIGINT, see worker.AppWorker):
+# long jobs hand over at their next safe point instead of running out their budget.
+stop_requested = threading.Event()
 
 
 def _fallback_app():

@@ -4,13 +4,14 @@ import time
 from flask import current_app
 from rq import Retry, get_current_job
 
-from . import in_app_context
+from . import in_app_context, stop_requested
 from .persist import PoisonSubmission, persist_batch, persist_one
 
 
 @in_app_context
 def drain_inbox():
-    """Persist batches until the inbox is empty or the time budget is spent.
+    """Persist batches until the inbox is empty, the time budget is spent or the worker
+    is asked to stop (then the next worker carries on).
 
     The claim is named after this job's id: if the worker dies mid-batch, RQ
     re-queues this job (same id) and the leftover claim is finished first.
@@ -34,7 +35,7 @@ def drain_inbox():
             _quarantine(broker, payload)
         broker.release(job_id)
         handled += len(batch)
-        if time.monotonic() > deadline:
+        if time.monotonic() > deadline or stop_requested.is_set():
             if broker.inbox_length():
                 broker.request_drain()  # hand over so other queues get a turn
             break

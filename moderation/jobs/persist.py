@@ -1,4 +1,5 @@
-"""Turn queued payloads into rows: idempotent on client_id, one transaction a batch."""
+"""Turn queued payloads into rows: idempotent on client_id, a batch in time-bounded transactions."""
+import time
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
@@ -298,16 +299,48 @@ def persist_one(payload, notify_after=True):
         notify.persisted([payload])
 
 
+# Rows in a batch's first transaction; later ones are sized by the time the last one took.
+FIRST_TRANSACTION_ROWS = 50
+_rows_per_transaction = {"n": FIRST_TRANSACTION_ROWS}  # learned per process, kept across batches
+
+
 def persist_batch(payloads):
     """Persist a batch; returns the payloads that failed on their own (poison).
 
-    Transient database errors are raised for the caller's retry; anything else
-    makes us fall back to one transaction per submission to isolate the culprit.
+    The batch is stored in consecutive transactions, each sized to hold the database
+    about DRAIN_TRANSACTION_BUDGET seconds: SQLite has one write lock, and a moderator's
+    click or a sign-in waits for it (moderation/db_retry.py). A 500-comment batch in one
+    transaction held it for seconds under load. Each part is idempotent on client_id, so
+    a job replayed after a crash between two parts stores the rest once. After each part
+    the worker pauses DRAIN_LOCK_PAUSE seconds (SQLite only) so a waiting writer gets in.
     """
+    cfg = current_app.config
+    budget = cfg["DRAIN_TRANSACTION_BUDGET"]
+    pause = cfg["DRAIN_LOCK_PAUSE"] if db.engine.dialect.name == "sqlite" else 0
+    poisoned = []
+    start = 0
+    while start < len(payloads):
+        size = max(1, _rows_per_transaction["n"])
+        part = payloads[start:start + size]
+        started = time.monotonic()
+        poisoned += _persist_part(part)
+        elapsed = time.monotonic() - started
+        start += len(part)
+        if len(part) == size:
+            # Aim at the budget; change at most ×2 or ÷2 at a time (one slow part is noise).
+            wanted = size * budget / max(elapsed, 1e-3)
+            _rows_per_transaction["n"] = int(min(max(wanted, size / 2, 1), size * 2, cfg["DRAIN_BATCH_SIZE"]))
+        if pause and start < len(payloads):
+            time.sleep(pause)
+    return poisoned
+
+
+def _persist_part(payloads):
+    """One transaction for `payloads`; on a non-transient failure, one per submission."""
     try:
         _write(payloads)
         db.session.commit()
-        notify.persisted(payloads)  # one notify job per batch, never one per item
+        notify.persisted(payloads)  # one notify job per transaction, never one per item
         return []
     except Exception as exc:
         db.session.rollback()

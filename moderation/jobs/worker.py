@@ -15,7 +15,7 @@ import redis
 from rq import SimpleWorker
 
 from ..extensions import db
-from . import recovery
+from . import recovery, stop_requested
 from .fixed_check import maybe_schedule as schedule_fixed_check
 
 # Seconds between attempts to start a worker again while Redis is unreachable.
@@ -37,6 +37,11 @@ class AppWorker(SimpleWorker):
                 return super().perform_job(job, queue, execution)
             finally:
                 db.session.remove()
+
+    def request_stop(self, signum, frame):
+        # A drain job in progress ends after its current transaction (and hands over).
+        stop_requested.set()
+        super().request_stop(signum, frame)
 
     @property
     def dequeue_timeout(self):

@@ -4,13 +4,10 @@ The moderation API and the dashboard both call these functions, so every
 decision, whoever makes it and however, is checked the same way and leaves
 the same audit entry (who, what, when, before/after, reason).
 """
-import functools
-import time
-
 import sqlalchemy as sa
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
 
+from ..db_retry import unit_of_work
 from ..extensions import db
 from ..models import AuditEntry, Comment, Page, ReportCluster, Site, TypoReport
 from ..models.base import utcnow
@@ -44,25 +41,6 @@ class PermissionDenied(ServiceError):
 
 class Invalid(ServiceError):
     status = 400
-
-
-def retry_on_lock(fn):
-    """SQLite: a read-then-write transaction fails at once if the worker committed
-    in between (SQLITE_BUSY_SNAPSHOT). Roll back and redo the action, briefly."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        for attempt in range(4):
-            try:
-                return fn(*args, **kwargs)
-            except OperationalError as exc:
-                db.session.rollback()
-                if attempt == 3 or "locked" not in str(exc.orig).lower():
-                    raise
-                time.sleep(0.05 * (attempt + 1))
-        return None  # unreachable
-
-    return wrapper
 
 
 def audit(actor, action, target, before=None, after=None, reason=None):
@@ -214,13 +192,13 @@ def _learn(comment, from_spam=False):
         enqueue_learning([comment.id], weight=weight)
 
 
-@retry_on_lock
+@unit_of_work
 def approve_comment(comment_id, actor):
     comment = _load(Comment, comment_id, actor, "comments")
     return _set_comment_status(comment, actor, "approved", "comment.approve")
 
 
-@retry_on_lock
+@unit_of_work
 def reject_comment(comment_id, actor, reason=None):
     comment = _load(Comment, comment_id, actor, "comments")
     return _set_comment_status(
@@ -228,7 +206,7 @@ def reject_comment(comment_id, actor, reason=None):
     )
 
 
-@retry_on_lock
+@unit_of_work
 def fix_comment(comment_id, actor, body, reason=None):
     """Edit the text (re-sanitized), then approve; the audit keeps both versions."""
     comment = _load(Comment, comment_id, actor, "comments")
@@ -247,7 +225,7 @@ def fix_comment(comment_id, actor, body, reason=None):
     )
 
 
-@retry_on_lock
+@unit_of_work
 def reopen_comment(comment_id, actor, reason=None):
     """Back to Pending (and off the public list if it was published)."""
     comment = _load(Comment, comment_id, actor, "comments")
@@ -256,7 +234,7 @@ def reopen_comment(comment_id, actor, reason=None):
     )
 
 
-@retry_on_lock
+@unit_of_work
 def spam_comment(comment_id, actor, reason=None):
     comment = _load(Comment, comment_id, actor, "comments")
     return _set_comment_status(

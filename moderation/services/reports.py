@@ -3,6 +3,7 @@ fixing a cluster answers every reader who reported that spot."""
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from ..db_retry import unit_of_work
 from ..extensions import db
 from ..models import ReportCluster, TypoReport
 from ..models.base import utcnow
@@ -16,7 +17,6 @@ from .moderation import (
     _require,
     _site_filter,
     audit,
-    retry_on_lock,
 )
 
 REPORT_QUEUES = ("new", "fixed", "rejected")
@@ -90,7 +90,7 @@ def _decide(cluster, actor, status, action, reason=None, correction=None):
     return cluster
 
 
-@retry_on_lock
+@unit_of_work
 def fix_cluster(cluster_id, actor, correction=None, reason=None):
     """Record the correction (default: the most suggested text) and mark the spot fixed."""
     cluster = _load(ReportCluster, cluster_id, actor, "reports")
@@ -106,7 +106,7 @@ def fix_cluster(cluster_id, actor, correction=None, reason=None):
     return cluster
 
 
-@retry_on_lock
+@unit_of_work
 def reject_cluster(cluster_id, actor, reason=None):
     cluster = _load(ReportCluster, cluster_id, actor, "reports")
     reason = _clean_reason(reason)
@@ -115,7 +115,7 @@ def reject_cluster(cluster_id, actor, reason=None):
     return _decide(cluster, actor, "rejected", "report.reject", reason)
 
 
-@retry_on_lock
+@unit_of_work
 def reopen_cluster(cluster_id, actor, reason=None):
     cluster = _load(ReportCluster, cluster_id, actor, "reports")
     if cluster.status == "new":
