@@ -8,6 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import security
 from .config import CONFIGS, ROOT, from_env, load_secret_key
+from .json_limits import DepthLimitedRequest
 
 
 def create_app(config=None):
@@ -29,6 +30,7 @@ def create_app(config=None):
     # UTF-8 JSON: Cyrillic escaped as \uXXXX would triple the size of every comment list.
     app.json.ensure_ascii = False
     app.json.sort_keys = False
+    app.request_class = DepthLimitedRequest  # JSON bodies nest at most MAX_JSON_DEPTH deep
     app.config.from_object(CONFIGS[env_name])
     app.config.update(from_env())
     app.config.update(config)

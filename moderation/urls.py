@@ -1,4 +1,5 @@
 """Article URLs and origins: one page must not become many rows."""
+import ipaddress
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -26,11 +27,9 @@ def normalize_url(url):
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS or not parts.hostname:
         return None
-    host = parts.hostname.lower()
-    try:
-        host = host.encode("idna").decode("ascii")
-    except UnicodeError:
-        pass  # keep the Unicode host as the reader sent it
+    host = _host(parts.hostname)
+    if host is None:
+        return None
     netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     query = sorted(
         (k, v)
@@ -38,6 +37,22 @@ def normalize_url(url):
         if k.lower() not in TRACKING_PARAMS and not k.lower().startswith("utm_")
     )
     return urlunsplit((scheme, netloc, parts.path or "/", urlencode(query), ""))
+
+
+def _host(hostname):
+    """The host as it goes back into a URL: lowercase, IDNA; an IPv6 literal compressed and
+    in its brackets (urlsplit's hostname drops them: `http://[::1]:8081` became `http://::1:8081`,
+    which is no URL). None for a bracketed host that is not an IPv6 address."""
+    host = hostname.lower()
+    if ":" in host:
+        try:
+            return "[%s]" % ipaddress.IPv6Address(host).compressed
+        except ValueError:
+            return None
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host  # keep the Unicode host as the reader sent it
 
 
 @lru_cache(maxsize=CACHED_URLS)

@@ -34,6 +34,26 @@ def test_normalize_url(raw, expected):
     assert normalize_url(raw) == expected
 
 
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("http://[::1]:8081", "http://[::1]:8081/"),
+        ("http://[::1]:80/a", "http://[::1]/a"),
+        ("https://[2001:DB8:0:0::1]:443/a?b=1", "https://[2001:db8::1]/a?b=1"),
+        ("https://[2001:db8::1]:8443/a", "https://[2001:db8::1]:8443/a"),
+    ],
+)
+def test_ipv6_literals_keep_their_brackets(raw, expected):
+    assert normalize_url(raw) == expected
+    assert normalize_url(expected) == expected  # stable: normalizing twice changes nothing
+
+
+def test_ipv6_origin_is_allowed_by_its_own_pattern():
+    assert origin_of("http://[::1]:8081/demo") == "http://[::1]:8081"
+    assert origin_allowed("http://[::1]:8081", ["http://[::1]:8081"])
+    assert not origin_allowed("http://[::1]:8082", ["http://[::1]:8081"])
+
+
 def test_unicode_host_and_its_punycode_are_one_page():
     punycode = "https://" + "новости".encode("idna").decode() + ".example/a"
     assert normalize_url("https://Новости.example/a") == punycode
@@ -62,6 +82,8 @@ def test_tracking_variants_of_one_article_normalize_to_one_url():
         "http:///path-only",
         "https://news.example:99999/a",  # port out of range
         "https://[::1/a",  # broken IPv6 literal
+        "http://[not-an-address]/a",
+        "http://[127.0.0.1]/a",  # brackets hold IPv6 only
     ],
 )
 def test_normalize_url_rejects_non_http_and_broken_urls(raw):

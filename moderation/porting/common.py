@@ -7,7 +7,8 @@ pairs; everything about our schema lives here, so both behave the same way:
 - a comment is found by (site, source, external id) in `imported_comment`: new ones are
   inserted, changed ones updated, unchanged ones skipped, so running an import twice
   gives the same rows;
-- bodies go through `sanitizer.render_comment` exactly like comments from the widget;
+- bodies go through `sanitizer.render_comment` exactly like comments from the widget (Disqus
+  bodies, which are HTML, through `sanitizer.render_html`);
 - a comment a moderator has decided on (or edited) here is left as it is when the import is re-run;
 - each thread is committed on its own: a failure rolls back that thread only and stops
   the run, so the database never holds half a thread.
@@ -24,7 +25,7 @@ from ..judgment import screening
 from ..models import Comment, ImportedComment, Page, Site
 from ..models.base import as_utc, utcnow
 from ..models.sites import url_hash
-from ..sanitizer import clean_text, render_comment, strip_controls
+from ..sanitizer import clean_text, render_comment, render_html, strip_controls
 from ..urls import normalize_url, origin_allowed
 
 AUTHOR_MAX = 80
@@ -58,6 +59,7 @@ class CommentIn:
     status: str  # one of Comment's statuses
     edited_at: datetime | None = None
     reason: str | None = None  # why it is not approved, when the source says
+    body_is_html: bool = False  # Disqus exports HTML; Isso keeps what the reader typed
 
 
 @dataclass
@@ -151,7 +153,7 @@ def _fields(item, page, parent):
         "author": author,
         "email": email,
         "body_raw": body,
-        "body_html": render_comment(body),
+        "body_html": render_html(body) if item.body_is_html else render_comment(body),
         "status": item.status,
         "decision_reason": item.reason,
         "created_at": as_utc(item.created_at),

@@ -152,6 +152,7 @@ class DisqusReader:
             email=_text(element, f"{NS}author/{NS}email"),
             website=_text(element, f"{NS}author/{NS}link"),
             body=_text(element, NS + "message") or "",
+            body_is_html=True,
             status=status,
             reason=reason,
         )
