@@ -4,7 +4,7 @@ import functools
 import hashlib
 from pathlib import Path
 
-from flask import current_app, request
+from flask import current_app, request, send_from_directory
 
 
 @functools.lru_cache(maxsize=8)
@@ -28,5 +28,13 @@ def _cross_origin_static(response):
     return response
 
 
+def favicon():
+    """The dashboard's icon where browsers look for it unasked (pages link static/favicon.svg)."""
+    return send_from_directory(current_app.static_folder, "favicon.svg", mimetype="image/svg+xml",
+                               max_age=86400)
+
+
 def init_app(app):
     app.after_request(_cross_origin_static)
+    # Without it every page a browser opens logs a 404 for /favicon.ico.
+    app.add_url_rule("/favicon.ico", "favicon", favicon)

@@ -87,7 +87,7 @@ def test_press_f_on_a_report_to_fix_it_and_the_audit_shows_it(app, live_server, 
         entry = db.session.execute(sa.select(AuditEntry)).scalar_one()
         assert (entry.action, entry.actor_label) == ("report.fix", email)
     page.goto(live_server + f"/dashboard/reports/{cluster.id}")
-    assert "report.fix" in page.locator(".history").inner_text()
+    assert "Error report fixed" in page.locator(".history").inner_text()
 
 
 def test_question_mark_opens_the_help_and_escape_closes_it(live_server, new_page, auth):

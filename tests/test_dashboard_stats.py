@@ -188,3 +188,13 @@ def test_stats_need_a_signed_in_user(client):
 
 def test_stats_is_in_the_navigation(app, site):
     assert 'href="/dashboard/stats"' in stats_page(app, "moderator")
+
+
+def test_day_labels_of_a_chart_never_sit_side_by_side():
+    """30 days labelled every 7th: the first and the last labels met ("11-3012-01")."""
+    from moderation.dashboard.stats_views import columns, last_days
+
+    days = last_days(datetime(2026, 12, 1).date())
+    ticks = [i for i, bar in enumerate(columns([(d, 1) for d in days])["bars"]) if bar["tick"]]
+    assert ticks[-1] == len(days) - 1  # today is labelled
+    assert min(b - a for a, b in zip(ticks, ticks[1:])) >= 7

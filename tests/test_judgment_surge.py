@@ -86,7 +86,7 @@ def test_a_wave_of_spam_switches_the_article_even_at_a_low_rate(app, client, pos
     drain()
     status, reasons = statuses(app, ham)[0]
     assert status == "pending"
-    assert reasons == ["surge: 3 of 4 comments on this article within 10 min were spam (pre-moderated for now)"]
+    assert reasons == ["surge: 3 of 4 comments on this article within 10 min were spam or rejected (pre-moderated for now)"]
 
 
 def test_surge_off_when_the_setting_is_zero(app, client, post_site, drain):

@@ -56,6 +56,7 @@ from . import (  # noqa: E402,F401  (routes register on import)
     common,
     export_views,
     health_views,
+    labels,
     notify_views,
     privacy_views,
     queue_views,
@@ -69,4 +70,5 @@ def init_app(app):
 
     login_manager.login_view = "dashboard.login"
     common.init_app(app)
+    labels.init_app(app)
     app.register_blueprint(bp)

@@ -13,19 +13,14 @@ from flask_login import current_user
 from ..extensions import db
 from ..models import AuditEntry
 from ..models.base import as_utc
-from . import bp
+from . import bp, labels
 from .common import register_nav, visible_sites
 
 register_nav("dashboard.audit", lazy_gettext("Audit log"), "comments")
 
 PAGE_SIZE = 100
-# Offered in the action filter; any other value is matched as typed.
-ACTIONS = (
-    "comment.approve", "comment.reject", "comment.fix", "comment.spam", "comment.reopen", "comment.flagged",
-    "report.fix", "report.reject", "report.reopen",
-    "site.create", "site.update", "site.rotate_key",
-    "user.create", "user.update", "user.deactivate", "user.reset_password",
-)
+# Offered in the action filter, with their labels; any other value is matched as typed.
+ACTIONS = labels.ACTIONS
 
 
 def utc(value):

@@ -11,7 +11,7 @@ from flask_login import current_user
 from ..extensions import db
 from ..models import Comment, ReportCluster, Site
 
-LANGUAGES = ("en", "ru")
+LANGUAGES = ("en", "ru", "kk")
 
 # Words stored as data (roles, statuses, kinds, reason presets) that templates pass
 # through _(): listed here so `pybabel extract` puts them in the catalog.

@@ -120,7 +120,9 @@ def columns(values, width=CHART_WIDTH, height=CHART_HEIGHT):
         h = round(value / top * height, 1)
         bars.append({"x": round(i * slot + slot * 0.1, 1), "y": round(height - h, 1),
                      "w": round(slot * 0.8, 1), "h": h, "label": label, "value": value,
-                     "tick": i % 7 == 0 or i == len(values) - 1})
+                     # A label every 7th bar counted back from today: today is always labelled and
+                     # no two labels sit side by side ("11-3012-01" when the first and last met).
+                     "tick": (len(values) - 1 - i) % 7 == 0})
     peak = max((bar["value"] for bar in bars), default=0)
     return {"width": width, "height": height, "bars": bars, "peak": peak}
 

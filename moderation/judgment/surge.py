@@ -40,7 +40,7 @@ def check(page, conf, now, counts):
     if total >= conf["surge_comments"]:
         trigger = f"surge: {total} comments on this article within {window} min"
     elif total >= conf["surge_min_comments"] and junk / total >= conf["surge_spam_share"]:
-        trigger = f"surge: {junk} of {total} comments on this article within {window} min were spam"
+        trigger = f"surge: {junk} of {total} comments on this article within {window} min were spam or rejected"
     if trigger:
         page.surge_until = now + timedelta(minutes=conf["surge_quiet_minutes"])
         page.surge_reason = trigger[:200]

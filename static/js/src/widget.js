@@ -90,7 +90,7 @@
     ".c .b{margin:4px 0;overflow-wrap:anywhere}.c .r{margin-left:22px;border-left:2px solid #e5e5e5;padding-left:12px}" +
     ".c button,.more{background:none;border:0;color:#0b57d0;padding:2px 0;margin-right:12px;font-size:13px}" +
     ".pend{opacity:.75}.pend .m i{color:#a15c00}.hp{position:absolute;left:-9999px;width:1px;height:1px;overflow:hidden}" +
-    "form{margin-top:14px}.note{font-size:14px;color:#333}";
+    "form{margin-top:14px}.dlg form{margin:0}.note{font-size:14px;color:#333}";
 
   function shadowHost(container) {
     var host = el("div", { "data-moderation-widget": "" });
@@ -234,7 +234,8 @@
     var live = el("div", { class: "live", role: "status", "aria-live": "polite" });
     var send = el("button", { type: "submit", text: T.send });
     var cancel = el("button", { type: "button", class: "sec", text: T.cancel });
-    var form = el("form", { class: "dlg", role: "dialog", "aria-modal": "true", "aria-labelledby": titleId }, [
+    // The role sits on a wrapping <div>: a <form> may not take role="dialog" (axe aria-allowed-role).
+    var form = el("form", {}, [
       el("h2", { id: titleId, text: T.title }),
       el("div", { class: "note", text: T.context }),
       el("p", { class: "ctx" }, [
@@ -249,7 +250,8 @@
       live,
       el("div", { class: "row" }, [cancel, send])
     ]);
-    var bg = el("div", { class: "bg" }, [form]);
+    var box = el("div", { class: "dlg", role: "dialog", "aria-modal": "true", "aria-labelledby": titleId }, [form]);
+    var bg = el("div", { class: "bg" }, [box]);
     dialogRoot.appendChild(bg);
     cancel.addEventListener("click", closeDialog);
     bg.addEventListener("mousedown", function (e) { if (e.target === bg) closeDialog(); });
