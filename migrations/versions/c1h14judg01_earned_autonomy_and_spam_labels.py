@@ -1,7 +1,7 @@
 """earned autonomy: per-site spam model state, example weights; a reject is no spam example
 
 Revision ID: c1h14judg01
-Revises: b9drain00001
+Revises: c1h13input01
 Create Date: 2026-11-30 23:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = 'c1h14judg01'
-down_revision = 'b9drain00001'
+down_revision = 'c1h13input01'
 branch_labels = None
 depends_on = None
 
