@@ -23,7 +23,7 @@ def _comment(page, client_id, raw, html, status="approved"):
                     reason="steps the SQLite schema down and up")
 def test_rerender_from_raw_text_skipping_erased_and_disqus(app, site):
     with app.app_context():
-        downgrade(revision="-1")  # the schema as it was before this migration
+        downgrade(revision=REVISION + "-1")  # the schema just before this migration
         page = Page(site_id=site.id, url=ARTICLE, url_hash=url_hash(ARTICLE), comments_version=4)
         db.session.add(page)
         db.session.flush()
