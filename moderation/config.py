@@ -5,6 +5,7 @@
 """
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,6 +116,9 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = True
+    # How long a sign-in lasts, with "remember me" or without: the cookie's expiry and,
+    # checked on the server, the most a copied session or remember cookie is worth.
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)
 
 
 # Environment variable -> (config key, parser). Documented in docs/configuration.md.
@@ -155,6 +159,7 @@ ENVIRONMENT = {
     "MODERATION_FETCH_ALLOWED_NETWORKS": ("FETCH_ALLOWED_NETWORKS", _list),
     "MODERATION_FETCH_TIMEOUT": ("FETCH_TIMEOUT", float),
     "MODERATION_FETCH_MAX_BYTES": ("FETCH_MAX_BYTES", int),
+    "MODERATION_SIGNIN_DAYS": ("REMEMBER_COOKIE_DURATION", lambda value: timedelta(days=float(value))),
 }
 
 

@@ -76,6 +76,9 @@ def too_many_attempts(exc):
 
 @bp.post("/logout")
 def logout():
+    """Sign out: ends every session and remember cookie of the account, on every device."""
+    current_user.end_sessions()
+    db.session.commit()
     logout_user()
     flash(_("Signed out."))
     return redirect(url_for("dashboard.login"))
