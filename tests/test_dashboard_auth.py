@@ -236,3 +236,26 @@ def test_remember_cookies_from_before_session_versions_no_longer_load(app, auth)
         current = encode_cookie(f"{user.id}:{user.session_version}:{int(time.time())}")
     assert not replays(app, old_format)
     assert replays(app, current)  # the same cookie in today's format does get in
+
+
+# -- the session starts afresh at sign-in ---------------------------------------------
+
+def test_a_csrf_token_from_before_sign_in_is_void_after_it(app, client, auth):
+    email = auth.create("editor")
+    planted = auth.csrf()  # e.g. fixed by an attacker in the victim's pre-login session
+    response = client.post("/dashboard/login", data={"email": email, "password": auth.PASSWORD,
+                                                     "csrf_token": planted})
+    assert response.status_code == 302
+    assert client.post("/dashboard/language", data={"locale": "en", "csrf_token": planted}).status_code == 400
+    fresh = auth.csrf("/dashboard/comments")
+    assert fresh != planted
+    assert client.post("/dashboard/language", data={"locale": "en", "csrf_token": fresh}).status_code == 302
+
+
+def test_nothing_planted_in_the_session_before_sign_in_survives_it(app, client, auth):
+    email = auth.create("editor")
+    with client.session_transaction() as sess:
+        sess["planted"] = "by someone else"
+    assert auth.login(email).status_code == 302
+    with client.session_transaction() as sess:
+        assert "planted" not in sess

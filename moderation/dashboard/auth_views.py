@@ -2,7 +2,7 @@
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_user, logout_user
@@ -57,10 +57,18 @@ def login():
             "dashboard/login.html", error=_("Wrong e-mail or password."), email=email,
             next=request.form.get("next", ""),
         ), 401
+    _fresh_session()
     login_user(user, remember=bool(request.form.get("remember")))
     user.last_login_at = utcnow()
     db.session.commit()
     return redirect(_safe_next(request.form.get("next")) or url_for("dashboard.home"))
+
+
+def _fresh_session():
+    """Start the signed-in session empty: nothing planted in the visitor's session before
+    sign-in survives it, least of all the CSRF secret (the next form gets a new token)."""
+    session.clear()
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
 
 
 @bp.errorhandler(RateLimitExceeded)
