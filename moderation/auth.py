@@ -1,23 +1,44 @@
-"""Staff sign-in plumbing shared by the dashboard (sessions) and the CLI."""
+"""Staff sign-in plumbing shared by the dashboard (sessions) and the CLI.
+
+A sign-in's session and remember cookie hold "<user id>:<session version>:<signed in
+at>" (signed by Flask / Flask-Login with SECRET_KEY). The loader accepts it only while
+the account is active, its session version is unchanged (sign-out, a password change or
+reset and deactivation raise it: `User.end_sessions`) and the sign-in is younger than
+REMEMBER_COOKIE_DURATION, so a copied or replayed cookie stops working on all of those.
+"""
 import secrets
+import time
 
 import sqlalchemy as sa
+from flask import current_app
 
 from .extensions import db, login_manager
 from .models import User
 from .models.accounts import ROLES
 
 
+def load_user(value):
+    """The active user a session or remember cookie names, or None when it has ended."""
+    try:
+        user_id, version, signed_in_at = (int(part) for part in str(value).split(":"))
+    except ValueError:  # also sessions from before session versions: sign in again
+        return None
+    lifetime = current_app.config["REMEMBER_COOKIE_DURATION"]
+    lifetime = lifetime.total_seconds() if hasattr(lifetime, "total_seconds") else float(lifetime)
+    if time.time() - signed_in_at > lifetime:
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active or user.session_version != version:
+        return None
+    return user
+
+
 def init_app(app):
     login_manager.session_protection = "strong"
-
-    @login_manager.user_loader
-    def load_user(user_id):
-        try:
-            user = db.session.get(User, int(user_id))
-        except (TypeError, ValueError):
-            return None
-        return user if user is not None and user.is_active else None
+    # login_user stores what this method returns; User.get_id stays the stable
+    # "<id>:<version>" that UserMixin's equality compares.
+    login_manager.id_attribute = "login_session_id"
+    login_manager.user_loader(load_user)
 
 
 def generate_password():

@@ -5,6 +5,7 @@
 """
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,9 +75,19 @@ class Config:
     RATELIMIT_REPORTS = "20/minute;200/day"
     RATELIMIT_COMMENTS = "5/minute;100/day"
     RATELIMIT_FLAGS = "10/minute;100/day"
-    # Failed dashboard sign-ins.
-    LOGIN_LIMIT_ACCOUNT = "5 per 15 minutes"
-    LOGIN_LIMIT_ADDRESS = "20 per 15 minutes"
+    # Failed dashboard sign-ins (moderation.dashboard.login_throttle, docs/security.md):
+    # one client on one account (the waits grow: a minute, an hour, a day), all clients
+    # without the account's device cookie together, one address on any accounts.
+    LOGIN_LIMIT_CLIENT = "5 per minute;10 per hour;20 per day"
+    LOGIN_LIMIT_ACCOUNT = "30 per hour;100 per day"
+    LOGIN_LIMIT_ADDRESS = "20 per 15 minutes;100 per day"
+    # Lifetime of the device cookie a successful sign-in leaves in the browser.
+    LOGIN_DEVICE_DAYS = 180
+    # Limiter's Redis unreachable: count the decorated (sign-in) limits in process memory
+    # rather than letting every guess through.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    # Check every window of a limit so Retry-After names the longest breached one.
+    RATELIMIT_FAIL_ON_FIRST_BREACH = False
     RATELIMIT_ENABLED = True
     RATELIMIT_STRATEGY = "fixed-window"
     RATELIMIT_HEADERS_ENABLED = True
@@ -128,6 +139,9 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = True
+    # How long a sign-in lasts, with "remember me" or without: the cookie's expiry and,
+    # checked on the server, the most a copied session or remember cookie is worth.
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)
 
 
 # Environment variable -> (config key, parser). Documented in docs/configuration.md.
@@ -172,6 +186,7 @@ ENVIRONMENT = {
     "MODERATION_FETCH_ALLOWED_NETWORKS": ("FETCH_ALLOWED_NETWORKS", _list),
     "MODERATION_FETCH_TIMEOUT": ("FETCH_TIMEOUT", float),
     "MODERATION_FETCH_MAX_BYTES": ("FETCH_MAX_BYTES", int),
+    "MODERATION_SIGNIN_DAYS": ("REMEMBER_COOKIE_DURATION", lambda value: timedelta(days=float(value))),
 }
 
 

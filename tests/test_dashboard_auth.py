@@ -1,7 +1,11 @@
 """Dashboard sign-in: every route needs login, every POST a CSRF token, failures are throttled."""
 import re
+import time
+from types import SimpleNamespace
 
 import sqlalchemy as sa
+
+from conftest import AuthActions
 
 from moderation.extensions import db
 from moderation.models import User
@@ -112,3 +116,146 @@ def test_language_follows_the_account_then_the_browser(app, client, auth):
     client.post("/dashboard/language", data={"locale": "en", "csrf_token": token})
     page = client.get("/dashboard/comments", headers={"Accept-Language": "ru"}).get_data(as_text=True)
     assert 'lang="en"' in page
+
+
+# -- sessions end with sign-out, a password change or reset, deactivation ---------------
+
+REMEMBER = "remember_token"
+
+
+def user_id_of(app, email):
+    with app.app_context():
+        return db.session.execute(sa.select(User.id).where(User.email == email)).scalar_one()
+
+
+def signed_in_browser(app, email, remember=True):
+    """A second browser of the same account: its own session and remember cookie."""
+    browser = app.test_client()
+    actions = AuthActions(app, browser)
+    assert actions.login(email, remember="1" if remember else "").status_code == 302
+    assert browser.get("/dashboard/comments").status_code == 200
+    return browser, (browser.get_cookie(REMEMBER).value if remember else None)
+
+
+def replays(app, remember_cookie):
+    """A fresh browser holding only a copied remember cookie: does it get in?"""
+    thief = app.test_client()
+    thief.set_cookie(REMEMBER, remember_cookie)
+    return thief.get("/dashboard/comments").status_code == 200
+
+
+def admin_post(auth, path, data):
+    return auth.client.post(path, data=dict(data, csrf_token=auth.csrf("/dashboard/comments")))
+
+
+def test_a_copied_remember_cookie_works_until_sign_out(app, auth):
+    email = auth.create("editor")
+    laptop, cookie = signed_in_browser(app, email)
+    phone, phone_cookie = signed_in_browser(app, email)
+    assert replays(app, cookie)
+    token = AuthActions(app, laptop).csrf("/dashboard/comments")
+    assert laptop.post("/dashboard/logout", data={"csrf_token": token}).status_code == 302
+    # Sign-out ends the account's sessions everywhere: the copy, the other device, its cookie.
+    assert not replays(app, cookie)
+    assert phone.get("/dashboard/comments").status_code == 302
+    assert not replays(app, phone_cookie)
+    assert auth.login(email).status_code == 302  # signing in again works
+
+
+def test_a_password_reset_by_an_admin_ends_the_accounts_sessions(app, auth):
+    email = auth.create("editor")
+    browser, cookie = signed_in_browser(app, email)
+    assert auth.login(auth.create("admin")).status_code == 302
+    response = admin_post(auth, f"/dashboard/admin/users/{user_id_of(app, email)}/password",
+                          {"password": "a brand new password"})
+    assert response.status_code == 302
+    assert browser.get("/dashboard/comments").status_code == 302
+    assert not replays(app, cookie)
+    assert auth.client.get("/dashboard/comments").status_code == 200  # the admin is not signed out
+    assert AuthActions(app, app.test_client()).login(email, password="a brand new password").status_code == 302
+
+
+def test_an_admin_changing_their_own_password_stays_signed_in_here_only(app, auth):
+    email = auth.create("admin")
+    other, cookie = signed_in_browser(app, email)
+    assert auth.login(email, remember="1").status_code == 302
+    response = admin_post(auth, f"/dashboard/admin/users/{user_id_of(app, email)}/password",
+                          {"password": "my own new password"})
+    assert response.status_code == 302
+    assert auth.client.get("/dashboard/comments").status_code == 200
+    assert replays(app, auth.client.get_cookie(REMEMBER).value)  # re-issued with the new version
+    assert other.get("/dashboard/comments").status_code == 302
+    assert not replays(app, cookie)
+
+
+def test_deactivation_ends_sessions_and_reactivation_does_not_revive_them(app, auth):
+    email = auth.create("editor")
+    browser, cookie = signed_in_browser(app, email)
+    assert auth.login(auth.create("admin")).status_code == 302
+    path = f"/dashboard/admin/users/{user_id_of(app, email)}"
+    assert admin_post(auth, path, {"role": "editor"}).status_code == 302  # no "active": deactivate
+    assert browser.get("/dashboard/comments").status_code == 302
+    assert admin_post(auth, path, {"role": "editor", "active": "1"}).status_code == 302
+    assert browser.get("/dashboard/comments").status_code == 302
+    assert not replays(app, cookie)
+
+
+def test_a_sign_in_lasts_at_most_the_remember_duration(app, auth, monkeypatch):
+    from moderation.models import accounts
+
+    email = auth.create("editor")
+    lifetime = app.config["REMEMBER_COOKIE_DURATION"].total_seconds()
+    assert 0 < lifetime <= 31 * 86400
+    real_time = accounts.time.time
+
+    def signed_in_ago(seconds):
+        # The clock the sign-in stamps its session with (the server checks it on load).
+        monkeypatch.setattr(accounts, "time", SimpleNamespace(time=lambda: real_time() - seconds))
+        browser = app.test_client()
+        assert AuthActions(app, browser).login(email, remember="1").status_code == 302
+        monkeypatch.undo()
+        return browser
+
+    recent = signed_in_ago(lifetime - 60)
+    assert recent.get("/dashboard/comments").status_code == 200
+    assert replays(app, recent.get_cookie(REMEMBER).value)
+    stale = signed_in_ago(lifetime + 60)
+    assert stale.get("/dashboard/comments").status_code == 302
+    assert not replays(app, stale.get_cookie(REMEMBER).value)
+    cookie = [c for c in auth.login(email, remember="1").headers.getlist("Set-Cookie") if c.startswith(REMEMBER)]
+    assert cookie and "Expires=" in cookie[0]
+
+
+def test_remember_cookies_from_before_session_versions_no_longer_load(app, auth):
+    from flask_login.utils import encode_cookie
+
+    email = auth.create("editor")
+    with app.test_request_context():
+        user = db.session.execute(sa.select(User).where(User.email == email)).scalar_one()
+        old_format = encode_cookie(str(user.id))  # "<id>|HMAC", valid for ever
+        current = encode_cookie(f"{user.id}:{user.session_version}:{int(time.time())}")
+    assert not replays(app, old_format)
+    assert replays(app, current)  # the same cookie in today's format does get in
+
+
+# -- the session starts afresh at sign-in ---------------------------------------------
+
+def test_a_csrf_token_from_before_sign_in_is_void_after_it(app, client, auth):
+    email = auth.create("editor")
+    planted = auth.csrf()  # e.g. fixed by an attacker in the victim's pre-login session
+    response = client.post("/dashboard/login", data={"email": email, "password": auth.PASSWORD,
+                                                     "csrf_token": planted})
+    assert response.status_code == 302
+    assert client.post("/dashboard/language", data={"locale": "en", "csrf_token": planted}).status_code == 400
+    fresh = auth.csrf("/dashboard/comments")
+    assert fresh != planted
+    assert client.post("/dashboard/language", data={"locale": "en", "csrf_token": fresh}).status_code == 302
+
+
+def test_nothing_planted_in_the_session_before_sign_in_survives_it(app, client, auth):
+    email = auth.create("editor")
+    with client.session_transaction() as sess:
+        sess["planted"] = "by someone else"
+    assert auth.login(email).status_code == 302
+    with client.session_transaction() as sess:
+        assert "planted" not in sess

@@ -8,10 +8,11 @@ import re
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
-from flask_login import current_user
+from flask_login import current_user, login_user
+from flask_login.config import COOKIE_NAME
 from limits import parse_many
 
 from ..auth import create_user, generate_password
@@ -321,6 +322,8 @@ def admin_user_edit(user_id):
         flash(_("Nothing changed."))
         return redirect(url_for("dashboard.admin_user_edit", user_id=user.id))
     action = "user.deactivate" if before.get("active") and not active else "user.update"
+    if action == "user.deactivate":
+        user.end_sessions()  # a later reactivation must not revive them
     _audit(action, "user", user.id, before, after)
     db.session.commit()
     flash(_("Saved."))
@@ -337,9 +340,11 @@ def admin_user_password(user_id):
     if _password_error(typed):
         return _render_user_form(user, _user_form_values(user), {"password": _password_error(typed)}, 400)
     password = typed or generate_password()
-    user.set_password(password)
+    user.set_password(password)  # also ends the account's sessions
     _audit("user.reset_password", "user", user.id, None, {"password_reset": True})
     db.session.commit()
+    if user.id == current_user.id:  # an admin changing their own: keep this browser signed in
+        login_user(user, remember=current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies)
     if typed:
         flash(_("Password changed."))
     else:

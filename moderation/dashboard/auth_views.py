@@ -1,30 +1,19 @@
-"""Sign in and out. Failed sign-ins are throttled per account and per address."""
+"""Sign in and out. Failed sign-ins are throttled (login_throttle)."""
+import math
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_user, logout_user
 
-from ..extensions import db, limiter
+from ..extensions import db
 from ..models import User
 from ..models.base import utcnow
-from ..privacy import reporter_hash
-from . import bp
+from . import bp, login_throttle
 from .common import LANGUAGES
-
-
-def _account_key():
-    return "login-account:" + request.form.get("email", "").strip().lower()
-
-
-def _address_key():
-    return "login-address:" + reporter_hash()
-
-
-def _failed(response):
-    return response.status_code == 401
 
 
 def _safe_next(target):
@@ -38,12 +27,10 @@ def _safe_next(target):
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_ACCOUNT"], key_func=_account_key,
-               methods=["POST"], deduct_when=_failed)
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_ADDRESS"], key_func=_address_key,
-               methods=["POST"], deduct_when=_failed)
+@login_throttle.throttled
 def login():
-    """Sign-in form. 401 on a wrong e-mail or password; 429 after too many failures."""
+    """Sign-in form. 401 on a wrong e-mail or password; 429 with Retry-After after too many
+    failures (login_throttle)."""
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.home"))
     if request.method == "GET":
@@ -57,25 +44,41 @@ def login():
             "dashboard/login.html", error=_("Wrong e-mail or password."), email=email,
             next=request.form.get("next", ""),
         ), 401
+    _fresh_session()
     login_user(user, remember=bool(request.form.get("remember")))
     user.last_login_at = utcnow()
     db.session.commit()
-    return redirect(_safe_next(request.form.get("next")) or url_for("dashboard.home"))
+    response = redirect(_safe_next(request.form.get("next")) or url_for("dashboard.home"))
+    return login_throttle.remember_device(response, user.email)
+
+
+def _fresh_session():
+    """Start the signed-in session empty: nothing planted in the visitor's session before
+    sign-in survives it, least of all the CSRF secret (the next form gets a new token)."""
+    session.clear()
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
 
 
 @bp.errorhandler(RateLimitExceeded)
 def too_many_attempts(exc):
+    seconds = login_throttle.retry_after()
+    minutes = math.ceil(seconds / 60)
     response = current_app.make_response((
         render_template("dashboard/login.html", email=request.form.get("email", ""),
-                        error=_("Too many failed sign-ins. Wait 15 minutes and try again.")),
+                        error=ngettext("Too many failed sign-ins. Wait %(num)d minute and try again.",
+                                       "Too many failed sign-ins. Wait %(num)d minutes and try again.",
+                                       minutes)),
         429,
     ))
-    response.headers.setdefault("Retry-After", "900")
+    response.headers["Retry-After"] = str(seconds)
     return response
 
 
 @bp.post("/logout")
 def logout():
+    """Sign out: ends every session and remember cookie of the account, on every device."""
+    current_user.end_sessions()
+    db.session.commit()
     logout_user()
     flash(_("Signed out."))
     return redirect(url_for("dashboard.login"))

@@ -1,6 +1,7 @@
 """Staff accounts (editors, moderators, admins) and their API tokens."""
 import hashlib
 import secrets
+import time
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -40,6 +41,9 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     # Dashboard language ("en", "ru"); None follows the browser.
     locale: Mapped[str | None] = mapped_column(sa.String(8))
+    # Part of every session's and remember cookie's user id (get_id): raising it ends
+    # them all (sign-out, password change or reset, deactivation; moderation.auth).
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     # Empty = every site; otherwise the user works only these sites.
     sites = relationship("Site", secondary=user_sites, lazy="selectin")
@@ -48,8 +52,22 @@ class User(UserMixin, db.Model):
     def is_active(self):
         return bool(self.active)
 
+    def get_id(self):
+        """Flask-Login's alternative id: "<id>:<session_version>"."""
+        return f"{self.id}:{self.session_version or 1}"
+
+    def login_session_id(self):
+        """What a sign-in stores in its session and remember cookie (moderation.auth)."""
+        return f"{self.get_id()}:{int(time.time())}"
+
+    def end_sessions(self):
+        """Invalidate every session and remember cookie of this account (commit to apply)."""
+        self.session_version = (self.session_version or 1) + 1
+
     def set_password(self, password):
+        """A new password also signs the account out everywhere."""
         self.password_hash = generate_password_hash(password)
+        self.end_sessions()
 
     def check_password(self, password):
         return check_password_hash(self.password_hash, password)
