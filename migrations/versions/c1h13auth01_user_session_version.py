@@ -6,7 +6,7 @@ so sessions made before this release (plain "<user id>") no longer load: everyon
 signs in once more.
 
 Revision ID: c1h13auth01
-Revises: b9drain00001
+Revises: c1h14judg01
 Create Date: 2026-11-25 10:00:00
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision = 'c1h13auth01'
-down_revision = 'b9drain00001'
+down_revision = 'c1h14judg01'
 branch_labels = None
 depends_on = None
 
