@@ -20,6 +20,8 @@ from flask import current_app
 from redis.backoff import NoBackoff
 from redis.retry import Retry as RedisRetry
 from rq import Queue, Retry
+from rq.job import Job
+from rq.results import Result
 
 from . import embedded_redis, ratelimit
 
@@ -74,6 +76,35 @@ return items
 """
 
 
+# Erasure (moderation.services.erasure): remove exact raw elements from one list, unless
+# the drain job named by KEYS[2] (optional) is running and the list still holds one: its
+# worker may have them in memory and store them any moment, so the caller waits (-1 = busy)
+# until the claim is released (stored, or split off as a job). Atomic with
+# _CLAIM_LUA: a claim either still holds the element (removed here) or never saw it.
+_ERASE_RAW_LUA = """
+if #KEYS > 1 and redis.call('HGET', KEYS[2], 'status') == 'started' then
+  for i = 1, #ARGV do
+    if redis.call('LPOS', KEYS[1], ARGV[i]) then return -1 end
+  end
+  return 0
+end
+local removed = 0
+for i = 1, #ARGV do removed = removed + redis.call('LREM', KEYS[1], 0, ARGV[i]) end
+return removed
+"""
+
+# Deletes one RQ job (ARGV[1]) unless a worker has taken it: moved to the intermediate
+# queue (KEYS[3], RQ's BLMOVE) or started (-1 = busy). KEYS: job hash, queue, intermediate
+# queue, its results stream, then registries (sorted sets) it may sit in.
+_DELETE_JOB_LUA = """
+if redis.call('HGET', KEYS[1], 'status') == 'started' then return -1 end
+if redis.call('LPOS', KEYS[3], ARGV[1]) then return -1 end
+redis.call('LREM', KEYS[2], 0, ARGV[1])
+for i = 5, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
+return redis.call('DEL', KEYS[1], KEYS[4])
+"""
+
+
 class Broker:
     """Owns the Redis connection, the RQ queue and the inbox scripts of one app."""
 
@@ -91,6 +122,8 @@ class Broker:
         self.submission_ttl = submission_ttl
         self._ingest = self.redis.register_script(_INGEST_LUA)
         self._claim = self.redis.register_script(_CLAIM_LUA)
+        self._erase_raw = self.redis.register_script(_ERASE_RAW_LUA)
+        self._delete_job = self.redis.register_script(_DELETE_JOB_LUA)
 
     # -- ingest (web process) -------------------------------------------------
     def submit(self, payload, rate_windows=None):
@@ -168,6 +201,27 @@ class Broker:
             inbox, jobs = pipe.execute()
         return inbox + jobs
 
+    # -- erasure (moderation.services.erasure) -------------------------------------
+    def claim_keys(self):
+        """Drain jobs' claim lists. The dashboard's item claims share the prefix but are strings."""
+        return [key.decode() for key in self.redis.scan_iter(match=CLAIM_PREFIX + "*", _type="list", count=500)]
+
+    def remove_raw(self, list_key, raws, job_id=None):
+        """LREM each exact raw element; -1 (nothing removed) while drain job `job_id` runs
+        and still holds one of them."""
+        if not raws:
+            return 0
+        keys = [list_key] + ([_text(Job.key_for(job_id))] if job_id else [])
+        return self._erase_raw(keys=keys, args=list(raws))
+
+    def delete_job_if_idle(self, job_id, registries):
+        """Delete an RQ job no worker holds (queued, scheduled, deferred, failed). 1 deleted,
+        0 already gone, -1 busy (a worker took it: wait for it to finish)."""
+        keys = [_text(Job.key_for(job_id)), self.queue.key, self.queue.intermediate_queue_key,
+                Result.get_key(job_id)] + [registry.key for registry in registries]
+        result = self._delete_job(keys=keys, args=[job_id])
+        return -1 if result < 0 else min(result, 1)
+
     def ping(self):
         return self.redis.ping()
 
@@ -189,3 +243,7 @@ def init_app(app):
 
 def get_broker():
     return current_app.broker
+
+
+def _text(key):
+    return key.decode() if isinstance(key, bytes) else key

@@ -19,12 +19,23 @@ def erase_command(email, dry_run, reason, actor):
     """Anonymize everything of one reader (found by e-mail) and write an audit entry.
 
     Exit code 0 when erased (or erased earlier and nothing is left), 1 when
-    nothing was ever found for this e-mail.
+    nothing was ever found for this e-mail, when Redis cannot be reached (nothing
+    erased) or when a worker still held one of their submissions (run it again).
     """
+    import redis  # noqa: PLC0415
+
     from .services import erasure  # noqa: PLC0415
 
     found = erasure.find(email)
-    if found.empty:
+    # Redis first, then the database (found again): see erasure.erase_queued for why.
+    try:
+        queued = erasure.erase_queued(email, found.hashes, dry_run=dry_run)
+    except redis.RedisError as exc:
+        raise click.ClickException(f"Redis unavailable ({exc}): nothing erased from the database, run it again") from exc
+    db.session.rollback()
+    found = erasure.find(email)
+    waiting = f"{queued.total} queued submission(s)"
+    if found.empty and not queued.total and not queued.busy:
         earlier = erasure.earlier_erasures(email)
         if earlier:
             when = earlier[-1].created_at.strftime("%Y-%m-%d %H:%M UTC")
@@ -32,14 +43,21 @@ def erase_command(email, dry_run, reason, actor):
             return
         raise click.ClickException("no comments with this e-mail address (nothing erased)")
     counts = (f"{len(found.comments)} comment(s), {len(found.reports)} error report(s) and "
-              f"{len(found.flags)} flag(s) linked by address")
+              f"{len(found.flags)} flag(s) linked by address, {len(found.subscriptions)} follow-up "
+              f"subscription(s)")
     if dry_run:
-        click.echo(f"Would erase {counts}; comment ids: {', '.join(str(c.id) for c in found.comments)}")
+        click.echo(f"Would erase {counts}; comment ids: {', '.join(str(c.id) for c in found.comments)}; "
+                   f"would remove {waiting}")
         db.session.rollback()
         return
-    summary = erasure.erase(found, actor_label=actor[:254], reason=(reason or "")[:500] or None)
+    summary = erasure.erase(found, actor_label=actor[:254], reason=(reason or "")[:500] or None,
+                            queued=queued.total)
     db.session.commit()
-    click.echo(f"Erased {counts}; {summary['audit_entries_scrubbed']} audit entries scrubbed.")
+    click.echo(f"Erased {counts}; {summary['audit_entries_scrubbed']} audit entries scrubbed; "
+               f"removed {waiting}.")
+    if queued.busy:
+        raise click.ClickException(
+            f"{queued.busy} submission(s) are still being processed by a worker: run erase again in a minute")
 
 
 def export_person(email, no_address_linked):

@@ -12,14 +12,28 @@ e-mail, hashes and body removed, the body replaced by a tombstone in the
 site's language; a comment still waiting for a decision is rejected. Audit
 entries about those comments lose the text they quoted. The e-mail never
 enters the audit trail in clear, only its keyed hash (so a repeated request
-can be recognised).
+can be recognised). Their follow-up subscriptions (which hold an e-mail) are deleted.
+
+Submissions not stored yet are erased too (`erase_queued`), from everywhere in Redis
+a submission can wait: the inbox, the drain jobs' claim lists and the RQ jobs of
+quarantined submissions (queue, scheduled, deferred, failed and finished registries).
+The same rule as in the database: a submission is theirs when its e-mail (or follow-up
+e-mail) is theirs; a report or flag is linked when sent from an address hash of theirs.
 """
+import json
+import time
 from dataclasses import dataclass, field
+
+from rq.job import Job
+from rq.registry import (CanceledJobRegistry, DeferredJobRegistry, FailedJobRegistry, FinishedJobRegistry,
+                         ScheduledJobRegistry, StartedJobRegistry)
 
 import sqlalchemy as sa
 
 from ..extensions import db
+from ..broker import CLAIM_PREFIX, INBOX, get_broker
 from ..models import AuditEntry, Comment, CommentFlag, TypoReport
+from ..models.notifications import ReaderSubscription
 from ..models.base import isoformat, utcnow
 from ..privacy import hash_email, normalize_email
 from ..sanitizer import render_comment
@@ -41,10 +55,15 @@ class Found:
     comments: list = field(default_factory=list)
     reports: list = field(default_factory=list)
     flags: list = field(default_factory=list)
+    subscriptions: list = field(default_factory=list)
 
     @property
     def empty(self):
-        return not (self.comments or self.reports or self.flags)
+        return not (self.comments or self.reports or self.flags or self.subscriptions)
+
+    @property
+    def hashes(self):
+        return {c.reporter_hash for c in self.comments if c.reporter_hash}
 
 
 def find(email):
@@ -56,7 +75,11 @@ def find(email):
     found.comments = list(db.session.execute(
         sa.select(Comment).where(sa.func.lower(sa.func.trim(Comment.email)) == subject).order_by(Comment.id)
     ).scalars())
-    hashes = {c.reporter_hash for c in found.comments if c.reporter_hash}
+    found.subscriptions = list(db.session.execute(
+        sa.select(ReaderSubscription).where(sa.func.lower(sa.func.trim(ReaderSubscription.email)) == subject)
+        .order_by(ReaderSubscription.id)
+    ).scalars())
+    hashes = found.hashes
     if hashes:
         found.reports = list(db.session.execute(
             sa.select(TypoReport).where(TypoReport.reporter_hash.in_(hashes)).order_by(TypoReport.id)
@@ -115,8 +138,10 @@ def _scrub(value):
     return {key: (ERASED if key in PERSONAL_KEYS and item is not None else item) for key, item in value.items()}
 
 
-def erase(found, actor=None, actor_label="system", reason=None):
-    """Anonymize `found` and add one audit entry (no commit). Returns the entry's `after`."""
+def erase(found, actor=None, actor_label="system", reason=None, queued=None):
+    """Anonymize `found` and add one audit entry (no commit). Returns the entry's `after`.
+
+    `queued`: how many submissions `erase_queued` removed from Redis, for the entry."""
     now = utcnow()
     comment_ids = [c.id for c in found.comments]
     for comment in found.comments:
@@ -135,6 +160,8 @@ def erase(found, actor=None, actor_label="system", reason=None):
             comment.page.bump()  # readers' cached copies (ETag) must change
     for row in found.reports + found.flags:
         row.reporter_hash = None
+    for subscription in found.subscriptions:
+        db.session.delete(subscription)  # nothing in it but the e-mail and what it follows
     scrubbed = 0
     if comment_ids:
         for entry in db.session.execute(
@@ -150,8 +177,11 @@ def erase(found, actor=None, actor_label="system", reason=None):
         "comments": comment_ids,
         "reports": [r.id for r in found.reports],
         "flags": len(found.flags),
+        "subscriptions": len(found.subscriptions),
         "audit_entries_scrubbed": scrubbed,
     }
+    if queued is not None:
+        summary["queued"] = queued
     sites = {c.site_id for c in found.comments} | {r.site_id for r in found.reports}
     db.session.add(AuditEntry(
         actor_id=actor.id if actor is not None else None,
@@ -161,3 +191,148 @@ def erase(found, actor=None, actor_label="system", reason=None):
         after=summary, reason=reason,
     ))
     return summary
+
+
+# -- submissions still in Redis ---------------------------------------------------------
+
+@dataclass
+class Queued:
+    """Counts of one `erase_queued` run (or what a dry run would remove)."""
+
+    inbox: int = 0
+    claimed: int = 0
+    jobs: int = 0
+    # Still held by a running worker when the wait ran out: erase must be run again.
+    busy: int = 0
+
+    @property
+    def total(self):
+        return self.inbox + self.claimed + self.jobs
+
+
+def _quarantine_job_name():
+    from ..jobs.drain import process_submission  # noqa: PLC0415 - worker code, loaded only here
+
+    return f"{process_submission.__module__}.{process_submission.__name__}"
+
+
+def _own(payload, subject):
+    return any(normalize_email(payload.get(key)) == subject for key in ("email", "notify_email"))
+
+
+def _address_hashes(payload):
+    return {payload.get("reporter_hash"), payload.get("reporter_hash_prev")} - {None, ""}
+
+
+def _matches(payloads, subject, hashes):
+    """The payloads (parsed, from a snapshot) that erasure takes: the database's rule.
+
+    Hashes of their queued comments count like stored ones (a reader whose first comment is
+    still queued); `reporter_hash_prev` is the same reader across a salt rotation."""
+    hashes = set(hashes)
+    for payload in payloads:
+        if payload.get("type") == "comment" and _own(payload, subject):
+            hashes |= _address_hashes(payload)
+    return [payload for payload in payloads
+            if _own(payload, subject)
+            or (payload.get("type") in ("report", "flag") and _address_hashes(payload) & hashes)]
+
+
+def _lists(redis, key):
+    """Raw elements of one list with their parsed payloads (unparsable ones are not a reader's)."""
+    out = []
+    for raw in redis.lrange(key, 0, -1):
+        try:
+            payload = json.loads(raw)
+        except ValueError:
+            continue
+        if isinstance(payload, dict):
+            out.append((raw, payload))
+    return out
+
+
+def _registries(queue):
+    kwargs = {"queue": queue}
+    return [cls(**kwargs) for cls in (ScheduledJobRegistry, DeferredJobRegistry, FailedJobRegistry,
+                                      FinishedJobRegistry, CanceledJobRegistry)]
+
+
+def _quarantined(broker):
+    """(job id, payload) of every quarantined submission's job, wherever RQ keeps it."""
+    queue, redis = broker.queue, broker.redis
+    ids = set(queue.get_job_ids()) | {i.decode() for i in redis.lrange(queue.intermediate_queue_key, 0, -1)}
+    for registry in _registries(queue) + [StartedJobRegistry(queue=queue)]:
+        ids |= set(registry.get_job_ids(cleanup=False))
+    name = _quarantine_job_name()
+    out = []
+    for job in Job.fetch_many(sorted(ids), connection=redis):
+        if job is None or job.func_name != name:
+            continue
+        try:
+            args = job.args
+        except Exception:  # noqa: BLE001 - a job we cannot read is not one we can match
+            continue
+        if args and isinstance(args[0], dict):
+            out.append((job.id, args[0]))
+    return out
+
+
+def erase_queued(email, hashes=(), dry_run=False, wait=60.0, poll=0.05):
+    """Remove this reader's submissions that wait in Redis; returns a `Queued`.
+
+    `hashes`: their stored comments' address hashes (`Found.hashes`), for linked reports and
+    flags. Run it *before* the database erasure (`find` again, then `erase`): a worker that
+    had already taken a submission commits it to the database before it gives it back
+    (claim released, job finished), so this waits for such workers, and what they stored is
+    in the database when `find` runs. Each pass looks at the inbox, then the claim lists, then
+    the jobs, in the order a submission moves (inbox → claim → quarantine job), so one that
+    moves during a pass is seen at its next place. Removal is by exact raw element in one
+    Lua script per list or job, atomic with the worker's claim: a claim has it (removed) or
+    never will. A submission a reader sends after this returns is a new one.
+    """
+    subject = normalize_email(email)
+    result = Queued()
+    if not subject:
+        return result
+    broker = get_broker()
+    redis = broker.redis
+    deadline = time.monotonic() + wait
+    while True:
+        busy = 0
+        inbox = _lists(redis, INBOX)
+        mine = _matches([p for _, p in inbox], subject, hashes)
+        raws = [raw for raw, payload in inbox if payload in mine]
+        if dry_run:
+            result.inbox += len(raws)
+        elif raws:
+            result.inbox += max(broker.remove_raw(INBOX, raws), 0)
+        for key in broker.claim_keys():
+            held = _lists(redis, key)
+            mine = _matches([p for _, p in held], subject, hashes)
+            raws = [raw for raw, payload in held if payload in mine]
+            if dry_run:
+                result.claimed += len(raws)
+                continue
+            removed = broker.remove_raw(key, raws, job_id=key[len(CLAIM_PREFIX):])
+            if removed < 0:
+                busy += len(raws)
+            else:
+                result.claimed += removed
+        jobs = _quarantined(broker)
+        mine = _matches([p for _, p in jobs], subject, hashes)
+        registries = _registries(broker.queue)
+        for job_id, payload in jobs:
+            if payload not in mine:
+                continue
+            if dry_run:
+                result.jobs += 1
+                continue
+            deleted = broker.delete_job_if_idle(job_id, registries)
+            if deleted < 0:
+                busy += 1
+            else:
+                result.jobs += deleted
+        result.busy = busy
+        if dry_run or not busy or time.monotonic() > deadline:
+            return result
+        time.sleep(poll)
