@@ -279,7 +279,8 @@ def test_empty_article_lists_nothing(client, site):
 def test_published_comment_shows_only_public_fields(client, site, publish):
     row_id = publish(author="Анна", email="anna@mail.example", body="<b>Да</b>\n\nhttps://example.org")
     [comment] = listing(client)["comments"]
-    assert set(comment) == {"id", "parent", "author", "body_html", "created_at", "replies"}
+    assert set(comment) == {"id", "parent", "author", "body_html", "created_at", "replies",
+                            "replies_total", "replies_next"}
     assert comment["id"] == row_id
     assert comment["author"] == "Анна"
     assert comment["parent"] is None
