@@ -172,7 +172,7 @@ SITE_KEY = {"type": "string", "minLength": 1, "pattern": NON_BLANK, "description
 CLIENT_ID_SCHEMA = {
     "type": "string", "pattern": CLIENT_ID_PATTERN, "minLength": 8, "maxLength": 64,
     "description": "Chosen by the client (a UUID): 8-64 letters, digits, `-`, `_`. "
-                   "The same client_id twice is one submission.",
+                   "The same client_id twice on a site is one submission; ids are unique per site.",
 }
 
 SCHEMAS = {
@@ -502,12 +502,15 @@ def _paths():
         "/api/v1/submissions/{client_id}": {
             "get": {
                 "tags": ["reader"], "summary": "Where a submission stands",
+                "description": "client_ids are unique per site: the same id on another site is another "
+                               "submission, so the site is required.",
                 "security": [],
                 "parameters": [{"name": "client_id", "in": "path", "required": True,
-                                "schema": CLIENT_ID_SCHEMA}],
+                                "schema": CLIENT_ID_SCHEMA},
+                               {"name": "site", "in": "query", "required": True, "schema": SITE_KEY}],
                 "responses": _reader_responses(
                     200, _json(_ref("schemas", "SubmissionStatus"), "The public status.", CORS_HEADERS),
-                    400, 404, 503),
+                    400, 403, 404, 503),
             },
         },
         "/api/v1/openapi.json": {

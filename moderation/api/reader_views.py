@@ -153,11 +153,19 @@ def list_comments():
 
 @reader_bp.get("/submissions/<client_id>")
 def submission_status(client_id):
-    """Where a submission stands. 200; 400 bad id, 404 unknown, 503."""
+    """Where a submission stands on a site (`?site=KEY`: client_ids are unique per site).
+    200; 400 bad id or no site, 403 site/origin, 404 unknown, 503."""
+    errors = {}
     ok, reason, _ = validate_client_id(client_id)
     if not ok:
-        raise ApiError(400, "invalid fields", {"client_id": reason})
-    found = submissions.describe(client_id)
+        errors["client_id"] = reason
+    key = request.args.get("site", "").strip()
+    if not key:
+        errors["site"] = "site is required"
+    if errors:
+        raise ApiError(400, "invalid fields", errors)
+    site = _site(key)
+    found = submissions.describe(site.id, client_id)
     if found is None:
         raise ApiError(404, "no submission with this client_id")
     return jsonify(dict(id=client_id, **found))
