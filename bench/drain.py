@@ -21,7 +21,7 @@ STAGING = "bench:drain-backlog"
 
 def fill_backlog(app, site_id, count, tag):
     """Stage `count` comment submissions (20 articles, 5,000 readers, distinct texts)."""
-    from moderation.broker import DRAIN_FLAG, SUBMISSION_PREFIX  # noqa: PLC0415
+    from moderation.broker import DRAIN_FLAG, submission_key  # noqa: PLC0415
     from moderation.validators import validate_comment  # noqa: PLC0415
     import json  # noqa: PLC0415
 
@@ -41,7 +41,7 @@ def fill_backlog(app, site_id, count, tag):
             values.pop("site", None)
             values.update(type="comment", site_id=site_id, reporter_hash=f"{i % 5000:064x}", received_at=now)
             body = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
-            broker._ingest(keys=[SUBMISSION_PREFIX + values["client_id"], STAGING, DRAIN_FLAG],
+            broker._ingest(keys=[submission_key(site_id, values["client_id"]), STAGING, DRAIN_FLAG],
                            args=[body, broker.submission_ttl, 60_000], client=pipe)
             if i % 2000 == 1999:
                 pipe.execute()

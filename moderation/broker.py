@@ -28,6 +28,13 @@ from . import embedded_redis, ratelimit
 INBOX = "moderation:inbox"
 CLAIM_PREFIX = "moderation:claim:"
 SUBMISSION_PREFIX = "moderation:sub:"
+
+
+def submission_key(site_id, client_id):
+    """The dedup key of a submission. client_ids are unique per site, not globally: a
+    reader on one site must not be able to shadow (or squat) another site's ids."""
+    return f"{SUBMISSION_PREFIX}{site_id}:{client_id}"
+
 DRAIN_FLAG = "moderation:drain-requested"
 # A drain job is requested at most once per this many milliseconds by ingest.
 DRAIN_FLAG_MS = 200
@@ -127,7 +134,7 @@ class Broker:
 
     # -- ingest (web process) -------------------------------------------------
     def submit(self, payload, rate_windows=None):
-        """Queue one validated submission. Returns False if its client_id was seen.
+        """Queue one validated submission. Returns False if its client_id was seen on its site.
 
         `rate_windows` ([(key, amount, seconds)]; default: what `ratelimit.hit`
         left for this request) are counted in the same script: when one is full
@@ -136,7 +143,7 @@ class Broker:
         """
         if rate_windows is None:
             rate_windows = ratelimit.take_pending()
-        key = SUBMISSION_PREFIX + payload["client_id"]
+        key = submission_key(payload["site_id"], payload["client_id"])
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
         keys = [key, INBOX, DRAIN_FLAG]
         args = [body, self.submission_ttl, DRAIN_FLAG_MS]
@@ -190,8 +197,8 @@ class Broker:
             self.request_drain()
         return waiting
 
-    def is_queued(self, client_id):
-        return self.redis.exists(SUBMISSION_PREFIX + client_id) == 1
+    def is_queued(self, site_id, client_id):
+        return self.redis.exists(submission_key(site_id, client_id)) == 1
 
     def depth(self):
         """Submissions not yet persisted: waiting in the inbox plus queued jobs."""

@@ -9,12 +9,25 @@ Rules every text field follows (docs/security.md):
   only the fields named here are copied into the queued payload.
 Everything returned is plain data, ready to queue.
 """
+import hashlib
 import re
 
 from .sanitizer import clean_text, strip_controls
 from .urls import normalize_url
 
 CLIENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{7,63}")
+# Ids we make ourselves (imports) join their parts with ':', a character CLIENT_ID refuses:
+# no reader can send one, so none can be taken before the import that needs it.
+INTERNAL_ID_SEPARATOR = ":"
+
+
+def internal_client_id(*parts):
+    """A client_id readers cannot send, e.g. "import:disqus:123" (a hash when longer than 64)."""
+    value = INTERNAL_ID_SEPARATOR.join(str(part) for part in parts)
+    if len(value) > 64:
+        digest = hashlib.sha256(value.encode("utf-8")).hexdigest()[:48]
+        value = INTERNAL_ID_SEPARATOR.join([str(parts[0]), digest])
+    return value
 # Deliberately loose: the address is confirmed by a link before any mail is sent.
 EMAIL = re.compile(r"[^@\s<>\"]{1,64}@[^@\s<>\"]+\.[^@\s<>\"]+")
 _SPACES = re.compile(r"\s+")

@@ -97,7 +97,8 @@ def test_body_of_exactly_16kb_is_accepted(client, site):
         ("DELETE", "/api/v1/comments", 405),
         ("PUT", "/api/v1/reports", 405),
         ("POST", "/api/v1/submissions/abcdefgh-1", 405),
-        ("GET", "/api/v1/submissions/abcdefgh-1", 404),
+        ("GET", "/api/v1/submissions/abcdefgh-1?site=test-site", 404),
+        ("GET", "/api/v1/submissions/abcdefgh-1", 400),  # client_ids are per site: no site, no answer
         ("GET", "/api/v1/submissions/bad", 400),
         ("GET", "/api/v1/comments", 400),
     ],
@@ -178,7 +179,7 @@ def test_limited_submission_is_not_queued(make_app, site):
     payload = comment_payload()
     response = client.post("/api/v1/comments", json=payload, environ_base={"REMOTE_ADDR": "203.0.113.1"})
     assert response.status_code == 429
-    assert client.get(f"/api/v1/submissions/{payload['client_id']}").status_code == 404
+    assert client.get(f"/api/v1/submissions/{payload['client_id']}", query_string={"site": "test-site"}).status_code == 404
 
 
 def test_limits_are_per_address(make_app, site):
@@ -245,7 +246,7 @@ def test_unreachable_redis_is_503_within_a_second(make_app, site, path, make):
 def test_submission_status_with_unreachable_redis_is_503(make_app, site):
     client = make_app(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0").test_client()
     started = time.monotonic()
-    response = client.get(f"/api/v1/submissions/{new_client_id()}")
+    response = client.get(f"/api/v1/submissions/{new_client_id()}", query_string={"site": "test-site"})
     _assert_unavailable(response, time.monotonic() - started)
 
 

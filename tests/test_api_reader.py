@@ -23,8 +23,8 @@ def comment_id(app, client_id):
     return row_id
 
 
-def status(client, client_id):
-    response = client.get(f"/api/v1/submissions/{client_id}")
+def status(client, client_id, site="test-site"):
+    response = client.get(f"/api/v1/submissions/{client_id}", query_string={"site": site})
     assert response.status_code == 200, response.json
     assert response.json["id"] == client_id
     return response.json["status"]
@@ -201,7 +201,7 @@ def test_unknown_site_is_forbidden(client, site, path, make):
 def test_invalid_submission_is_not_queued(client, site):
     payload = comment_payload(body="")
     assert client.post("/api/v1/comments", json=payload).status_code == 400
-    assert client.get(f"/api/v1/submissions/{payload['client_id']}").status_code == 404
+    assert client.get(f"/api/v1/submissions/{payload['client_id']}", query_string={"site": "test-site"}).status_code == 404
 
 
 # -- honeypot -------------------------------------------------------------------------
@@ -246,14 +246,14 @@ def test_report_status_follows_the_submission(client, site, drain):
 
 
 def test_unknown_submission_is_404(client, site):
-    response = client.get(f"/api/v1/submissions/{new_client_id()}")
+    response = client.get(f"/api/v1/submissions/{new_client_id()}", query_string={"site": "test-site"})
     assert response.status_code == 404
     assert response.json["error"] == "not_found"
 
 
 @pytest.mark.parametrize("bad", ["short", "has%20space1", "-leading-dash", "x" * 65])
 def test_malformed_submission_id_is_400(client, bad):
-    response = client.get(f"/api/v1/submissions/{bad}")
+    response = client.get(f"/api/v1/submissions/{bad}", query_string={"site": "test-site"})
     assert response.status_code == 400
     assert set(response.json["fields"]) == {"client_id"}
 
@@ -261,10 +261,10 @@ def test_malformed_submission_id_is_400(client, bad):
 def test_post_moderated_comment_is_published_after_drain(app, client, post_site, drain):
     payload = comment_payload(site="post-site", body="Сразу видно")
     assert client.post("/api/v1/comments", json=payload).status_code == 202
-    assert status(client, payload["client_id"]) == "queued"
+    assert status(client, payload["client_id"], "post-site") == "queued"
     assert listing(client, site="post-site")["total"] == 0
     drain()
-    assert status(client, payload["client_id"]) == "published"
+    assert status(client, payload["client_id"], "post-site") == "published"
     listed = listing(client, site="post-site")
     assert listed["total"] == 1
     assert listed["comments"][0]["body_html"] == "<p>Сразу видно</p>"
@@ -279,7 +279,8 @@ def test_empty_article_lists_nothing(client, site):
 def test_published_comment_shows_only_public_fields(client, site, publish):
     row_id = publish(author="Анна", email="anna@mail.example", body="<b>Да</b>\n\nhttps://example.org")
     [comment] = listing(client)["comments"]
-    assert set(comment) == {"id", "parent", "author", "body_html", "created_at", "replies"}
+    assert set(comment) == {"id", "parent", "author", "body_html", "created_at", "replies",
+                            "replies_total", "replies_next"}
     assert comment["id"] == row_id
     assert comment["author"] == "Анна"
     assert comment["parent"] is None
@@ -411,3 +412,64 @@ def test_etag_differs_per_page_of_results(client, site, publish):
     assert paged.headers["ETag"] != full
     again = client.get("/api/v1/comments", query_string=dict(query, limit=1), headers={"If-None-Match": full})
     assert again.status_code == 200
+
+
+# -- client_ids are unique per site, not globally ------------------------------------------
+
+def test_the_same_client_id_on_two_sites_is_two_submissions_each_stored(app, client, site, post_site, drain):
+    shared = new_client_id()
+    for kind, payload in (("comments", comment_payload), ("reports", report_payload)):
+        ids = new_client_id() if kind == "reports" else shared
+        for key in ("test-site", "post-site"):
+            assert client.post(f"/api/v1/{kind}", json=payload(site=key, client_id=ids)).status_code == 202
+        assert client.post(f"/api/v1/{kind}", json=payload(site="post-site", client_id=ids)).status_code == 202
+        assert app.broker.inbox_length() == 2  # the retry on one site is still one submission
+        assert status(client, ids, "test-site") == status(client, ids, "post-site") == "queued"
+        drain()
+        model = Comment if kind == "comments" else TypoReport
+        with app.app_context():
+            stored = db.session.execute(sa.select(model.site_id).where(model.client_id == ids)).scalars().all()
+        assert sorted(stored) == sorted([site.id, post_site.id])  # was one row: the other dropped after a 202
+    # Each site answers for its own: pending (pre-moderated) here, published there.
+    assert status(client, shared, "test-site") == "pending"
+    assert status(client, shared, "post-site") == "published"
+
+
+def test_a_status_lookup_needs_the_site_and_sees_only_that_site(client, site, post_site, drain):
+    payload = comment_payload(site="post-site")
+    client.post("/api/v1/comments", json=payload)
+    drain()
+    response = client.get(f"/api/v1/submissions/{payload['client_id']}")
+    assert response.status_code == 400 and set(response.json["fields"]) == {"site"}
+    assert client.get(f"/api/v1/submissions/{payload['client_id']}",
+                      query_string={"site": "test-site"}).status_code == 404
+    assert status(client, payload["client_id"], "post-site") == "published"
+    assert client.get(f"/api/v1/submissions/{payload['client_id']}",
+                      query_string={"site": "nope"}).status_code == 403
+
+
+def test_the_same_flag_client_id_on_two_sites_flags_both(app, client, site, post_site, drain, publish):
+    from moderation.models import CommentFlag  # noqa: PLC0415
+
+    here = publish()
+    there = comment_payload(site="post-site")
+    client.post("/api/v1/comments", json=there)
+    drain()
+    there_id = comment_id(app, there["client_id"])
+    flag = new_client_id()
+    for key, target in (("test-site", here), ("post-site", there_id)):
+        response = client.post(f"/api/v1/comments/{target}/flags",
+                               json={"site": key, "reason": "spam", "client_id": flag})
+        assert response.status_code == 202
+    drain()
+    with app.app_context():
+        flagged = db.session.execute(sa.select(CommentFlag.comment_id).where(CommentFlag.client_id == flag))
+        assert sorted(flagged.scalars()) == sorted([here, there_id])
+
+
+def test_readers_cannot_send_the_ids_imports_use():
+    from moderation.validators import internal_client_id, validate_client_id  # noqa: PLC0415
+
+    for parts in (("import", "disqus", "123456789"), ("import", "isso", "x" * 80)):
+        made = internal_client_id(*parts)
+        assert len(made) <= 64 and validate_client_id(made)[0] is False

@@ -259,3 +259,21 @@ def test_every_statement_on_the_file_runs_under_a_time_budget(isso_file):
         assert reader.counts() == (2, 5)  # the budget is per statement: the next one runs
     finally:
         reader.close()
+
+
+def test_a_reader_cannot_squat_the_ids_an_import_will_use(app, runner, site, post_site, client, drain, isso_file):
+    app.config["RATELIMIT_ENABLED"] = False
+    # What the import once used ("import-isso-<site>-<id>"): any reader could send it first.
+    for external_id in range(1, 7):
+        squat = {"site": "post-site", "url": ORIGIN + "/a", "author": "Squatter", "body": "mine",
+                 "client_id": f"import-isso-{site.id}-{external_id}"}
+        assert client.post("/api/v1/comments", json=squat).status_code == 202
+    refused = client.post("/api/v1/comments", json=dict(squat, client_id="import:isso:1"))
+    assert refused.status_code == 400 and set(refused.json["fields"]) == {"client_id"}
+    drain()
+    result = import_isso(runner, isso_file)
+    assert result.exit_code == 0, result.output
+    assert "5 imported" in result.output
+    with app.app_context():
+        ids = db.session.execute(sa.select(Comment.client_id).where(Comment.site_id == site.id)).scalars().all()
+    assert ids and all(cid.startswith("import:isso:") for cid in ids)

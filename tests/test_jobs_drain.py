@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from rq.job import Job
 
-from moderation.broker import CLAIM_PREFIX, INBOX, SUBMISSION_PREFIX
+from moderation.broker import CLAIM_PREFIX, INBOX, submission_key
 from moderation.extensions import db
 from moderation.jobs.drain import drain_inbox
 from moderation.jobs.persist import persist_batch
@@ -208,7 +208,7 @@ def test_post_moderated_site_comment_is_approved(app, client, post_site, drain):
     assert page.comments_version == 1
     listed = client.get("/api/v1/comments", query_string={"site": "post-site", "url": ARTICLE}).json
     assert listed["total"] == 1
-    assert client.get(f"/api/v1/submissions/{payload['client_id']}").json["status"] == "published"
+    assert client.get(f"/api/v1/submissions/{payload['client_id']}", query_string={"site": "post-site"}).json["status"] == "published"
 
 
 def test_reply_to_a_comment_on_another_page_loses_its_parent(app, client, site, drain):
@@ -236,7 +236,7 @@ def test_same_payload_twice_in_one_batch_is_one_row(app, site, drain):
     payload = queued_report(site.id)
     assert app.broker.submit(payload) is True
     assert app.broker.submit(payload) is False  # the Lua dedup
-    app.broker.redis.delete(SUBMISSION_PREFIX + payload["client_id"])
+    app.broker.redis.delete(submission_key(payload["site_id"], payload["client_id"]))
     assert app.broker.submit(payload) is True  # dedup bypassed: two copies queued
     assert app.broker.inbox_length() == 2
 
@@ -255,7 +255,7 @@ def test_replay_after_persisting_does_not_duplicate_or_reset(app, client, site, 
         db.session.get(TypoReport, first.id).status = "rejected"
         db.session.commit()
 
-    app.broker.redis.delete(SUBMISSION_PREFIX + payload["client_id"])
+    app.broker.redis.delete(submission_key(site.id, payload["client_id"]))
     post(client, "reports", payload)
     assert app.broker.inbox_length() == 1
     drain()
@@ -355,12 +355,12 @@ def test_submission_queued_while_worker_is_down_is_processed_when_it_starts(app,
     # No worker running: accepted and queued, but not in the database.
     assert rows(app, Comment) == []
     assert app.broker.depth() >= 1
-    assert client.get(f"/api/v1/submissions/{payload['client_id']}").json["status"] == "queued"
+    assert client.get(f"/api/v1/submissions/{payload['client_id']}", query_string={"site": "test-site"}).json["status"] == "queued"
 
     drain()
 
     assert [c.client_id for c in rows(app, Comment)] == [payload["client_id"]]
-    assert client.get(f"/api/v1/submissions/{payload['client_id']}").json["status"] == "pending"
+    assert client.get(f"/api/v1/submissions/{payload['client_id']}", query_string={"site": "test-site"}).json["status"] == "pending"
     assert app.broker.inbox_length() == 0
 
 

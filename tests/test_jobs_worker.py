@@ -65,7 +65,7 @@ def test_worker_command_in_burst_mode_processes_a_posted_submission(app, client,
     assert client_ids(app, Comment) == [payload["client_id"]]
     assert app.broker.inbox_length() == 0
     assert app.broker.queue.count == 0
-    assert client.get(f"/api/v1/submissions/{payload['client_id']}").json["status"] == "pending"
+    assert client.get(f"/api/v1/submissions/{payload['client_id']}", query_string={"site": "test-site"}).json["status"] == "pending"
 
 
 @pytest.mark.slow

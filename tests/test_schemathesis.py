@@ -109,7 +109,7 @@ def accepted():
 
 
 @pytest.fixture
-def api_schema(app, client, drain, fuzz_headers, accepted):
+def api_schema(app, client, drain, fuzz_headers, accepted, site):
     seeded = Seeded(app, client, drain, {"Authorization": fuzz_headers["Authorization"]})
     # The document as the app serves it. (`from_wsgi` would drop the operation it was loaded
     # from, GET /api/v1/openapi.json; setting `app` is what `from_wsgi` does too.)
@@ -155,7 +155,8 @@ def api_schema(app, client, drain, fuzz_headers, accepted):
 
     @schema.hook
     def flatmap_query(context, query):
-        if context.operation.path != "/api/v1/comments" or not isinstance(query, dict):
+        if context.operation.path not in ("/api/v1/comments", "/api/v1/submissions/{client_id}") \
+                or not isinstance(query, dict):
             return st.just(query)
         return st.sampled_from([with_real_site(query), query])
 
@@ -167,7 +168,7 @@ def api_schema(app, client, drain, fuzz_headers, accepted):
         from rq.registry import FailedJobRegistry  # noqa: PLC0415
 
         assert FailedJobRegistry(queue=app.broker.queue).count == 0
-        statuses = {cid: submissions.status_of(cid) for cid in accepted}
+        statuses = {cid: submissions.status_of(site.id, cid) for cid in accepted}
     stuck = {cid: s for cid, s in statuses.items() if s in (None, "queued")}
     assert not stuck, f"acknowledged but not stored: {stuck}"
 

@@ -47,11 +47,11 @@ def test_fixing_a_cluster_answers_every_reader_and_later_ones(app, client, site,
         entry = db.session.execute(sa.select(AuditEntry)).scalar_one()
         assert (entry.action, entry.target_type, entry.target_id) == ("report.fix", "cluster", cluster_id)
     for payload in payloads:
-        assert client.get(f"/api/v1/submissions/{payload['client_id']}").json["status"] == "fixed"
+        assert client.get(f"/api/v1/submissions/{payload['client_id']}", query_string={"site": "test-site"}).json["status"] == "fixed"
     late = report_payload()
     post_reports(client, late)
     drain()
-    assert client.get(f"/api/v1/submissions/{late['client_id']}").json["status"] == "fixed"
+    assert client.get(f"/api/v1/submissions/{late['client_id']}", query_string={"site": "test-site"}).json["status"] == "fixed"
     with app.app_context():
         assert db.session.get(ReportCluster, cluster_id).report_count == 4
         corrections = db.session.execute(sa.select(TypoReport.correction)).scalars().all()
@@ -79,8 +79,8 @@ def test_status_tells_a_later_reader_the_spot_was_already_reported(app, client, 
     drain()
     post_reports(client, second)
     drain()
-    assert client.get(f"/api/v1/submissions/{first['client_id']}").json["already_reported"] is False
-    assert client.get(f"/api/v1/submissions/{second['client_id']}").json == {
+    assert client.get(f"/api/v1/submissions/{first['client_id']}", query_string={"site": "test-site"}).json["already_reported"] is False
+    assert client.get(f"/api/v1/submissions/{second['client_id']}", query_string={"site": "test-site"}).json == {
         "id": second["client_id"], "status": "pending", "already_reported": True}
 
 

@@ -326,3 +326,49 @@ def test_second_reader_of_a_spot_hears_the_editors_already_know(app, live_server
     wait_for_text(second, "Спасибо")
     drain()  # while the dialog asks the server about its report
     wait_for_text(second, "уже сообщили", timeout=4.0)
+
+
+def test_more_replies_pages_through_a_long_thread_and_keeps_them_across_polls(app, live_server, new_page):
+    from moderation.models import Page, Site
+    from moderation.models.sites import url_hash
+    from moderation.services.comments_feed import REPLIES_SHOWN
+    from moderation.urls import normalize_url
+
+    url = normalize_url(live_server + "/demo")
+    with app.app_context():
+        demo = db.session.execute(sa.select(Site).where(Site.key == "demo")).scalar_one()
+        page = db.session.execute(sa.select(Page).where(Page.site_id == demo.id, Page.url_hash == url_hash(url))
+                                  ).scalar_one_or_none()
+        if page is None:
+            page = Page(site_id=demo.id, url=url, url_hash=url_hash(url), title="Demo")
+            db.session.add(page)
+            db.session.flush()
+
+        def row(body, thread=None):
+            return Comment(client_id=f"seed-{body.replace(' ', '-')}"[:60], site_id=demo.id, page_id=page.id,
+                           author="Читатель", body_raw=body, body_html=f"<p>{body}</p>", status="approved",
+                           spam_reasons=[], parent_id=thread, thread_id=thread)
+
+        root = row("Корень ветки")
+        db.session.add(root)
+        db.session.flush()
+        db.session.add_all([row(f"Ответ номер {n:02d}", root.id) for n in range(60)])
+        page.bump()
+        db.session.commit()
+        page_id = page.id
+    reader = open_demo(new_page, live_server)
+    wait_for_text(reader, f"Ответ номер {REPLIES_SHOWN - 1:02d}")
+    assert f"Ответ номер {REPLIES_SHOWN:02d}" not in shadow_text(reader)
+    button = reader.get_by_role("button", name="Ещё ответы")
+    button.click()
+    wait_for_text(reader, f"Ответ номер {REPLIES_SHOWN + 49:02d}")  # one page of 50 more
+    assert "Ответ номер 59" not in shadow_text(reader)
+    button.click()
+    wait_for_text(reader, "Ответ номер 59")
+    assert button.is_hidden()
+    with app.app_context():  # a new version of the list: the next poll re-renders it
+        db.session.get(Page, page_id).bump()
+        db.session.commit()
+    reader.wait_for_timeout(5000)
+    text = shadow_text(reader)
+    assert "Ответ номер 59" in text and text.count("Ответ номер 30") == 1

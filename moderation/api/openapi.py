@@ -12,6 +12,7 @@ import json
 
 from flask import current_app, request
 
+from ..services.comments_feed import MAX_BYTES, REPLIES_SHOWN
 from ..services.moderation import COMMENT_QUEUES, MAX_PAGE, REPORT_QUEUES
 from ..validators import CLIENT_ID, FLAG_REASONS, REPORT_KINDS
 from . import reader_bp
@@ -171,7 +172,7 @@ SITE_KEY = {"type": "string", "minLength": 1, "pattern": NON_BLANK, "description
 CLIENT_ID_SCHEMA = {
     "type": "string", "pattern": CLIENT_ID_PATTERN, "minLength": 8, "maxLength": 64,
     "description": "Chosen by the client (a UUID): 8-64 letters, digits, `-`, `_`. "
-                   "The same client_id twice is one submission.",
+                   "The same client_id twice on a site is one submission; ids are unique per site.",
 }
 
 SCHEMAS = {
@@ -267,17 +268,27 @@ SCHEMAS = {
     "Thread": {
         "allOf": [
             _ref("schemas", "PublicComment"),
-            {"type": "object", "required": ["replies"], "properties": {
+            {"type": "object", "required": ["replies", "replies_total", "replies_next"], "properties": {
                 "replies": {"type": "array", "items": _ref("schemas", "PublicComment"),
-                            "description": "Published replies at any depth, oldest first."}}},
+                            "maxItems": REPLIES_SHOWN,
+                            "description": f"The first published replies (at most {REPLIES_SHOWN}) at any "
+                                           "depth, oldest first."},
+                "replies_total": {"type": "integer", "minimum": 0,
+                                  "description": "Published replies in the thread."},
+                "replies_next": _nullable({
+                    "type": "integer",
+                    "description": "Cursor for the rest (\"More replies\"): `thread`=this id, `after`=this "
+                                   "value. Null when every reply is shown."})}},
         ],
     },
     "CommentList": {
         "type": "object",
         "required": ["comments", "total", "next"],
         "properties": {
-            "comments": {"type": "array", "items": _ref("schemas", "Thread")},
-            "total": {"type": "integer", "minimum": 0, "description": "Published comments on the page."},
+            "comments": {"type": "array", "items": {"anyOf": [_ref("schemas", "Thread"), _ref("schemas", "PublicComment")]},
+                         "description": "Threads; with `thread`, that thread's replies."},
+            "total": {"type": "integer", "minimum": 0,
+                      "description": "Published comments on the page (with `thread`: replies in the thread)."},
             "next": _nullable({"type": "integer", "description": "Cursor for `after` (\"Show more\")."}),
         },
     },
@@ -436,16 +447,23 @@ def _paths():
         "/api/v1/comments": {
             "get": {
                 "tags": ["reader"], "summary": "Published comments of an article",
-                "description": "Threads, oldest first, `limit` top-level comments per page with all "
-                               "their replies. Conditional: `If-None-Match` with the last ETag answers 304.",
+                "description": f"Threads, oldest first, up to `limit` top-level comments per page, each with "
+                               f"its first {REPLIES_SHOWN} replies; `thread` pages through one thread's other "
+                               f"replies. A page ends early (see `next`, `replies_next`) rather than exceed "
+                               f"{MAX_BYTES // 1024} KB. Conditional: `If-None-Match` with the last ETag answers 304.",
                 "security": [],
                 "parameters": [
                     {"name": "site", "in": "query", "required": True, "schema": SITE_KEY},
                     {"name": "url", "in": "query", "required": True, "schema": URL},
-                    {"name": "after", "in": "query", "description": "The previous page's `next`.",
+                    {"name": "after", "in": "query",
+                     "description": "The previous page's `next` (with `thread`: a thread's `replies_next`).",
+                     "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID}},
+                    {"name": "thread", "in": "query",
+                     "description": "A top-level comment's id: list its replies instead of threads.",
                      "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID}},
                     {"name": "limit", "in": "query",
-                     "description": "Threads per page (default `MODERATION_COMMENTS_PAGE`, 50).",
+                     "description": "Threads (or replies) per page (default `MODERATION_COMMENTS_PAGE`, 50; "
+                                    "only this size is cached).",
                      "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
                     {"name": "If-None-Match", "in": "header", "description": "The ETag of the last answer.",
                      "schema": {"type": "string"}},
@@ -456,7 +474,7 @@ def _paths():
                         **CORS_HEADERS}),
                     "304": {"description": "Unchanged since the ETag sent.", "headers": {
                         "ETag": _ref("headers", "ETag"), **CORS_HEADERS}},
-                    "400": _error(400), "403": _error(403), "503": _error(503),
+                    "400": _error(400), "403": _error(403), "404": _error(404), "503": _error(503),
                 },
             },
             "post": {
@@ -484,12 +502,15 @@ def _paths():
         "/api/v1/submissions/{client_id}": {
             "get": {
                 "tags": ["reader"], "summary": "Where a submission stands",
+                "description": "client_ids are unique per site: the same id on another site is another "
+                               "submission, so the site is required.",
                 "security": [],
                 "parameters": [{"name": "client_id", "in": "path", "required": True,
-                                "schema": CLIENT_ID_SCHEMA}],
+                                "schema": CLIENT_ID_SCHEMA},
+                               {"name": "site", "in": "query", "required": True, "schema": SITE_KEY}],
                 "responses": _reader_responses(
                     200, _json(_ref("schemas", "SubmissionStatus"), "The public status.", CORS_HEADERS),
-                    400, 404, 503),
+                    400, 403, 404, 503),
             },
         },
         "/api/v1/openapi.json": {

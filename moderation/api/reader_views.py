@@ -103,9 +103,19 @@ def flag_comment(comment_id):
     return _queue("flags", site, values)
 
 
+def _comment_id_arg(name, errors):
+    """An optional comment id in the query string (None when absent); a bad one goes to `errors`."""
+    value = request.args.get(name, type=int)
+    if request.args.get(name) and (value is None or not 0 <= value < 2**31):
+        errors[name] = f"{name} must be a comment id"
+        return None
+    return value
+
+
 @reader_bp.get("/comments")
 def list_comments():
-    """Published comments of one article, threaded. 200 or 304; 400 fields, 403 site/origin."""
+    """Published comments of one article, threaded; with `thread`, the replies of one
+    top-level comment. 200 or 304; 400 fields, 403 site/origin, 404 unknown thread."""
     errors = {}
     key = request.args.get("site", "").strip()
     if not key:
@@ -113,9 +123,8 @@ def list_comments():
     ok, reason, url = validate_url(request.args.get("url"))
     if not ok:
         errors["url"] = reason
-    after = request.args.get("after", type=int)
-    if request.args.get("after") and (after is None or not 0 <= after < 2**31):
-        errors["after"] = "after must be a comment id"
+    after = _comment_id_arg("after", errors)
+    thread = _comment_id_arg("thread", errors)
     limit = request.args.get("limit", type=int)
     if request.args.get("limit") and limit is None:  # not an integer: refused, not ignored
         limit = 0
@@ -127,12 +136,15 @@ def list_comments():
     site = _site(key)
 
     page = comments_feed.find_page(site.id, url)
-    etag = comments_feed.etag(page, after, limit, site)
+    etag = comments_feed.etag(page, after, limit, site, thread)
     if request.if_none_match.contains_weak(etag):
         response = current_app.response_class(status=304)
     else:
-        response = current_app.response_class(
-            comments_feed.build_json(page, after, limit, site, etag) + "\n", mimetype="application/json")
+        try:
+            body = comments_feed.build_json(page, after, limit, site, etag, thread)
+        except comments_feed.UnknownThread:
+            raise ApiError(404, "no published top-level comment with this id on this article") from None
+        response = current_app.response_class(body + "\n", mimetype="application/json")
     response.set_etag(etag, weak=True)
     # Browsers must revalidate: the ETag makes that a cheap 304.
     response.headers["Cache-Control"] = "no-cache"
@@ -141,11 +153,19 @@ def list_comments():
 
 @reader_bp.get("/submissions/<client_id>")
 def submission_status(client_id):
-    """Where a submission stands. 200; 400 bad id, 404 unknown, 503."""
+    """Where a submission stands on a site (`?site=KEY`: client_ids are unique per site).
+    200; 400 bad id or no site, 403 site/origin, 404 unknown, 503."""
+    errors = {}
     ok, reason, _ = validate_client_id(client_id)
     if not ok:
-        raise ApiError(400, "invalid fields", {"client_id": reason})
-    found = submissions.describe(client_id)
+        errors["client_id"] = reason
+    key = request.args.get("site", "").strip()
+    if not key:
+        errors["site"] = "site is required"
+    if errors:
+        raise ApiError(400, "invalid fields", errors)
+    site = _site(key)
+    found = submissions.describe(site.id, client_id)
     if found is None:
         raise ApiError(404, "no submission with this client_id")
     return jsonify(dict(id=client_id, **found))

@@ -1,4 +1,4 @@
-"""Turn queued payloads into rows: idempotent on client_id, a batch in time-bounded transactions."""
+"""Turn queued payloads into rows: idempotent on (site, client_id), a batch in time-bounded transactions."""
 import time
 from datetime import datetime, timezone
 
@@ -36,13 +36,23 @@ def _when(epoch):
     return datetime.fromtimestamp(epoch, timezone.utc) if epoch else None
 
 
-def _existing_client_ids(client_ids):
+def _submission_key(payload):
+    # client_ids are unique per site (the broker's dedup key says the same).
+    return payload["site_id"], payload["client_id"]
+
+
+def _existing_client_ids(payloads):
+    """The (site_id, client_id) pairs of `payloads` already stored, of any kind."""
+    wanted = {_submission_key(p) for p in payloads}
+    client_ids = {client_id for _, client_id in wanted}
     found = set()
-    for model in (TypoReport, Comment, CommentFlag):
-        found.update(
-            db.session.execute(sa.select(model.client_id).where(model.client_id.in_(client_ids))).scalars()
-        )
-    return found
+    queries = [sa.select(model.site_id, model.client_id).where(model.client_id.in_(client_ids))
+               for model in (TypoReport, Comment)]
+    queries.append(sa.select(Comment.site_id, CommentFlag.client_id)
+                   .join(Comment, CommentFlag.comment_id == Comment.id).where(CommentFlag.client_id.in_(client_ids)))
+    for query in queries:
+        found.update((site_id, client_id) for site_id, client_id in db.session.execute(query))
+    return found & wanted
 
 
 def _pages(payloads):
@@ -171,12 +181,12 @@ def _comment(payload, page, site, parents, verdict):
 
 def _write(payloads):
     """Add the rows for `payloads` to the session (no commit). Returns rows added."""
-    seen = _existing_client_ids([p["client_id"] for p in payloads])
+    seen = _existing_client_ids(payloads)
     fresh = []
     for payload in payloads:
-        if payload["client_id"] in seen:
+        if _submission_key(payload) in seen:
             continue  # the widget retried, or this batch is a replay after a crash
-        seen.add(payload["client_id"])
+        seen.add(_submission_key(payload))
         fresh.append(payload)
     if not fresh:
         return 0
@@ -204,7 +214,7 @@ def _write(payloads):
     # All comments screened up front: a few queries for the batch, not several per comment.
     comments = [p for p in fresh if p.get("type") == "comment"]
     verdicts = dict(zip(
-        (p["client_id"] for p in comments),
+        (_submission_key(p) for p in comments),
         screening.screen_all([(p, sites[p["site_id"]], pages[(p["site_id"], p["url"])]) for p in comments]),
     ))
     rows, comment_rows = [], []
@@ -224,7 +234,7 @@ def _write(payloads):
             rows.append(report)
         elif kind == "comment":
             comment_rows.append(
-                _comment(payload, page, sites[payload["site_id"]], parents, verdicts[payload["client_id"]]))
+                _comment(payload, page, sites[payload["site_id"]], parents, verdicts[_submission_key(payload)]))
         else:
             raise ValueError(f"unknown submission type {kind!r}")
     if comment_rows:

@@ -19,10 +19,13 @@ class TypoReport(db.Model):
         sa.CheckConstraint("status in ('new', 'fixed', 'rejected')", name="status"),
         sa.Index("ix_typo_report_queue", "status", "id"),
         sa.Index("ix_typo_report_site_queue", "site_id", "status", "id"),
+        # Unique per site, not globally: one site's readers cannot squat another's ids.
+        # client_id first: the same index answers persist's lookups by client_id.
+        sa.UniqueConstraint("client_id", "site_id", name="uq_typo_report_site_client"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    client_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    client_id: Mapped[str] = mapped_column(sa.String(64))
     site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id", ondelete="CASCADE"))
     page_id: Mapped[int] = mapped_column(sa.ForeignKey("page.id", ondelete="CASCADE"), index=True)
     # W3C TextQuoteSelector plus the offset in the article text when the widget knows it.
@@ -89,10 +92,11 @@ class Comment(db.Model):
         # The article's recent comments: surge detection counts them (and their status) per batch.
         sa.Index("ix_comment_page_recent", "page_id", "created_at", "status"),
         sa.Index("ix_comment_body_hash", "site_id", "body_hash"),
+        sa.UniqueConstraint("client_id", "site_id", name="uq_comment_site_client"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    client_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    client_id: Mapped[str] = mapped_column(sa.String(64))
     site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id", ondelete="CASCADE"))
     page_id: Mapped[int] = mapped_column(sa.ForeignKey("page.id", ondelete="CASCADE"))
     parent_id: Mapped[int | None] = mapped_column(
@@ -165,11 +169,13 @@ class CommentFlag(db.Model):
     __tablename__ = "comment_flag"
     __table_args__ = (
         sa.UniqueConstraint("comment_id", "reporter_hash", name="uq_comment_flag_once"),
+        # The comment fixes the site; persist checks (site, client_id) like for the other kinds.
+        sa.UniqueConstraint("client_id", "comment_id", name="uq_comment_flag_comment_client"),
         sa.CheckConstraint("reason in ('spam', 'abuse', 'offtopic')", name="reason"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    client_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    client_id: Mapped[str] = mapped_column(sa.String(64))
     comment_id: Mapped[int] = mapped_column(sa.ForeignKey("comment.id", ondelete="CASCADE"), index=True)
     reason: Mapped[str] = mapped_column(sa.String(12))
     # None once retention or an erasure removed it.

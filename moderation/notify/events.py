@@ -47,13 +47,17 @@ def persisted(payloads):
 def _persisted(payloads):
     """Two indexed queries on client_id; no job is queued when nothing new needs
     telling. A cluster is new when its first report arrived in this batch."""
-    client_ids = [p["client_id"] for p in payloads]
-    pending = db.session.execute(
-        sa.select(Comment.id).where(Comment.client_id.in_(client_ids), Comment.status == "pending")
-    ).scalars().all()
-    touched = db.session.execute(
-        sa.select(TypoReport.id, TypoReport.cluster_id).where(TypoReport.client_id.in_(client_ids))
-    ).all()
+    # client_ids are unique per site: a row of another site with the same id is another submission.
+    submitted = {(p["site_id"], p["client_id"]) for p in payloads}
+    client_ids = [client_id for _, client_id in submitted]
+    pending = [row.id for row in db.session.execute(
+        sa.select(Comment.id, Comment.site_id, Comment.client_id).where(
+            Comment.client_id.in_(client_ids), Comment.status == "pending")
+    ) if (row.site_id, row.client_id) in submitted]
+    touched = [row for row in db.session.execute(
+        sa.select(TypoReport.id, TypoReport.cluster_id, TypoReport.site_id, TypoReport.client_id)
+        .where(TypoReport.client_id.in_(client_ids))
+    ) if (row.site_id, row.client_id) in submitted]
     new_clusters = []
     if touched:
         ours = {row.id for row in touched}

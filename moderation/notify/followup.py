@@ -49,13 +49,14 @@ def subscribe_persisted(payloads):
     for kind, model in (("report", TypoReport), ("comment", Comment)):
         wanted = [p["client_id"] for p in payloads if p.get("type") == kind]
         if wanted:
-            ids.update({(kind, cid): oid for cid, oid in db.session.execute(
-                sa.select(model.client_id, model.id).where(model.client_id.in_(wanted))).all()})
+            # Keyed by site too: client_ids are unique per site, not globally.
+            ids.update({(kind, site_id, cid): oid for site_id, cid, oid in db.session.execute(
+                sa.select(model.site_id, model.client_id, model.id).where(model.client_id.in_(wanted))).all()})
     languages = dict(db.session.execute(sa.select(Site.id, Site.language)).all())
     created = []
     for payload in payloads:
         kind = payload.get("type")
-        target = ids.get((kind, payload["client_id"]))
+        target = ids.get((kind, payload["site_id"], payload["client_id"]))
         if target is None:
             continue
         email = payload["notify_email"]

@@ -27,6 +27,7 @@ from ..models.base import as_utc, utcnow
 from ..models.sites import url_hash
 from ..sanitizer import clean_text, render_comment, render_html, strip_controls
 from ..urls import normalize_url, origin_allowed
+from ..validators import internal_client_id
 
 AUTHOR_MAX = 80
 EMAIL_MAX = 254
@@ -245,7 +246,8 @@ def _write_thread(site, source, thread, comments, summary):
             mapping.website = website
         else:
             comment = Comment(
-                client_id=f"import-{source}-{site.id}-{item.external_id}"[:64],
+                # Unique per site; a form no reader can send first (validators.CLIENT_ID).
+                client_id=internal_client_id("import", source, item.external_id),
                 site_id=site.id,
                 body_hash=screening.body_hash(fields["body_raw"]),
                 spam_reasons=[],

@@ -40,47 +40,140 @@ def is_published(site_id, comment_id, site=None):
     ).first() is not None
 
 
-def etag(page, after, limit, site=None):
+def etag(page, after, limit, site=None, thread=None):
     """Changes whenever a comment on the page is published, edited or withdrawn,
     and when the site starts or stops showing flagged comments."""
     shown = "f" if "flagged" in visible_statuses(site) else ""
+    of = f"-t{thread}" if thread else ""
     if page is None:
-        return f"c0-0-{after or 0}-{limit}{shown}"
-    return f"c{page.id}-{page.comments_version}-{after or 0}-{limit}{shown}"
+        return f"c0-0-{after or 0}-{limit}{shown}{of}"
+    return f"c{page.id}-{page.comments_version}-{after or 0}-{limit}{shown}{of}"
 
 
-def build(page, after=None, limit=50, site=None):
+# Replies shown under each top-level comment of a list page; the rest is paged per
+# thread (`?thread=<id>&after=<replies_next>`): one thread's replies cannot grow a page.
+REPLIES_SHOWN = 5
+# No list body is larger than this (bytes of JSON): a page ends early (its `next`, or
+# a thread's `replies_next`, says where to go on) rather than grow past it. A page
+# always holds at least one comment, so the bound holds for comments within the
+# 5,000-character body limit (one is at most a few tens of KB).
+MAX_BYTES = 256 * 1024
+# Room for the envelope {"comments":[...],"total":n,"next":id} and the separators.
+_ENVELOPE = 128
+
+
+class UnknownThread(LookupError):
+    """`thread` is not a published top-level comment of this article."""
+
+
+def _size(data):
+    return len(_dumps(data).encode("utf-8"))
+
+
+def _fit(items, budget):
+    """(how many of `items` fit in `budget` bytes, their bytes): at least one item."""
+    used, count = 0, 0
+    for item in items:
+        size = _size(item) + 1  # the comma
+        if count and used + size > budget:
+            break
+        used, count = used + size, count + 1
+    return count, used
+
+
+def build(page, after=None, limit=50, site=None, thread=None):
     """`{"comments": [thread...], "total": n, "next": cursor}`, oldest thread first.
 
-    A page holds `limit` top-level comments, each with all its published replies
-    (`replies`, oldest first, each naming its `parent`).
+    A page holds up to `limit` top-level comments, each with its first published
+    replies (`replies`, oldest first, each naming its `parent`; at most REPLIES_SHOWN),
+    `replies_total` and `replies_next` (the cursor for the rest, None when all are
+    shown). With `thread` (a top-level comment's id) the page holds that thread's
+    replies after `after` instead. A page ends before MAX_BYTES. Raises UnknownThread.
     """
     if page is None:
+        if thread:
+            raise UnknownThread(thread)
         return {"comments": [], "total": 0, "next": None}
     visible = visible_statuses(site if site is not None else page.site)
     base = sa.select(Comment).where(Comment.page_id == page.id, Comment.status.in_(visible))
+    if thread:
+        return _replies_page(page, base, visible, thread, after, limit)
     roots_q = base.where(Comment.thread_id.is_(None)).order_by(Comment.id).limit(limit + 1)
     if after:
         roots_q = roots_q.where(Comment.id > after)
     roots = db.session.execute(roots_q).scalars().all()
     more = len(roots) > limit
     roots = roots[:limit]
-    threads = {root.id: dict(root.public_dict(), replies=[]) for root in roots}
-    if threads:
-        replies = db.session.execute(
-            base.where(Comment.thread_id.in_(list(threads))).order_by(Comment.id)
-        ).scalars()
-        for reply in replies:
-            threads[reply.thread_id]["replies"].append(reply.public_dict())
+    shown = _first_replies(page, visible, [root.id for root in roots])
+    budget = MAX_BYTES - _ENVELOPE
+    threads = []
+    for root in roots:
+        replies, total = shown.get(root.id, ([], 0))
+        entry = dict(root.public_dict(), replies=[], replies_total=total, replies_next=None)
+        room = budget - _size(entry) - 1
+        if threads and room < 0:
+            more = True  # this thread starts the next page
+            break
+        count, used = _fit(replies, room) if replies else (0, 0)
+        if threads and (count < len(replies) or used > room):
+            more = True  # a thread moves whole to the next page; only the first one is cut
+            break
+        entry["replies"] = replies[:count]
+        if count < total:
+            entry["replies_next"] = replies[count - 1]["id"] if count else None
+        budget -= _size(entry) + 1
+        threads.append(entry)
     total = db.session.execute(
         sa.select(sa.func.count()).select_from(Comment).where(
             Comment.page_id == page.id, Comment.status.in_(visible)
         )
     ).scalar_one()
     return {
-        "comments": list(threads.values()),
+        "comments": threads,
         "total": total,
-        "next": roots[-1].id if more else None,
+        "next": threads[-1]["id"] if more and threads else None,
+    }
+
+
+def _first_replies(page, visible, root_ids):
+    """{root id: ([first REPLIES_SHOWN reply dicts], replies in the thread)}: one query,
+    ranked on the (page, status, thread, id) index, so a long thread is not read whole."""
+    if not root_ids:
+        return {}
+    ranked = sa.select(
+        Comment.id,
+        sa.func.row_number().over(partition_by=Comment.thread_id, order_by=Comment.id).label("rank"),
+        sa.func.count().over(partition_by=Comment.thread_id).label("replies"),
+    ).where(Comment.page_id == page.id, Comment.status.in_(visible), Comment.thread_id.in_(root_ids)).subquery()
+    rows = db.session.execute(
+        sa.select(Comment, ranked.c.replies).join(ranked, Comment.id == ranked.c.id)
+        .where(ranked.c.rank <= REPLIES_SHOWN).order_by(Comment.id)
+    ).all()
+    found = {}
+    for reply, count in rows:
+        found.setdefault(reply.thread_id, ([], count))[0].append(reply.public_dict())
+    return found
+
+
+def _replies_page(page, base, visible, thread, after, limit):
+    root = db.session.execute(
+        base.with_only_columns(Comment.id).where(Comment.id == thread, Comment.thread_id.is_(None))
+    ).first()
+    if root is None:
+        raise UnknownThread(thread)
+    query = base.where(Comment.thread_id == thread).order_by(Comment.id).limit(limit + 1)
+    if after:
+        query = query.where(Comment.id > after)
+    replies = [reply.public_dict() for reply in db.session.execute(query).scalars()]
+    count, _ = _fit(replies[:limit], MAX_BYTES - _ENVELOPE)
+    total = db.session.execute(
+        sa.select(sa.func.count()).select_from(Comment).where(
+            Comment.page_id == page.id, Comment.status.in_(visible), Comment.thread_id == thread)
+    ).scalar_one()
+    return {
+        "comments": replies[:count],
+        "total": total,
+        "next": replies[count - 1]["id"] if count < len(replies) else None,
     }
 
 
@@ -88,18 +181,38 @@ def build(page, after=None, limit=50, site=None):
 # identity: a viral article's list is built once per change, not once per reader.
 # No invalidation is needed: publishing, editing or withdrawing a comment bumps
 # the page's comments_version, which is in the key; old versions expire.
+#
+# Only canonical variants are kept, so junk queries (any `after`, `limit`, `thread`)
+# cannot fill Redis: the first page at the default page size, and the pages its
+# cursors lead to. Caching a page marks the cursors it hands out (`next`, each
+# thread's `replies_next`) with a small `:ok` key; a page whose cursor carries no
+# mark is served from the database and not kept. So each version of an article
+# holds at most one cached copy of each of its comments (every comment is on one
+# page of the chain), each key at most MAX_BYTES, for CACHE_TTL seconds.
 CACHE_PREFIX = "moderation:feed:"
 CACHE_TTL = 600
 # After a Redis error the cache is skipped this long: a hung Redis must not add
 # its socket timeout to every reader's list (the list itself needs only the DB).
 CACHE_PAUSE = 30.0
 _PAUSED = "comments_feed.cache_paused_until"  # per app, in app.extensions
+_MARK = ":ok"
 
 
 def _cache_key(page, tag):
     born = int(page.created_at.timestamp() * 1_000_000) if page.created_at else 0
     # url_hash and created_at: an id SQLite reuses after a delete is another article.
     return f"{CACHE_PREFIX}{page.site_id}:{page.url_hash}:{born}:{tag}"
+
+
+def _marks(page, data, limit, site, thread):
+    """The cache keys of the pages `data` links to, each with the mark suffix."""
+    keys = []
+    if data["next"]:
+        keys.append(_cache_key(page, etag(page, data["next"], limit, site, thread)) + _MARK)
+    if not thread:
+        keys += [_cache_key(page, etag(page, entry["replies_next"], limit, site, entry["id"])) + _MARK
+                 for entry in data["comments"] if entry.get("replies_next")]
+    return keys
 
 
 def _redis():
@@ -118,24 +231,36 @@ def _dumps(data):
     return current_app.json.dumps(data, separators=(",", ":"))
 
 
-def build_json(page, after, limit, site, tag):
-    """The list as a JSON string: from the cache when this version was built already."""
-    if page is None:
-        return _dumps(build(page, after, limit, site))
+def build_json(page, after, limit, site, tag, thread=None):
+    """The list as a JSON string: from the cache when this version was built already.
+    Raises UnknownThread."""
+    if page is None or limit != current_app.config["COMMENTS_PAGE_SIZE"]:
+        return _dumps(build(page, after, limit, site, thread))  # not canonical: never cached
     client = _redis()
     key = _cache_key(page, tag)
+    first = not after and not thread
+    canonical = first
     if client is not None:
         try:
-            cached = client.get(key)
+            if first:
+                cached = client.get(key)
+            else:
+                with client.pipeline(transaction=False) as pipe:
+                    cached, canonical = pipe.get(key).exists(key + _MARK).execute()
         except (redis.RedisError, OSError) as exc:
             _pause(exc)
             client, cached = None, None
         if cached is not None:
             return cached.decode("utf-8")
-    text = _dumps(build(page, after, limit, site))
-    if client is not None:
+    data = build(page, after, limit, site, thread)
+    text = _dumps(data)
+    if client is not None and canonical:
         try:
-            client.set(key, text.encode("utf-8"), ex=CACHE_TTL)
+            with client.pipeline(transaction=False) as pipe:
+                pipe.set(key, text.encode("utf-8"), ex=CACHE_TTL)
+                for mark in _marks(page, data, limit, site, thread):
+                    pipe.set(mark, b"1", ex=CACHE_TTL)
+                pipe.execute()
         except (redis.RedisError, OSError) as exc:
             _pause(exc)
     return text

@@ -16,33 +16,35 @@ COMMENT_PUBLIC_STATUS = {
 REPORT_PUBLIC_STATUS = {"new": "pending", "fixed": "fixed", "rejected": "rejected"}
 
 
-def status_of(client_id):
+def status_of(site_id, client_id):
     """queued | pending | published | fixed | rejected, or None if unknown."""
-    found = describe(client_id)
+    found = describe(site_id, client_id)
     return found["status"] if found else None
 
 
-def describe(client_id):
+def describe(site_id, client_id):
     """{"status": ...} plus, for an error report, "already_reported": True when other
-    readers had reported the same spot before (the widget says "editors know")."""
+    readers had reported the same spot before (the widget says "editors know").
+    client_ids are unique per site: the same id on another site is another submission."""
     row = db.session.execute(
-        sa.select(TypoReport.id, TypoReport.status, TypoReport.cluster_id).where(TypoReport.client_id == client_id)
+        sa.select(TypoReport.id, TypoReport.status, TypoReport.cluster_id).where(
+            TypoReport.client_id == client_id, TypoReport.site_id == site_id)
     ).first()
     if row is not None:
         earlier = row.cluster_id is not None and db.session.execute(
             sa.select(TypoReport.id).where(TypoReport.cluster_id == row.cluster_id, TypoReport.id < row.id).limit(1)
         ).first() is not None
         return {"status": REPORT_PUBLIC_STATUS[row.status], "already_reported": earlier}
-    status = _comment_or_queued_status(client_id)
+    status = _comment_or_queued_status(site_id, client_id)
     return {"status": status} if status else None
 
 
-def _comment_or_queued_status(client_id):
+def _comment_or_queued_status(site_id, client_id):
     status = db.session.execute(
-        sa.select(Comment.status).where(Comment.client_id == client_id)
+        sa.select(Comment.status).where(Comment.client_id == client_id, Comment.site_id == site_id)
     ).scalar_one_or_none()
     if status is not None:
         return COMMENT_PUBLIC_STATUS[status]
-    if get_broker().is_queued(client_id):
+    if get_broker().is_queued(site_id, client_id):
         return "queued"
     return None

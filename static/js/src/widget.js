@@ -37,7 +37,8 @@
       justnow: "just now", min: " min ago", hour: " h ago", flag: "Report", flagged: "Reported",
       write: "Write a comment", spam: "Spam", abuse: "Abuse", offtopic: "Off-topic",
       cancelReply: "Cancel reply", replyTo: "Reply to ",
-      fixMail: "E-mail, to hear when it is fixed (optional)", replies: "E-mail me about replies"
+      fixMail: "E-mail, to hear when it is fixed (optional)", replies: "E-mail me about replies",
+      moreReplies: "More replies"
     }
   };
   function pickLang() {
@@ -281,12 +282,14 @@
   // Once the worker has stored it, the server says whether other readers reported the spot first.
   function followUp(id, live, tries) {
     return new Promise(function (done) { setTimeout(done, 700); }).then(function () {
-      return fetch(API + "/submissions/" + id, { credentials: "omit" });
+      return fetch(status(id), { credentials: "omit" });
     }).then(function (res) { return res.ok ? res.json() : { status: "queued" }; }).then(function (s) {
       if (s.already_reported) live.textContent = T.dup;
       else if (s.status === "queued" && tries > 1) return followUp(id, live, tries - 1);
     }).catch(function () {});
   }
+  // client_ids are unique per site: the status lookup names the site.
+  function status(id) { return API + "/submissions/" + id + "?site=" + encodeURIComponent(SITE); }
   function trapTab(e, scope) {
     var f = scope.querySelectorAll("input,select,textarea,button:not([disabled])");
     var first = f[0], last = f[f.length - 1], active = scope.getRootNode().activeElement;
@@ -351,7 +354,10 @@
     var list = el("div", { role: "feed", "aria-busy": "false" });
     var more = el("button", { type: "button", class: "more", text: T.more, hidden: "" });
     var mineBox = el("div");
-    var state = { etag: null, next: null, extra: [], replyTo: null, flagged: {} };
+    var state = { etag: null, next: null, extra: [], replyTo: null, flagged: {}, replies: {} };
+    function listUrl(q) {
+      return API + "/comments?site=" + encodeURIComponent(SITE) + "&url=" + encodeURIComponent(PAGE_URL) + q;
+    }
     var form = commentForm();
     root.appendChild(el("div", {}, [list, mineBox, more, form.node]));
 
@@ -384,7 +390,24 @@
         node.appendChild(el("div", {}, [reply, flag, reasons]));
       }
       if (c.replies && c.replies.length) {
-        node.appendChild(el("div", { class: "r" }, c.replies.map(function (r) { return renderComment(r); })));
+        // A thread shows its first replies; "More replies" pages through the rest (kept across polls).
+        var last = c.replies[c.replies.length - 1].id;
+        var shown = c.replies.concat((state.replies[c.id] || []).filter(function (r) { return r.id > last; }));
+        var box = el("div", { class: "r" }, shown.map(function (r) { return renderComment(r); }));
+        node.appendChild(box);
+        if (shown.length < c.replies_total) {
+          var moreReplies = el("button", { type: "button", class: "more", text: T.moreReplies });
+          moreReplies.addEventListener("click", function () {
+            fetch(listUrl("&thread=" + c.id + "&after=" + shown[shown.length - 1].id), { credentials: "omit" })
+              .then(function (r) { return r.json(); }).then(function (data) {
+                state.replies[c.id] = (state.replies[c.id] || []).concat(data.comments);
+                shown = shown.concat(data.comments);
+                data.comments.forEach(function (r) { box.appendChild(renderComment(r)); });
+                moreReplies.hidden = !data.next;
+              });
+          });
+          node.appendChild(moreReplies);
+        }
       }
       return node;
     }
@@ -400,8 +423,7 @@
 
     function refresh() {
       var headers = state.etag ? { "If-None-Match": state.etag } : {};
-      return fetch(API + "/comments?site=" + encodeURIComponent(SITE) + "&url=" + encodeURIComponent(PAGE_URL),
-        { headers: headers, credentials: "omit" }).then(function (res) {
+      return fetch(listUrl(""), { headers: headers, credentials: "omit" }).then(function (res) {
         if (res.status === 304 || !res.ok) return;
         state.etag = res.headers.get("ETag");
         return res.json().then(function (data) {
@@ -412,8 +434,7 @@
     }
 
     more.addEventListener("click", function () {
-      fetch(API + "/comments?site=" + encodeURIComponent(SITE) + "&url=" + encodeURIComponent(PAGE_URL) +
-        "&after=" + state.next, { credentials: "omit" }).then(function (r) { return r.json(); }).then(function (data) {
+      fetch(listUrl("&after=" + state.next), { credentials: "omit" }).then(function (r) { return r.json(); }).then(function (data) {
         state.extra = state.extra.concat(data.comments);
         state.next = data.next;
         data.comments.forEach(function (c) { list.appendChild(renderComment(c)); });
@@ -431,7 +452,7 @@
     function checkMine() {
       var mine = load(MINE).filter(function (m) { return m.url === PAGE_URL; });
       return Promise.all(mine.map(function (m) {
-        return fetch(API + "/submissions/" + m.client_id, { credentials: "omit" }).then(function (r) {
+        return fetch(status(m.client_id), { credentials: "omit" }).then(function (r) {
           return r.ok ? r.json() : null;
         }).then(function (s) {
           if (s && (s.status === "published" || s.status === "rejected")) {
