@@ -7,7 +7,7 @@ site); client_id leads each one, so the same index still answers lookups by clie
 Downgrading fails while two sites share a client_id.
 
 Revision ID: c1h13limits01
-Revises: b9drain00001
+Revises: c1h13auth01
 Create Date: 2026-12-01 23:10:00
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision = 'c1h13limits01'
-down_revision = 'b9drain00001'
+down_revision = 'c1h13auth01'
 branch_labels = None
 depends_on = None
 
