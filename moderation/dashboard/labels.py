@@ -33,6 +33,7 @@ ACTIONS = {
     "site.rotate_key": _l("Site key replaced"),
     "site.screening": _l("Screening rules changed"),
     "site.retention": _l("Retention period changed"),
+    "site.spam_model": _l("Spam model auto-spam switched"),
     "webhook.create": _l("Webhook added"),
     "webhook.update": _l("Webhook changed"),
     "webhook.delete": _l("Webhook deleted"),
