@@ -101,9 +101,9 @@ def clean_line(value):
     invisible format characters (bidi controls above all) removed, runs of spaces one space."""
     if value is None:
         return None
-    value = "".join(ch for ch in strip_controls(value)
-                    if ch in _KEEP_FORMAT or unicodedata.category(ch) != "Cf")
-    return " ".join(value.split())
+    # Removed before NFC: "e" + ZWSP + U+0301 composes only once the ZWSP is gone.
+    value = "".join(ch for ch in value if ch in _KEEP_FORMAT or unicodedata.category(ch) != "Cf")
+    return " ".join(strip_controls(value).split())
 
 
 def clean_text(value):

@@ -218,3 +218,8 @@ def test_single_line_cleaning_keeps_joiners_and_the_text_around_them():
     assert "\u200c" in values["author"] and "\u200d" in values["author"]
     values, errors = validate_comment(comment_payload(author="\u202e\u2066"))
     assert errors == {"author": "author is required"}  # nothing visible left: refused, not stored blank
+
+
+def test_a_removed_format_character_leaves_the_name_in_nfc():
+    values, _ = validate_comment(comment_payload(author="Rene\u200b\u0301e"))
+    assert values["author"] == "Ren\u00e9e"
