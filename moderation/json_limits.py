@@ -7,11 +7,17 @@ Redis). No body we accept is deeper than two levels, so the request class refuse
 deeper than MAX_JSON_DEPTH before parsing, with a 400 that says why. Installed once in the
 app factory (`app.request_class`), so the reader API, the moderation API and the dashboard
 all get it; the API blueprints render the 400 as JSON, the dashboard as its error page.
+
+The same class gives a view its own body cap (`body_limit`): MAX_CONTENT_LENGTH (64 KB) is
+right for a comment, but the screening form's largest valid word lists are megabytes once
+URL-encoded. The cap is read when the body is first read, which for a form is Flask-WTF's
+CSRF check in a before_request hook: a cap set in the view would come too late, one in the
+request class is in place before any hook runs (the URL is matched when the request starts).
 """
 import re
 from itertools import accumulate
 
-from flask import Request
+from flask import Request, current_app
 from werkzeug.exceptions import BadRequest
 
 MAX_JSON_DEPTH = 32
@@ -48,8 +54,50 @@ def too_deep(data):
     return openers > MAX_JSON_DEPTH and json_depth(data) > MAX_JSON_DEPTH
 
 
+def body_limit(limit, allowed=None):
+    """Give a view its own body cap of `limit` bytes (form fields included) in place of
+    MAX_CONTENT_LENGTH, for requests where `allowed()` is true (e.g. only for signed-in
+    admins: everyone else keeps the small cap). Put it under the route decorator."""
+    def decorator(view):
+        view.body_limit = (limit, allowed)
+        return view
+
+    return decorator
+
+
 class DepthLimitedRequest(Request):
-    """`get_json` raises JSONTooDeep (a 400, even with silent=True) instead of recursing."""
+    """`get_json` raises JSONTooDeep (a 400, even with silent=True) instead of recursing;
+    a view marked with `body_limit` gets its own body cap."""
+
+    _own_limit_checked = False
+
+    def _own_limit(self):
+        """The matched view's body_limit, if it applies to this request; else None."""
+        if not self._own_limit_checked:
+            self._own_limit_checked = True  # first: `allowed()` may look at the request itself
+            view = current_app.view_functions.get(self.endpoint) if current_app and self.endpoint else None
+            limit, allowed = getattr(view, "body_limit", (None, None))
+            if limit is not None and (allowed is None or allowed()):
+                self._max_content_length = self._max_form_memory_size = limit
+        return self._max_content_length
+
+    @property
+    def max_content_length(self):
+        self._own_limit()
+        return super().max_content_length
+
+    @max_content_length.setter
+    def max_content_length(self, value):
+        self._max_content_length = value
+
+    @property
+    def max_form_memory_size(self):
+        self._own_limit()
+        return super().max_form_memory_size
+
+    @max_form_memory_size.setter
+    def max_form_memory_size(self, value):
+        self._max_form_memory_size = value
 
     def get_json(self, force=False, silent=False, cache=True):
         if force or self.is_json:

@@ -88,6 +88,24 @@ def strip_controls(value):
     return unicodedata.normalize("NFC", _CONTROL.sub("", value))
 
 
+# Invisible format characters (Unicode category Cf) a single-line field never needs: the bidi
+# embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069), the marks U+200E/U+200F
+# and U+061C, zero-width space, word joiner, BOM, soft hyphen, tag characters. "Editor" +
+# U+202E + "ffats" displays as "Editorstaff". ZWNJ/ZWJ (U+200C/U+200D) stay: Persian and
+# Indic names and emoji sequences need them, and they reorder nothing.
+_KEEP_FORMAT = frozenset("\u200c\u200d")
+
+
+def clean_line(value):
+    """Single-line fields shown as someone's words (author, article title): clean_text, and
+    invisible format characters (bidi controls above all) removed, runs of spaces one space."""
+    if value is None:
+        return None
+    # Removed before NFC: "e" + ZWSP + U+0301 composes only once the ZWSP is gone.
+    value = "".join(ch for ch in value if ch in _KEEP_FORMAT or unicodedata.category(ch) != "Cf")
+    return " ".join(strip_controls(value).split())
+
+
 def clean_text(value):
     """Plain-text fields (author, title, report text): controls removed, NFC, spaces trimmed."""
     if value is None:

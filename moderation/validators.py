@@ -3,6 +3,9 @@
 Rules every text field follows (docs/security.md):
 - Unicode is normalized to NFC and control characters are removed (tab and newline are kept
   where the field keeps line breaks: comment bodies, suggestions, report comments);
+- names and titles (single-line fields shown as someone's words) also lose bidi controls and
+  other invisible format characters (sanitizer.clean_line): "Editor\u202e ffats" is not
+  shown as "Editorstaff";
 - a value longer than its limit *after* that is refused (400 naming the field), never truncated;
 - unknown fields are ignored, in reports, comments and flags alike (and in the moderation API),
   so an older widget never breaks on a newer server and vice versa. Nothing unknown is stored:
@@ -12,7 +15,7 @@ Everything returned is plain data, ready to queue.
 import hashlib
 import re
 
-from .sanitizer import clean_text, strip_controls
+from .sanitizer import clean_line, clean_text, strip_controls
 from .urls import normalize_url
 
 CLIENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{7,63}")
@@ -39,7 +42,10 @@ MAX_ID = 2**31 - 1
 def _text(value, name, min_len, max_len, collapse=False):
     if not isinstance(value, str):
         return False, f"{name} must be a string", None
-    value = clean_text(value)
+    # A single-line field (collapse) loses bidi controls and other invisible format
+    # characters too; text quoted from the article (exact) keeps them, or it would not be
+    # found on the page (soft hyphens are common in news typography).
+    value = clean_line(value) if collapse == "line" else clean_text(value)
     if collapse:
         value = _SPACES.sub(" ", value)
     if len(value) < min_len:
@@ -147,9 +153,9 @@ def validate_comment(data):
     """Returns (values, errors) for POST /api/v1/comments."""
     form = Form(data)
     form.common()
-    form.check("author", _text(data.get("author"), "author", 1, 80, collapse=True))
+    form.check("author", _text(data.get("author"), "author", 1, 80, collapse="line"))
     form.check("body", _text(data.get("body"), "body", 1, 5000))
-    form.optional_text("title", 300, collapse=True)
+    form.optional_text("title", 300, collapse="line")
     email = data.get("email")
     email = strip_controls(email) if isinstance(email, str) else email
     if email in (None, ""):

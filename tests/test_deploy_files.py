@@ -262,3 +262,18 @@ def test_nginx_accepts_the_server_blocks(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "syntax is ok" in done.stderr, done.stderr
     assert "[warn]" not in done.stderr, done.stderr
+
+
+def test_nginx_lets_the_screening_form_through_at_its_own_cap():
+    import math  # noqa: PLC0415
+
+    from moderation.dashboard.rules_views import SCREENING_FORM_BYTES  # noqa: PLC0415
+
+    conf = (DEPLOY / "nginx.conf").read_text(encoding="utf-8")
+    block = re.search(r"location ~ \^/dashboard/admin/sites/\[0-9\]\+/screening\$ \{(.*?)\n    \}", conf, re.S)
+    assert block, "nginx needs a location for the screening form"
+    size = re.search(r"client_max_body_size\s+(\d+)k;", block.group(1))
+    assert size and int(size.group(1)) == math.ceil(SCREENING_FORM_BYTES / 1024)
+    for header in ("X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "Host"):
+        assert f"proxy_set_header {header} " in block.group(1)
+    assert "proxy_pass http://moderation_web;" in block.group(1)

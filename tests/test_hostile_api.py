@@ -43,6 +43,12 @@ def rule_text(text, min_len, max_len, collapse=False, optional=False):
     return min_len <= len(value) <= max_len, value
 
 
+def rule_line(text, min_len, max_len, optional=False):
+    """Names and titles: also without invisible format characters (Cf) but ZWNJ/ZWJ."""
+    visible = "".join(ch for ch in text if ch in "\u200c\u200d" or unicodedata.category(ch) != "Cf")
+    return rule_text(visible, min_len, max_len, collapse=True, optional=optional)
+
+
 def rule_context(text):
     """prefix/suffix: whitespace collapsed but not trimmed (it touches the selection)."""
     value = SPACES.sub(" ", nfc_no_controls(text))
@@ -50,9 +56,9 @@ def rule_context(text):
 
 
 COMMENT_FIELDS = {
-    "author": lambda t: rule_text(t, 1, 80, collapse=True),
+    "author": lambda t: rule_line(t, 1, 80),
     "body": lambda t: rule_text(t, 1, 5000),
-    "title": lambda t: rule_text(t, 0, 300, collapse=True, optional=True),
+    "title": lambda t: rule_line(t, 0, 300, optional=True),
 }
 REPORT_FIELDS = {
     "exact": lambda t: rule_text(t, 1, 300, collapse=True),

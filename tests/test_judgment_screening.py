@@ -171,3 +171,21 @@ def test_words_with_a_harmless_meaning_hold_instead_of_binning(app, client, post
                               "I work from home and the tram noise is awful"]):
         status, reasons = verdict(app, send(client, drain, address=f"10.7.8.{n + 1}", body=body))
         assert status == "pending" and reasons[0].startswith("suspect word:"), (body, reasons)
+
+
+def test_a_name_imitating_staff_is_held_and_marked(app, client, post_site, drain, auth):
+    from moderation.judgment.staff_names import IMITATES_STAFF  # noqa: PLC0415
+
+    auth.create(role="moderator", email="a.petrova@news.example")
+    imitations = ["Редакция", "РЕДАКЦИЯ сайта".split()[0], "Mоdеrаtоr", "Admin!", "adm1n", "Әкімші",
+                  "A. Petrova", "Editor\u202e staff".replace(" staff", "")]
+    for n, name in enumerate(imitations):
+        status, reasons = verdict(app, send(client, drain, address=f"10.7.9.{n + 1}", author=name))
+        assert (status, reasons) == ("pending", [IMITATES_STAFF]), name
+    # Ordinary names on a post-moderated site are published as before.
+    for n, name in enumerate(["Иван Петров", "Editorstaff fan", "Петрова Анна", "Адмирал"]):
+        assert verdict(app, send(client, drain, address=f"10.7.8.{n + 1}", author=name)) == ("approved", []), name
+    # The dashboard shows a marker on the held comment.
+    auth.login(role="moderator")
+    page = client.get("/dashboard/comments").get_data(as_text=True)
+    assert page.count("staff-imitation") == len(imitations)

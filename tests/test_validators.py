@@ -201,3 +201,25 @@ def test_validate_url_rejects(value):
     ok, reason, normalized = validate_url(value)
     assert not ok and normalized is None
     assert reason.startswith("url ")
+
+
+@pytest.mark.parametrize("control", ["\u202e", "\u202a", "\u202b", "\u202c", "\u202d", "\u2066", "\u2067",
+                                     "\u2068", "\u2069", "\u200e", "\u200f", "\u061c", "\u200b", "\u2060",
+                                     "\ufeff", "\u00ad"])
+def test_names_and_titles_lose_bidi_controls_and_invisible_format_characters(control):
+    values, errors = validate_comment(comment_payload(author=f"Editor{control} ffats", title=f"Мэр{control}ия"))
+    assert errors == {}
+    assert values["author"] == "Editor ffats" and values["title"] == "Мэрия"
+
+
+def test_single_line_cleaning_keeps_joiners_and_the_text_around_them():
+    # ZWNJ in a Persian name, ZWJ in an emoji sequence: meaningful, never a reordering.
+    values, _ = validate_comment(comment_payload(author="\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645 \U0001F468\u200d\U0001F469"))
+    assert "\u200c" in values["author"] and "\u200d" in values["author"]
+    values, errors = validate_comment(comment_payload(author="\u202e\u2066"))
+    assert errors == {"author": "author is required"}  # nothing visible left: refused, not stored blank
+
+
+def test_a_removed_format_character_leaves_the_name_in_nfc():
+    values, _ = validate_comment(comment_payload(author="Rene\u200b\u0301e"))
+    assert values["author"] == "Ren\u00e9e"

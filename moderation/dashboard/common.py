@@ -149,6 +149,9 @@ def init_app(app):
     app.jinja_env.globals["diff_html"] = diff_html
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["nav_extra"] = lambda: list(NAV)
+    from ..judgment.staff_names import IMITATES_STAFF  # noqa: PLC0415
+
+    app.jinja_env.globals["IMITATES_STAFF"] = IMITATES_STAFF  # the marker on a comment item
 
     @app.context_processor
     def dashboard_globals():

@@ -5,7 +5,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..extensions import db
+from ..judgment import wordlists
 from ..judgment.screening import DEFAULTS
+from ..json_limits import body_limit
 from ..site_registry import registry
 from ..models import AuditEntry, BlockedCommenter, Comment, Site
 from ..privacy import hash_value
@@ -20,6 +22,12 @@ NUMBERS = {  # setting: (lowest, highest)
     "surge_quiet_minutes": (1, 10080),
 }
 SCORES = ("auto_spam", "hold_score", "surge_spam_share")
+WORD_LISTS = ("banned_words", "suspect_words")
+# The screening form's body at its largest valid size, from the word-list limits: the
+# form is URL-encoded, so a character is up to 4 bytes of UTF-8, each byte "%XX" (12
+# bytes; Cyrillic 6), and each line ends in "%0D%0A". 64 KB held about 5,000 Cyrillic
+# letters, not 2,000 words. 16 KB for the other fields and the CSRF token.
+SCREENING_FORM_BYTES = len(WORD_LISTS) * wordlists.MAX_WORDS * (wordlists.MAX_WORD_CHARS * 12 + 6) + 16 * 1024
 
 
 @bp.post("/comments/<int(max=2147483647):comment_id>/block")
@@ -60,10 +68,14 @@ def _parse(form, current):
     values, errors = dict(current), {}
     values["use_default_words"] = bool(form.get("use_default_words"))
     values["flagged_visible"] = bool(form.get("flagged_visible"))
-    for kind in ("banned_words", "suspect_words"):
+    for kind in WORD_LISTS:
         words = [w.strip() for w in form.get(kind, "").splitlines() if w.strip()]
-        if any(len(w) > 100 for w in words) or len(words) > 2000:
-            errors[kind] = _("At most 2000 words of up to 100 characters.")
+        problems = [_word_error(w, why) for w in words if (why := wordlists.validate_word(w))]
+        if len(words) > wordlists.MAX_WORDS:
+            problems.insert(0, _("At most %(words)d words of up to %(chars)d characters.",
+                                 words=wordlists.MAX_WORDS, chars=wordlists.MAX_WORD_CHARS))
+        if problems:
+            errors[kind] = problems[:10] + ([_("… and %(n)d more.", n=len(problems) - 10)] if len(problems) > 10 else [])
         values[kind] = words
     for key, (low, high) in NUMBERS.items():
         try:
@@ -86,10 +98,27 @@ def _parse(form, current):
     return (None, errors) if errors else (values, {})
 
 
+def _word_error(word, why):
+    """The field error for an entry wordlists.validate_word refused, naming the entry."""
+    code, number = why
+    shown = word if len(word) <= 40 else word[:40] + "…"
+    if code == "long":
+        return _("«%(word)s»: at most %(n)d characters.", word=shown, n=number)
+    if code == "star":
+        return _("«%(word)s»: * may only end a word.", word=shown)
+    if code == "stem":
+        return _("«%(word)s»: a word needs at least %(n)d letters before *.", word=shown, n=number)
+    return _("«%(word)s»: a word needs at least %(n)d letters.", word=shown, n=number)
+
+
 @bp.route("/admin/sites/<int(max=2147483647):site_id>/screening", methods=["GET", "POST"])
+@body_limit(SCREENING_FORM_BYTES, allowed=lambda: current_user.is_authenticated and current_user.can("admin"))
 @requires("admin")
 def site_screening(site_id):
-    """A site's screening settings (words, links, velocity, model thresholds). 400 on bad input."""
+    """A site's screening settings (words, links, velocity, model thresholds). 400 on bad
+    input (field errors name each refused word; nothing is saved, the form keeps what was
+    typed), 403 unless admin, 404 unknown site, 413 over SCREENING_FORM_BYTES (admins; 64 KB
+    for everyone else)."""
     site = db.session.get(Site, site_id)
     if site is None:
         abort(404)

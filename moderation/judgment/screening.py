@@ -1,7 +1,7 @@
 """Comment screening in the worker: each step in order, each decision with a reason.
 
-1 honeypot and form timing, 2 blocked commenters, 3 banned and suspect words,
-4 links, 5 velocity and repeats, 6 the spam model, 7 trusted commenters, 8
+1 honeypot and form timing, 2 blocked commenters, 3 banned and suspect words
+(and a name that imitates staff, moderation.judgment.staff_names), 4 links, 5 velocity and repeats, 6 the spam model, 7 trusted commenters, 8
 surge mode (the article itself, see moderation.judgment.surge). The result is a
 status (spam, rejected, pending, approved), the model's score and the
 human-readable reasons a moderator sees on the item.
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from ..privacy import hash_value
-from . import autonomy, surge, wordlists
+from . import autonomy, staff_names, surge, wordlists
 from .recent import Recent, Subject
 
 DEFAULTS = {
@@ -157,21 +157,22 @@ def screen_all(items, now=None):
     subjects = subjects_of(items)
     recent = Recent(subjects, now)
     scores = _model_scores([(s.payload["author"], s.payload["body"]) for s in subjects])
+    staff = staff_names.staff_keys() if subjects else frozenset()
     verdicts = []
     for subject, score in zip(subjects, scores):
-        verdict = screen(subject, recent, score, now)
+        verdict = screen(subject, recent, score, now, staff)
         verdict.body_hash = subject.body_hash
         recent.record(subject, verdict.status)
         verdicts.append(verdict)
     return verdicts
 
 
-def screen(subject, recent, score, now):
+def screen(subject, recent, score, now, staff=frozenset()):
     """Run the steps for one comment about to be stored. Returns a Verdict.
 
     `recent` answers the lookups (see moderation.judgment.recent); `score` is
-    the spam model's, None while no model is ready. The article's surge state
-    is checked and updated too.
+    the spam model's, None while no model is ready; `staff` the folded staff names
+    (staff_names.staff_keys()). The article's surge state is checked and updated too.
     """
     conf, site, payload = subject.conf, subject.site, subject.payload
     result = Screen()
@@ -198,6 +199,8 @@ def screen(subject, recent, score, now):
     suspect = _words(conf, "suspect")
     if suspect and (hit := suspect.search(text)):
         result.hold_for(f"suspect word: {hit.group(1).lower()}")
+    if staff_names.imitates_staff(author, staff):
+        result.hold_for(staff_names.IMITATES_STAFF)
 
     # 4. Links.
     approved, rejected = recent.record_of(site.id, reporter)

@@ -8,6 +8,7 @@ sometimes quoted or used fairly, and words that also have a harmless meaning:
 reader may "work from home"). Sites add their own words in the dashboard.
 Matching is on whole words, case-insensitive; a trailing `*` matches a prefix.
 """
+import re
 
 BANNED = {
     "en": [
@@ -34,3 +35,34 @@ SUSPECT = {
            "ставки на спорт", "интим*", "закладк*"],
     "kk": ["ақымақ*", "малғұн*", "сатқын*", "оңбаған*", "есек*", "букмекер*"],
 }
+
+# -- the rules for a site's own entries (dashboard → Sites → Screening) -----------------
+# One source for these limits: the screening form, its body limit (rules_views) and the
+# docs derive from them.
+MAX_WORDS = 2000  # entries per list
+MAX_WORD_CHARS = 100  # characters per entry (a phrase such as "заработок в интернете" is one entry)
+MIN_LETTERS = 2  # letters (word characters) in an entry: "a" or "+" alone would match nearly every comment
+MIN_STEM_LETTERS = 3  # letters before a trailing `*`: "x*" matches every word starting with x
+_LETTER = re.compile(r"\w")
+
+
+def validate_word(entry):
+    """Why `entry` (already stripped) cannot be a banned or suspect word, or None if it can.
+
+    The reason is a (code, number) pair: "long" (more than MAX_WORD_CHARS characters),
+    "star" (a `*` anywhere but at the end), "stem" (fewer than MIN_STEM_LETTERS letters
+    before the `*`), "short" (fewer than MIN_LETTERS letters); the number is the limit.
+    Matching is on whole words with `\\w` boundaries (screening._word_pattern), so a
+    short entry or stem matches inside almost every comment and sends it to Spam.
+    """
+    if len(entry) > MAX_WORD_CHARS:
+        return "long", MAX_WORD_CHARS
+    stem, star = (entry[:-1], True) if entry.endswith("*") else (entry, False)
+    if "*" in stem:
+        return "star", 0
+    letters = len(_LETTER.findall(stem))
+    if star and letters < MIN_STEM_LETTERS:
+        return "stem", MIN_STEM_LETTERS
+    if letters < MIN_LETTERS:
+        return "short", MIN_LETTERS
+    return None

@@ -25,7 +25,7 @@ from ..judgment import screening
 from ..models import Comment, ImportedComment, Page, Site
 from ..models.base import as_utc, utcnow
 from ..models.sites import url_hash
-from ..sanitizer import clean_text, render_comment, render_html, strip_controls
+from ..sanitizer import clean_line, clean_text, render_comment, render_html, strip_controls
 from ..urls import normalize_url, origin_allowed
 from ..validators import internal_client_id
 
@@ -116,7 +116,7 @@ def _page(site, thread):
     page = db.session.execute(
         sa.select(Page).where(Page.site_id == site.id, Page.url_hash == url_hash(thread.url))
     ).scalar_one_or_none()
-    title = clean_text(thread.title)[:TITLE_MAX] if thread.title else None
+    title = clean_line(thread.title)[:TITLE_MAX] if thread.title else None
     if page is None:
         page = Page(site_id=site.id, url=thread.url, url_hash=url_hash(thread.url), title=title or None)
         db.session.add(page)
@@ -145,7 +145,7 @@ def _fields(item, page, parent):
     # The same text rules as a comment from the widget (NUL, ESC and other controls removed, NFC):
     # body_raw is what the dashboard, exports and the next render start from.
     body = strip_controls(item.body or "")
-    author = clean_text(item.author or "")[:AUTHOR_MAX] or ANONYMOUS
+    author = clean_line(item.author or "")[:AUTHOR_MAX] or ANONYMOUS
     email = clean_text(item.email or "")[:EMAIL_MAX] or None
     return {
         "page_id": page.id,
