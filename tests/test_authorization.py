@@ -52,6 +52,7 @@ DASHBOARD = {
     "dashboard.admin_site_edit": ("admin", "site"),
     "dashboard.admin_site_rotate_key": ("admin", "site"),
     "dashboard.site_screening": ("admin", "site"),
+    "dashboard.site_spam_model": ("admin", "site"),
     "dashboard.unblock": ("admin", "block"),
     "dashboard.admin_users": ("admin", None),
     "dashboard.admin_user_new": ("admin", None),
