@@ -155,3 +155,19 @@ def test_dashboard_erase_author_is_admin_only_confirmed_and_audited(app, client,
         assert entry.after["subject"] == hash_email("anna@mail.example")
     page = client.get(f"/dashboard/comments/{first_id}").get_data(as_text=True)
     assert "Erased 2 comment(s)" in page and "Erase this author" not in page
+
+
+def test_dashboard_erase_author_also_removes_their_queued_submissions(app, client, auth, site, drain, staff):
+    first_id, _ = world(app, client, drain, staff)
+    # Not drained yet: Anna's new comment waits in the Redis inbox, Boris's too.
+    post(client, "comments", comment_payload(author="Анна", email="anna@mail.example", body="ещё в очереди"), ANNA)
+    post(client, "comments", comment_payload(author="Борис", email="boris@mail.example", body="Борис ждёт"), BORIS)
+    auth.login(email=auth.create(role="admin"))
+    done = client.post(f"/dashboard/comments/{first_id}/erase-author",
+                       data={"csrf_token": auth.csrf("/dashboard/"), "confirm": "yes"})
+    assert done.status_code == 302
+    assert "Removed 1 of their submission(s) still waiting" in client.get(done.location).get_data(as_text=True)
+    drain()
+    with app.app_context():
+        bodies = set(db.session.execute(sa.select(Comment.body_raw)).scalars())
+    assert "Борис ждёт" in bodies and "ещё в очереди" not in bodies
