@@ -100,8 +100,25 @@ def run_migrations_online():
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        # SQLite alters a table by copying it and dropping the old one (batch mode). With
+        # foreign keys on (the app turns them on for every connection), that DROP deletes
+        # the rows of every table referencing it ON DELETE CASCADE (spam examples, flags):
+        # a migration must never lose data, so keys are off while it runs (the pragma only
+        # works outside a transaction) and checked before they are turned back on.
+        sqlite = connection.dialect.name == "sqlite"
+        raw = connection.connection.driver_connection if sqlite else None
+        if sqlite:
+            raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+            if sqlite:
+                broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"migration left rows with dangling foreign keys: {broken[:5]}")
+        finally:
+            if sqlite:
+                raw.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():
