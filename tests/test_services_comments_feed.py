@@ -29,7 +29,7 @@ def seed(app, site_id, count=3):
 
 def cache_keys(app):
     """The cached lists (not the marks of the cursors they hand out)."""
-    return [k for k in app.broker.redis.keys(comments_comments_feed.CACHE_PREFIX + "*") if not k.endswith(b":ok")]
+    return [k for k in app.broker.redis.keys(comments_feed.CACHE_PREFIX + "*") if not k.endswith(b":ok")]
 
 
 def test_list_is_built_once_per_version_then_served_from_redis(app, client, site):
