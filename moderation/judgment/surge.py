@@ -53,7 +53,11 @@ def check(page, conf, now, counts):
 
 def active_surges(site_ids, now):
     """Pages in surge on these sites (None: all), newest ending last."""
-    query = sa.select(Page).where(Page.surge_until > now).order_by(Page.surge_until.desc()).limit(50)
+    # populate_existing: a page already loaded in this request (a comment's page) keeps
+    # the values it was read with; on PostgreSQL (read committed) the worker may have
+    # started its surge since, and the stale surge_until would be None here.
+    query = (sa.select(Page).where(Page.surge_until > now).order_by(Page.surge_until.desc()).limit(50)
+             .execution_options(populate_existing=True))
     if site_ids is not None:
         query = query.where(Page.site_id.in_(list(site_ids)))
     return db.session.execute(query).scalars().all()
