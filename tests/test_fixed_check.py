@@ -11,8 +11,9 @@ from moderation.jobs.fixed_check import (
 )
 from moderation.models import AuditEntry, ReportCluster, Site
 
-from article_server import ArticleServer
-from payloads import new_client_id
+from support.article_server import ArticleServer
+from support.payloads import new_client_id
+
 
 API = "/api/v1/moderation"
 PATH = "/news/tram"

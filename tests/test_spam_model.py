@@ -15,8 +15,9 @@ from moderation.judgment.spam_model import (
 from moderation.models import Comment, Page
 from moderation.models.sites import url_hash
 
-from conftest import free_port
-from payloads import ARTICLE
+from support.net import free_port
+from support.payloads import ARTICLE
+
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -121,7 +121,7 @@ def _approved_comment(app, client, auth, drain):
     """Two comments stored through the API and worker, the first approved by a moderator."""
     from moderation.extensions import db
     from moderation.models import Comment
-    from payloads import comment_payload
+    from support.payloads import comment_payload
 
     for _ in range(2):
         assert client.post("/api/v1/comments", json=comment_payload()).status_code == 202
