@@ -63,6 +63,20 @@ def test_every_audit_code_and_button_has_a_label():
         assert action.bulk_label is None or str(action.bulk_label)
 
 
+def test_no_decision_label_without_a_registry_action():
+    """Labelled comment/report codes are the registry's, or events no one decides (readers, the fixed check)."""
+    decisions = {code for code in labels.ACTIONS if code.split(".")[0] in ("comment", "report")}
+    assert decisions - {a.audit for a in ACTIONS} == {
+        "comment.flagged", "report.fixed_detected", "report.fixed_undetected"}
+
+
+def test_decisions_are_what_the_stats_count():
+    from moderation.dashboard import stats_views
+
+    assert stats_views.COMMENT_DECISIONS == ("comment.approve", "comment.reject", "comment.spam", "comment.fix")
+    assert stats_views.REPORT_DECISIONS == ("report.fix", "report.reject")
+
+
 # -- what reads it ----------------------------------------------------------------------------
 
 def test_the_moderation_api_has_one_route_per_action_and_no_other(app):
@@ -98,6 +112,8 @@ def test_the_keyboard_keys_are_the_registry_keys():
     bound = dict(re.findall(r'(\w): function \(\) \{ act\("(\w+)"\); \}', script))
     registered = {a.key: a.name for a in ACTIONS if a.key and a.dashboard}
     assert bound == registered
+    help_box = re.search(r'<div id="help".*?</dl>', (TEMPLATES / "base.html").read_text(encoding="utf-8"), re.S)
+    assert {key for key in registered if f"<kbd>{key}</kbd>" not in help_box.group(0)} == set()
     # One key means one action on every queue that has it.
     for key in registered:
         assert len({a.name for a in ACTIONS if a.key == key}) == 1

@@ -22,14 +22,15 @@ class Target:
     scope: str  # the role permission (User.can) needed
     module: str  # services module holding the `<action>_<target>` functions
     dashboard: str | None  # the dashboard queue endpoint (its item forms post here), None: API only
+    undecided: str  # the status of an item nobody has decided yet
 
 
 TARGETS = {
     t.name: t for t in (
-        Target("comment", "comments", "comments", "moderation", "comments"),
-        Target("cluster", "clusters", "reports", "reports", "reports"),
+        Target("comment", "comments", "comments", "moderation", "comments", "pending"),
+        Target("cluster", "clusters", "reports", "reports", "reports", "new"),
         # One reader's report: the API decides it through its cluster; the dashboard shows clusters only.
-        Target("report", "reports", "reports", "reports", None),
+        Target("report", "reports", "reports", "reports", None, "new"),
     )
 }
 
@@ -65,6 +66,11 @@ class Action:
     @property
     def dashboard(self):
         return TARGETS[self.target].dashboard is not None
+
+    @property
+    def decides(self):
+        """A decision on the item (the stats count these); reopening undoes one."""
+        return self.status != TARGETS[self.target].undecided
 
     @property
     def bulk(self):
