@@ -22,9 +22,9 @@ import sqlalchemy as sa
 
 from moderation.extensions import db
 from moderation.models import Comment, ReportCluster
-from test_hostile_api import COMMENT_FIELDS, REPORT_FIELDS
 
 from support.hostile import all_payloads
+from support.hostile.rules import COMMENT_FIELDS, REPORT_FIELDS
 
 pytestmark = pytest.mark.browser
 PAYLOADS = all_payloads()

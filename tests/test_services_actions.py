@@ -17,7 +17,7 @@ from moderation.extensions import db
 from moderation.models import AuditEntry, Comment, ReportCluster, TypoReport
 from moderation.services import actions
 from moderation.services.actions import ACTIONS, TARGETS
-from payloads import comment_payload, report_payload
+from support.payloads import comment_payload, report_payload
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates" / "dashboard"
