@@ -9,9 +9,9 @@ from flask import current_app, jsonify, request
 
 from .. import ratelimit
 from ..broker import get_broker
-from ..notify.followup import with_notify_email
 from ..privacy import reporter_hashes
 from ..services import comments_feed, submissions
+from ..schemas.limits import MAX_ID
 from ..site_registry import registry
 from ..validators import (
     validate_client_id,
@@ -71,7 +71,7 @@ def _queue(kind, site, values):
 @reader_bp.post("/reports")
 def post_report():
     """Queue an error report. 202; 400 fields, 403 site/origin, 413, 415, 429, 503."""
-    values, errors = with_notify_email(validate_report, _json_body())
+    values, errors = validate_report(_json_body())
     if errors:
         raise ApiError(400, "invalid fields", errors)
     site = _site(values["site"])
@@ -82,7 +82,7 @@ def post_report():
 @reader_bp.post("/comments")
 def post_comment():
     """Queue a comment. 202; 400 fields, 403 site/origin, 413, 415, 429, 503."""
-    values, errors = with_notify_email(validate_comment, _json_body())
+    values, errors = validate_comment(_json_body())
     if errors:
         raise ApiError(400, "invalid fields", errors)
     site = _site(values["site"])
@@ -106,7 +106,7 @@ def flag_comment(comment_id):
 def _comment_id_arg(name, errors):
     """An optional comment id in the query string (None when absent); a bad one goes to `errors`."""
     value = request.args.get(name, type=int)
-    if request.args.get(name) and (value is None or not 0 <= value < 2**31):
+    if request.args.get(name) and (value is None or not 0 <= value <= MAX_ID):
         errors[name] = f"{name} must be a comment id"
         return None
     return value

@@ -13,10 +13,7 @@ from ..models import AuditEntry, Comment, Page, ReportCluster, Site, TypoReport
 from ..models.base import utcnow
 from ..notify.events import comment_decided
 from ..sanitizer import render_comment, strip_controls
-
-COMMENT_QUEUES = ("pending", "approved", "rejected", "spam", "flagged")
-REPORT_QUEUES = ("new", "fixed", "rejected")
-MAX_PAGE = 200
+from ..schemas.limits import BODY_MAX, COMMENT_QUEUES, MAX_ID, MAX_PAGE, REASON_MAX, REPORT_QUEUES  # noqa: F401
 
 
 TARGET_TYPES = {TypoReport: "report", ReportCluster: "cluster", Comment: "comment"}
@@ -80,8 +77,8 @@ def _clean_reason(reason):
         raise Invalid("invalid fields", {"reason": "reason must be a string"})
     # Same rules as readers' text: NFC, no control characters (PostgreSQL refuses NUL: a 500).
     reason = strip_controls(reason).strip()
-    if len(reason) > 500:
-        raise Invalid("invalid fields", {"reason": "reason must be at most 500 characters"})
+    if len(reason) > REASON_MAX:
+        raise Invalid("invalid fields", {"reason": f"reason must be at most {REASON_MAX} characters"})
     return reason or None
 
 
@@ -92,9 +89,6 @@ def _site_filter(query, model, actor, site_key):
     if site_key:
         query = query.join(Site, Site.id == model.site_id).where(Site.key == site_key)
     return query
-
-
-MAX_ID = 2**31 - 1  # INTEGER columns: a larger cursor is a bad request, not a 500
 
 
 def _page(query, model, after, limit):
@@ -213,8 +207,8 @@ def fix_comment(comment_id, actor, body, reason=None):
     body = strip_controls(body) if isinstance(body, str) else body
     if not isinstance(body, str) or not body.strip():
         raise Invalid("invalid fields", {"body": "body is required"})
-    if len(body) > 5000:
-        raise Invalid("invalid fields", {"body": "body must be at most 5000 characters"})
+    if len(body) > BODY_MAX:
+        raise Invalid("invalid fields", {"body": f"body must be at most {BODY_MAX} characters"})
     before = {"body": comment.body_raw}
     comment.body_raw = body.strip()
     comment.body_html = render_comment(comment.body_raw)

@@ -9,6 +9,7 @@ from ..models import ReportCluster, TypoReport
 from ..models.base import utcnow
 from ..notify.events import emit
 from ..sanitizer import strip_controls
+from ..schemas.limits import CORRECTION_MAX, REPORT_QUEUES
 from .moderation import (
     Invalid,
     _clean_reason,
@@ -18,8 +19,6 @@ from .moderation import (
     _site_filter,
     audit,
 )
-
-REPORT_QUEUES = ("new", "fixed", "rejected")
 
 
 def list_clusters(actor, status="new", site_key=None, after=None, limit=50, url=None, search=None,
@@ -99,8 +98,8 @@ def fix_cluster(cluster_id, actor, correction=None, reason=None):
     if not isinstance(correction, str):
         raise Invalid("invalid fields", {"correction": "correction must be a string"})
     correction = strip_controls(correction)
-    if len(correction) > 2000:
-        raise Invalid("invalid fields", {"correction": "correction must be at most 2000 characters"})
+    if len(correction) > CORRECTION_MAX:
+        raise Invalid("invalid fields", {"correction": f"correction must be at most {CORRECTION_MAX} characters"})
     cluster = _decide(cluster, actor, "fixed", "report.fix", _clean_reason(reason), correction)
     emit("cluster.fixed", [cluster.id])
     return cluster
