@@ -29,6 +29,8 @@ SUBMISSION_STATUSES = ("queued", "pending", "published", "fixed", "rejected")
 
 # -- reader lists -----------------------------------------------------------------------------
 COMMENTS_LIMIT_MAX = 200
+# Replies listed under each thread of a list page; the rest are paged with `thread`.
+REPLIES_SHOWN = 5
 
 # -- moderation -------------------------------------------------------------------------------
 COMMENT_QUEUES = ("pending", "approved", "rejected", "spam", "flagged")

@@ -21,6 +21,7 @@ from .fields import (
     line,
     optional,
     optional_email,
+    refuse,
     text,
 )
 
@@ -156,3 +157,70 @@ class SubmissionStatus(BaseModel):
         description="Spam, flagged and held comments all answer `pending`.")
     already_reported: bool = Field(default_factory=bool, description="Error reports only: other readers reported the same spot first.")
 
+
+
+class Thread(PublicComment):
+    replies: list[PublicComment] = Field(max_length=limits.REPLIES_SHOWN, description=(
+        f"The first published replies (at most {limits.REPLIES_SHOWN}) at any depth, oldest first."))
+    replies_total: int = Field(ge=0, description="Published replies in the thread.")
+    replies_next: int | None = Field(description=(
+        "Cursor for the rest (\"More replies\"): `thread`=this id, `after`=this value. "
+        "Null when every reply is shown."))
+
+
+class CommentList(BaseModel):
+    comments: list[Thread | PublicComment] = Field(description="Threads; with `thread`, that thread's replies.")
+    total: int = Field(ge=0, description="Published comments on the page (with `thread`: replies in the thread).")
+    next: int | None = Field(description="Cursor for `after` (\"Show more\").")
+
+
+# -- list queries (query strings: every value arrives as text) --------------------------------
+
+def _query_site(value):
+    value = (value or "").strip()
+    if not value:
+        refuse("is required")
+    return value
+
+
+def _query_id(value):
+    """An optional id: absent or empty is None; anything int() refuses is an error."""
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        refuse("must be a comment id")
+
+
+def _query_limit(value):
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0  # not an integer: refused, not ignored
+
+
+QuerySite = Annotated[str, BeforeValidator(_query_site), Field(
+    min_length=1, description="The site's key.", json_schema_extra={"pattern": r"\S"})]
+QueryId = Annotated[Integer(0, limits.MAX_ID) | None, BeforeValidator(_query_id), Field(default=None),
+                    Refusal("must be a comment id")]
+
+
+class CommentListQuery(Contract):
+    site: QuerySite
+    url: PageUrl
+    after: Annotated[QueryId, Field(
+        description="The previous page's `next` (with `thread`: a thread's `replies_next`).")]
+    thread: Annotated[QueryId, Field(
+        description="A top-level comment's id: list its replies instead of threads.")]
+    limit: Annotated[Integer(1, limits.COMMENTS_LIMIT_MAX) | None, BeforeValidator(_query_limit), Field(
+        default=None, description="Threads (or replies) per page (default `MODERATION_COMMENTS_PAGE`, 50; "
+                                  "only this size is cached)."),
+        Refusal(f"must be between 1 and {limits.COMMENTS_LIMIT_MAX}")]
+
+
+class SubmissionQuery(Contract):
+    client_id: ClientId  # in the path
+    site: QuerySite
