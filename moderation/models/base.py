@@ -3,8 +3,8 @@ from datetime import datetime, timezone
 
 
 def one_of(column, values):
-    """A CHECK constraint's SQL for an enum of the API contract (moderation/schemas/limits.py):
-    "kind in ('typo', 'fact', 'other')", the text the migrations created."""
+    """A CHECK constraint's SQL for an enum of the API contract (moderation/schemas/limits.py),
+    written as the migrations wrote it: `kind in ('a', 'b')`."""
     return f"{column} in ({', '.join(repr(value) for value in values)})"
 
 

@@ -46,7 +46,7 @@ class ReportCluster(db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     # A spell-checker's correction of a one- or two-word selection nobody suggested a fix for
     # (moderation.judgment.suggestions); shown to editors as machine-made, never sent to readers.
-    machine_suggestion: Mapped[str | None] = mapped_column(sa.String(300))
+    machine_suggestion: Mapped[str | None] = mapped_column(sa.String(limits.EXACT_MAX))
     # "Fixed (detected)": the quote is gone from the live page (moderation.jobs.fixed_check).
     # A flag, not a status: the status is an editor's decision and is what readers are told,
     # so the cluster stays 'new' until an editor confirms; no CheckConstraint change needed.
