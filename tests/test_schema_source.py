@@ -124,4 +124,11 @@ def test_no_limit_or_enum_is_typed_twice():
         if str(where) in CONTRACT_FILES:
             found += [f"{where}: the length {m.group(1)}" for m in typed_length.finditer(text)
                       if int(m.group(1)) in lengths]
+    decision = {limits.BODY_MAX, limits.REASON_MAX, limits.CORRECTION_MAX}  # the dashboard's forms
+    for path in sorted((ROOT / "templates").rglob("*.html")):
+        text = path.read_text(encoding="utf-8")
+        found += [f"{path.relative_to(ROOT)}: maxlength {m.group(1)}" for m in re.finditer(r'maxlength="(\d+)"', text)
+                  if int(m.group(1)) in decision]
+        found += [f"{path.relative_to(ROOT)}: the enum {values}" for values in enums
+                  if re.search(r"\s*,\s*".join(f"[\"']{value}[\"']" for value in values), text)]
     assert not found, "typed again outside moderation/schemas/limits.py:\n" + "\n".join(found)
