@@ -17,7 +17,7 @@ import hashlib
 from pydantic import TypeAdapter, ValidationError
 
 from .schemas import limits
-from .schemas.fields import CLIENT_ID, ClientId, PageUrl, check, value_error
+from .schemas.fields import CLIENT_ID, ClientId, PageUrl, check, value_error  # noqa: F401  (CLIENT_ID re-exported)
 from .schemas.limits import FLAG_REASONS, MAX_ID, REPORT_KINDS  # noqa: F401  (re-exported)
 from .schemas.reader import EMAIL, CommentSubmission, FlagSubmission, ReportSubmission  # noqa: F401
 
