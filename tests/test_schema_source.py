@@ -132,3 +132,21 @@ def test_no_limit_or_enum_is_typed_twice():
         found += [f"{path.relative_to(ROOT)}: the enum {values}" for values in enums
                   if re.search(r"\s*,\s*".join(f"[\"']{value}[\"']" for value in values), text)]
     assert not found, "typed again outside moderation/schemas/limits.py:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize("kind, path, payload", [
+    ("report", "/api/v1/reports", report_payload),
+    ("comment", "/api/v1/comments", comment_payload),
+])
+def test_queued_payload_is_the_documented_shape(kind, path, payload, client, site, monkeypatch):
+    """What the view queues is a QUEUED model's fields, no more (the worker's input is the schema's)."""
+    from moderation.api import reader_views
+    from moderation.schemas.payload import QUEUED
+
+    queued = []
+    monkeypatch.setattr(reader_views, "get_broker", lambda: type("Broker", (), {"submit": staticmethod(queued.append)}))
+    response = client.post(path, json=payload(notify_email="reader@example.org", junk=1),
+                           headers={"Origin": "https://news.example"})
+    assert response.status_code == 202, response.get_json()
+    assert set(queued[0]) == set(QUEUED[kind].model_fields)
+    QUEUED[kind].model_validate(queued[0])

@@ -14,6 +14,7 @@ from ..services import comments_feed, submissions
 from ..site_registry import registry
 from ..schemas.fields import check
 from ..schemas.limits import MAX_ID
+from ..schemas.payload import Envelope
 from ..schemas.reader import CommentListQuery, SubmissionQuery
 from ..validators import validate_comment, validate_flag, validate_report
 from . import reader_bp
@@ -54,11 +55,12 @@ def _queue(kind, site, values):
     reader, previous = reporter_hashes()
     ratelimit.hit(kind, site, reader)
     payload = dict(values)
+    payload.pop("site", None)
     # Both hashes come from us, never from the body: the previous-salt hash lets the
     # worker re-key this reader's earlier rows after a salt rotation (privacy.py).
-    payload.update(type=kind.rstrip("s"), site_id=site.id, reporter_hash=reader, reporter_hash_prev=previous,
-                   received_at=time.time())
-    payload.pop("site", None)
+    # The shape is moderation/schemas/payload.py's.
+    payload.update(Envelope(type=kind.rstrip("s"), site_id=site.id, reporter_hash=reader,
+                            reporter_hash_prev=previous, received_at=time.time()).model_dump())
     get_broker().submit(payload)
     # A repeated client_id is the widget retrying: same answer, one submission.
     return jsonify({"id": values["client_id"], "status": "queued"}), 202
