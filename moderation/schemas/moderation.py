@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 
 from . import limits
-from .fields import Contract, Integer, Text
+from .fields import NON_BLANK, Contract, Integer, Text
 
 
 def _listing(name, queues, default):
@@ -53,7 +53,7 @@ class FixSpotBody(Contract):
 class FixCommentBody(Contract):
     """JSON object; may be omitted when nothing is required. Unknown fields are ignored."""
 
-    body: Annotated[str, Field(min_length=1, max_length=limits.BODY_MAX, json_schema_extra={"pattern": r"\S"},
+    body: Annotated[str, Field(min_length=1, max_length=limits.BODY_MAX, json_schema_extra={"pattern": NON_BLANK},
                                description="The edited comment text (re-sanitized, then published).")]
     reason: Reason
 

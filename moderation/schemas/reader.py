@@ -7,6 +7,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, WithJson
 
 from . import limits
 from .fields import (
+    NON_BLANK,
     ClientId,
     Contract,
     Integer,
@@ -68,7 +69,7 @@ class ReportSubmission(Contract):
     url: PageUrl
     client_id: ClientId
     exact: Annotated[str, BeforeValidator(collapsed), Field(
-        min_length=1, max_length=limits.EXACT_MAX, json_schema_extra={"pattern": r"\S"},
+        min_length=1, max_length=limits.EXACT_MAX, json_schema_extra={"pattern": NON_BLANK},
         description=f"The selected text (whitespace collapsed, 1-{limits.EXACT_MAX} characters).")]
     prefix: Annotated[Text(limits.CONTEXT_MAX) | None, BeforeValidator(context), Field(
         default=None, description="Text just before the selection.")]
@@ -93,9 +94,9 @@ class CommentSubmission(Contract):
     url: PageUrl
     client_id: ClientId
     author: Annotated[str, BeforeValidator(line), Field(
-        min_length=1, max_length=limits.AUTHOR_MAX, json_schema_extra={"pattern": r"\S"})]
+        min_length=1, max_length=limits.AUTHOR_MAX, json_schema_extra={"pattern": NON_BLANK})]
     body: Annotated[str, BeforeValidator(text), Field(
-        min_length=1, max_length=limits.BODY_MAX, json_schema_extra={"pattern": r"\S"})]
+        min_length=1, max_length=limits.BODY_MAX, json_schema_extra={"pattern": NON_BLANK})]
     title: Annotated[Text(limits.TITLE_MAX) | None, BeforeValidator(optional(line)), Field(
         default=None, description="The article's title.")]
     email: Annotated[Text(limits.EMAIL_MAX) | None, BeforeValidator(optional_email),
@@ -198,7 +199,7 @@ def _query_limit(value):
 
 
 QuerySite = Annotated[str, BeforeValidator(_query_site), Field(
-    min_length=1, description="The site's key.", json_schema_extra={"pattern": r"\S"})]
+    min_length=1, description="The site's key.", json_schema_extra={"pattern": NON_BLANK})]
 QueryId = Annotated[Integer(0, limits.MAX_ID) | None, BeforeValidator(_query_id), Field(default=None),
                     Refusal("must be a comment id")]
 
