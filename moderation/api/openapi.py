@@ -17,8 +17,8 @@ from pydantic import TypeAdapter
 from ..schemas import moderation as mod
 from ..schemas import reader
 from ..schemas.fields import ContractSchema, Integer
-from ..schemas.limits import MAX_ID
-from ..services.comments_feed import MAX_BYTES, REPLIES_SHOWN
+from ..schemas.limits import MAX_ID, REPLIES_SHOWN
+from ..services.comments_feed import MAX_BYTES
 from . import reader_bp
 
 REF = "#/components/schemas/{model}"
