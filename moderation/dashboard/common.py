@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from ..extensions import db
 from ..models import Comment, ReportCluster, Site
+from ..schemas import limits
 
 LANGUAGES = ("en", "ru", "kk")
 
@@ -149,6 +150,8 @@ def init_app(app):
     app.jinja_env.globals["diff_html"] = diff_html
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["nav_extra"] = lambda: list(NAV)
+    # The API contract's limits and enums (moderation/schemas/limits.py) for the forms' maxlength.
+    app.jinja_env.globals["limits"] = limits
     from ..judgment.staff_names import IMITATES_STAFF  # noqa: PLC0415
 
     app.jinja_env.globals["IMITATES_STAFF"] = IMITATES_STAFF  # the marker on a comment item

@@ -1,13 +1,11 @@
 """Readers' opt-in follow-up: "tell me when it's fixed", "tell me about replies".
 
-The reader API accepts an optional `notify_email` (validated here, not in
-validators.py). The worker stores a subscription after the submission is
+The reader API accepts an optional `notify_email` (a field of the submission models,
+moderation/schemas/reader.py). The worker stores a subscription after the submission is
 persisted and sends exactly one mail: a confirmation link. Nothing else is
 mailed to the address until that link is opened, so the field cannot be used
 to mail strangers more than once; every later mail has a one-click unsubscribe.
 """
-import re
-
 import sqlalchemy as sa
 from flask import current_app
 
@@ -16,27 +14,6 @@ from ..models import Comment, Site, TypoReport
 from ..models.notifications import ReaderSubscription
 from ..privacy import hash_value
 from .mail import mail_language
-
-EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
-
-
-def validate_notify_email(data, values, errors):
-    """Copy a valid optional `notify_email` from the request into `values`, or add a field error."""
-    value = data.get("notify_email")
-    if value in (None, ""):
-        return
-    if not isinstance(value, str) or len(value) > 254 or not EMAIL.fullmatch(value.strip()):
-        errors["notify_email"] = "notify_email is not a valid address"
-        return
-    values["notify_email"] = value.strip()
-
-
-def with_notify_email(validator, data):
-    """Run the reader API's validator for `data`, plus the optional notify_email field."""
-    values, errors = validator(data)
-    validate_notify_email(data, values, errors)
-    return values, errors
-
 
 def subscribe_persisted(payloads):
     """Subscriptions for persisted submissions that asked for follow-up; queue confirmations.

@@ -8,6 +8,7 @@ from flask import current_app
 from ..extensions import db
 from ..models import Comment, Page
 from ..models.sites import url_hash
+from ..schemas.limits import REPLIES_SHOWN
 from ..urls import normalize_url
 
 VISIBLE = ("approved",)
@@ -50,9 +51,9 @@ def etag(page, after, limit, site=None, thread=None):
     return f"c{page.id}-{page.comments_version}-{after or 0}-{limit}{shown}{of}"
 
 
-# Replies shown under each top-level comment of a list page; the rest is paged per
-# thread (`?thread=<id>&after=<replies_next>`): one thread's replies cannot grow a page.
-REPLIES_SHOWN = 5
+# Replies shown under each top-level comment of a list page (REPLIES_SHOWN, part of the API
+# contract); the rest is paged per thread (`?thread=<id>&after=<replies_next>`): one thread's
+# replies cannot grow a page.
 # No list body is larger than this (bytes of JSON): a page ends early (its `next`, or
 # a thread's `replies_next`, says where to go on) rather than grow past it. A page
 # always holds at least one comment, so the bound holds for comments within the
