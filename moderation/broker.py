@@ -24,18 +24,10 @@ from rq.job import Job
 from rq.results import Result
 
 from . import embedded_redis, ratelimit
+from .redis_keys import DRAIN_CLAIM_PREFIX as CLAIM_PREFIX
+from .redis_keys import DRAIN_REQUESTED as DRAIN_FLAG
+from .redis_keys import INBOX, drain_claim_key, submission_key
 
-INBOX = "moderation:inbox"
-CLAIM_PREFIX = "moderation:claim:"
-SUBMISSION_PREFIX = "moderation:sub:"
-
-
-def submission_key(site_id, client_id):
-    """The dedup key of a submission. client_ids are unique per site, not globally: a
-    reader on one site must not be able to shadow (or squat) another site's ids."""
-    return f"{SUBMISSION_PREFIX}{site_id}:{client_id}"
-
-DRAIN_FLAG = "moderation:drain-requested"
 # A drain job is requested at most once per this many milliseconds by ingest.
 DRAIN_FLAG_MS = 200
 
@@ -172,11 +164,11 @@ class Broker:
 
     # -- worker side ------------------------------------------------------------
     def claim(self, job_id, limit):
-        raw = self._claim(keys=[INBOX, CLAIM_PREFIX + job_id], args=[limit])
+        raw = self._claim(keys=[INBOX, drain_claim_key(job_id)], args=[limit])
         return [json.loads(item) for item in raw]
 
     def release(self, job_id):
-        self.redis.delete(CLAIM_PREFIX + job_id)
+        self.redis.delete(drain_claim_key(job_id))
 
     def inbox_length(self):
         return self.redis.llen(INBOX)
@@ -210,7 +202,8 @@ class Broker:
 
     # -- erasure (moderation.services.erasure) -------------------------------------
     def claim_keys(self):
-        """Drain jobs' claim lists. The dashboard's item claims share the prefix but are strings."""
+        """Drain jobs' claim lists (lists only: a web process older than redis_keys may still
+        write a dashboard claim, a string, under this prefix)."""
         return [key.decode() for key in self.redis.scan_iter(match=CLAIM_PREFIX + "*", _type="list", count=500)]
 
     def remove_raw(self, list_key, raws, job_id=None):

@@ -39,12 +39,12 @@ from ..extensions import db
 from ..models import Page, ReportCluster, Site
 from ..models.base import utcnow
 from ..models.clusters import CONTEXT_MATCH
+from ..redis_keys import FIXED_CHECK_SCHEDULED as SCHEDULE_KEY
 from ..urls import origin_allowed
 from . import in_app_context
 
 log = logging.getLogger(__name__)
 
-SCHEDULE_KEY = "moderation:fixed-check:scheduled"
 # A page checked this recently is skipped (unless forced), whatever the interval.
 MIN_RECHECK_SECONDS = 300
 # Elements whose text is not article text.

@@ -23,15 +23,17 @@ from rq.job import Job
 
 from ..extensions import db
 from ..models import Comment
+from ..redis_keys import LEARN_INBOX as INBOX_KEY
+from ..redis_keys import LEARN_REQUESTED as REQUESTED_KEY
+from ..redis_keys import SPAM_RETRAIN_QUEUED as RETRAIN_QUEUED_KEY
 from . import in_app_context
 
 # A locked or briefly unreachable database: try again, backing off to 5 minutes.
 RETRY_INTERVALS = [1, 5, 30, 60, 300]
 
 
-# Decisions waiting to be learned, and the id of the job that will learn them.
-INBOX_KEY = "moderation:learn-inbox"
-REQUESTED_KEY = "moderation:learn-requested"
+# Decisions waiting to be learned (INBOX_KEY), and the id of the job that will learn them
+# (REQUESTED_KEY); RETRAIN_QUEUED_KEY is set while a retrain job waits: many decisions, one retrain.
 BATCH = 1000
 
 
@@ -127,9 +129,6 @@ def retrain_model():
     current_app.broker.redis.delete(RETRAIN_QUEUED_KEY)
     return retrain(current_app.config.get("SPAM_MODEL_RETRAIN_MAX", 50_000))
 
-
-# Set while a retrain job waits in the queue: many decisions, one retrain.
-RETRAIN_QUEUED_KEY = "moderation:spam-retrain-queued"
 
 
 def enqueue_retrain():

@@ -22,6 +22,7 @@ from ..notify import mail, payloads, recipients
 from ..notify.http import Blocked, DeliveryError, post
 from ..notify.http import settings as webhook_settings
 from ..notify.signing import headers as signed_headers
+from ..redis_keys import DIGEST_CHECK_SCHEDULED as DIGEST_LOCK
 from . import in_app_context
 
 DIGEST_PERIODS = {"hourly": timedelta(hours=1), "daily": timedelta(days=1)}
@@ -224,7 +225,6 @@ def send_digests():
     return sent
 
 
-DIGEST_LOCK = "moderation:notify:digest-check"
 
 
 def schedule_digests(app):

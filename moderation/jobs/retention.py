@@ -21,11 +21,11 @@ from datetime import datetime, timedelta, timezone
 import redis
 import sqlalchemy as sa
 
+from ..redis_keys import RETENTION_SCHEDULED as SCHEDULE_KEY
 from . import in_app_context
 
 DEFAULT_RETENTION_DAYS = 90
 RETENTION_INTERVAL = 3600  # seconds between two scheduled runs
-SCHEDULE_KEY = "moderation:retention:scheduled"
 
 
 def retention_days(site):

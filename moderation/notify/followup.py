@@ -15,6 +15,7 @@ from ..extensions import db
 from ..models import Comment, Site, TypoReport
 from ..models.notifications import ReaderSubscription
 from ..privacy import hash_value
+from ..redis_keys import CONFIRM_SENT_PREFIX
 from .mail import mail_language
 
 EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
@@ -86,5 +87,5 @@ def first_confirmation_today(email):
     """At most one confirmation mail per address per day, whoever types it in: the field
     cannot be used to flood a stranger's inbox. The one link confirms every subscription
     of that address on the site that waits at the moment it is opened."""
-    key = "moderation:notify:confirm-sent:" + hash_value(email.strip().lower())
+    key = CONFIRM_SENT_PREFIX + hash_value(email.strip().lower())
     return bool(current_app.broker.redis.set(key, "1", nx=True, ex=CONFIRM_THROTTLE))
