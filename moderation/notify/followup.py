@@ -11,6 +11,7 @@ import re
 import sqlalchemy as sa
 from flask import current_app
 
+from .. import tasks
 from ..extensions import db
 from ..models import Comment, Site, TypoReport
 from ..models.notifications import ReaderSubscription
@@ -44,8 +45,6 @@ def subscribe_persisted(payloads):
 
     Idempotent: a replayed batch finds the subscription already there.
     """
-    from ..jobs.notify import _enqueue, send_reader_confirmation  # noqa: PLC0415
-
     ids = {}
     for kind, model in (("report", TypoReport), ("comment", Comment)):
         wanted = [p["client_id"] for p in payloads if p.get("type") == kind]
@@ -74,7 +73,7 @@ def subscribe_persisted(payloads):
     for sub in created:
         try:
             if first_confirmation_today(sub.email):
-                _enqueue(send_reader_confirmation, sub.id, description=f"reader confirmation {sub.id}")
+                tasks.enqueue(tasks.READER_CONFIRMATION, sub.id, description=f"reader confirmation {sub.id}")
         except Exception:  # noqa: BLE001 - logged; the reader can ask again
             current_app.logger.exception("reader confirmation %s not queued", sub.id)
     return len(created)

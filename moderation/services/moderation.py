@@ -12,6 +12,7 @@ from ..extensions import db
 from ..models import AuditEntry, Comment, Page, ReportCluster, Site, TypoReport
 from ..models.base import utcnow
 from ..notify.events import comment_decided
+from ..tasks import enqueue_learning
 from ..sanitizer import render_comment, strip_controls
 
 COMMENT_QUEUES = ("pending", "approved", "rejected", "spam", "flagged")
@@ -181,10 +182,6 @@ def _learn(comment, from_spam=False):
     """Approve and Spam are training examples for the spam model (queued, never blocking);
     a Reject is queued too, so the learning job drops an earlier example of the comment.
     An approve from the Spam queue ("Not spam") is learned with extra weight."""
-    try:
-        from ..jobs.learning import enqueue_learning  # noqa: PLC0415 - the model is optional
-    except ImportError:
-        return
     if comment.status in ("approved", "rejected", "spam"):
         from ..models.spam import NOT_SPAM_WEIGHT  # noqa: PLC0415
 
