@@ -12,8 +12,8 @@ from ..extensions import db
 from ..models import AuditEntry, Comment, Page, ReportCluster, Site, TypoReport
 from ..models.base import utcnow
 from ..notify.events import comment_decided
-from ..tasks import enqueue_learning
 from ..sanitizer import render_comment, strip_controls
+from ..tasks import enqueue_learning
 
 COMMENT_QUEUES = ("pending", "approved", "rejected", "spam", "flagged")
 REPORT_QUEUES = ("new", "fixed", "rejected")
