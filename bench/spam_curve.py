@@ -29,8 +29,6 @@ of spam auto-spammed and >= 95 % auto-spammed or held; model F1 >= 0.95.
 spam auto-spammed and caught at the end, model F1.
 """
 import argparse
-import csv
-import hashlib
 import random
 import sys
 import tempfile
@@ -43,6 +41,8 @@ import sqlalchemy as sa  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from rq.registry import FailedJobRegistry  # noqa: E402
 
+from bench.procs import free_port  # noqa: E402
+from bench.tubespam import load, reader_address  # noqa: E402
 from moderation import create_app  # noqa: E402
 from moderation.auth import create_user  # noqa: E402
 from moderation.embedded_redis import EmbeddedRedis  # noqa: E402
@@ -62,18 +62,6 @@ ROUND = 25
 GOAL_PRECISION, GOAL_AUTO, GOAL_CAUGHT, GOAL_F1 = 0.98, 0.70, 0.95, 0.95
 # CI gates, below the measured figures (README): a drop means something broke.
 CHECK_PRECISION, CHECK_AUTO, CHECK_CAUGHT, CHECK_F1 = 0.98, 0.60, 0.93, 0.93
-
-
-def load(path):
-    with open(path, encoding="utf-8", newline="") as fh:
-        return [(row["author"], row["text"], row["label"].strip() == "1", row["date"])
-                for row in csv.DictReader(fh)]
-
-
-def reader_address(author):
-    """One address per author: per-reader screening (velocity, history, repeats) sees readers."""
-    digest = hashlib.sha256(author.encode("utf-8")).digest()
-    return f"10.{digest[0]}.{digest[1]}.{digest[2]}"
 
 
 def payload(client_id, url, author, text):
@@ -151,7 +139,7 @@ def checkpoint(app, client, rows, n):
         if len(found) != len(rows):
             raise SystemExit(f"checkpoint {n}: {len(found)} of {len(rows)} comments were stored")
         for client_id, status, reasons in found:
-            is_spam = rows[int(client_id.rsplit("-", 1)[1])][2]
+            is_spam = rows[int(client_id.rsplit("-", 1)[1])].spam
             counts[(is_spam, status)] += 1
             if status == "spam" and not is_spam:
                 false_spam.append("; ".join(reasons or []))
@@ -188,7 +176,7 @@ def model_f1(app, rows):
 
 def run(args, tmp):
     data = Path(args.data_dir)
-    train = sorted(load(data / "train.csv"), key=lambda row: row[3])  # arrival order: by date
+    train = sorted(load(data / "train.csv"), key=lambda row: row.date)  # arrival order: by date
     evaluation = load(data / f"{args.split}.csv")
     redis_server = EmbeddedRedis(Path(tmp) / "redis", port=free_port())
     redis_server.start()
@@ -265,14 +253,6 @@ def report(args, results, stream, model, failed, seconds):
     print(f"--check gates (precision >= {CHECK_PRECISION} everywhere, auto >= {CHECK_AUTO}, caught >= {CHECK_CAUGHT}, "
           f"F1 >= {CHECK_F1}): {'ok' if gates else 'FAILED'}")
     return 1 if args.check and not gates else 0
-
-
-def free_port():
-    import socket  # noqa: PLC0415
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def main(argv=None):

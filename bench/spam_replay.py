@@ -23,8 +23,6 @@ the real pipeline, on a throwaway SQLite file and a private redis-server:
 --check exits 1 if F1 of "spam" at 0.5 on test is below 0.93.
 """
 import argparse
-import csv
-import hashlib
 import sys
 import tempfile
 import time
@@ -36,6 +34,8 @@ import sqlalchemy as sa  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry  # noqa: E402
 
+from bench.procs import free_port  # noqa: E402
+from bench.tubespam import load, reader_address  # noqa: E402
 from moderation import create_app  # noqa: E402
 from moderation.auth import create_user  # noqa: E402
 from moderation.embedded_redis import EmbeddedRedis  # noqa: E402
@@ -54,29 +54,10 @@ GOAL_F1, GOAL_PRECISION = 0.955, 0.98
 VAL_THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
 
 
-def free_port():
-    import socket  # noqa: PLC0415
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def load(path):
-    with open(path, encoding="utf-8", newline="") as fh:
-        return [(row["author"], row["text"], row["label"].strip() == "1") for row in csv.DictReader(fh)]
-
-
 def payload(n, author, text):
     # The API takes authors up to 80 characters (a handful of YouTube names are longer).
     return {"site": "replay", "url": ARTICLE, "title": "Music video comments",
             "author": author[:80], "body": text, "client_id": f"replay-{n:05d}"}
-
-
-def reader_address(author):
-    """One address per author, so per-reader screening (velocity, history) sees readers."""
-    digest = hashlib.sha256(author.encode("utf-8")).digest()
-    return f"10.{digest[0]}.{digest[1]}.{digest[2]}"
 
 
 def metrics(scores, labels, threshold):
@@ -91,7 +72,7 @@ def metrics(scores, labels, threshold):
 
 def post_all(app, train):
     client = app.test_client()
-    for n, (author, text, _) in enumerate(train):
+    for n, (author, text, _, _) in enumerate(train):
         response = client.post("/api/v1/comments", json=payload(n, author, text),
                                environ_base={"REMOTE_ADDR": reader_address(author)})
         if response.status_code != 202:
@@ -101,7 +82,7 @@ def post_all(app, train):
 def decide_all(app, train):
     """Moderator decisions in arrival order. Returns (by the service layer, by the replay)."""
     inbox = app.broker.redis
-    labels = {f"replay-{n:05d}": is_spam for n, (_, _, is_spam) in enumerate(train)}
+    labels = {f"replay-{n:05d}": is_spam for n, (_, _, is_spam, _) in enumerate(train)}
     by_service = by_replay = 0
     with app.app_context():
         editor, _ = create_user("replay-editor@replay.example", "editor")
@@ -124,7 +105,7 @@ def scores_of(app, rows):
     """score() of each row as the worker would see it: after the API's validation."""
     out = []
     with app.app_context():
-        for n, (author, text, _) in enumerate(rows):
+        for n, (author, text, _, _) in enumerate(rows):
             values, errors = validate_comment(payload(n, author, text))
             if errors:
                 raise SystemExit(f"row {n}: {errors}")
@@ -188,14 +169,14 @@ def run(args, tmp):
     print(f"learning  {learn_s:.1f} s ({version} model versions: batches and retrains), failed {failed}, awaiting retry {retrying}; "
           f"model v{version}: {spam + ham} examples learned ({spam} spam, {ham} ham), blob {size / 1024:.0f} KiB")
 
-    val_labels = [y for _, _, y in val]
+    val_labels = [row.spam for row in val]
     print(f"\nvalidation ({len(val)}; {sum(val_labels)} spam), for choosing the auto-spam threshold:")
     print("  threshold " + " ".join(f"{t:>6.2f}" for t in VAL_THRESHOLDS))
     rows = [metrics(val_scores, val_labels, t) for t in VAL_THRESHOLDS]
     print("  precision " + " ".join(f"{p:6.3f}" for p, _, _ in rows))
     print("  recall    " + " ".join(f"{r:6.3f}" for _, r, _ in rows))
 
-    labels = [y for _, _, y in test]
+    labels = [row.spam for row in test]
     p50, r50, f50 = metrics(test_scores, labels, 0.5)
     pa, ra, fa = metrics(test_scores, labels, args.threshold_auto)
     print(f"\ntest ({len(test)}; {sum(labels)} spam)   precision  recall     F1")

@@ -36,22 +36,21 @@ class JSONTooDeep(BadRequest):
     description = f"the JSON body is nested too deeply (at most {MAX_JSON_DEPTH} levels)"
 
 
+def _as_bytes(data):
+    return data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+
+
 def json_depth(data):
     """How deep the arrays and objects of a JSON text (bytes or str) nest; 0 for a scalar."""
-    if isinstance(data, str):
-        data = data.encode("utf-8", "surrogatepass")
-    brackets = _NOT_BRACKETS.sub(b"", _STRINGS.sub(b"", data)).translate(_DELTAS)
+    brackets = _NOT_BRACKETS.sub(b"", _STRINGS.sub(b"", _as_bytes(data))).translate(_DELTAS)
     return max(accumulate(memoryview(brackets).cast("b")), default=0)
 
 
 def too_deep(data):
-    """True if the JSON text nests deeper than MAX_JSON_DEPTH (cheap for ordinary bodies)."""
+    """True if the JSON text (bytes or str) nests deeper than MAX_JSON_DEPTH (cheap for ordinary bodies)."""
+    data = _as_bytes(data)
     # A body cannot nest deeper than it has openers: most bodies skip the scan entirely.
-    if isinstance(data, str):
-        openers = data.count("[") + data.count("{")
-    else:
-        openers = data.count(b"[") + data.count(b"{")
-    return openers > MAX_JSON_DEPTH and json_depth(data) > MAX_JSON_DEPTH
+    return data.count(b"[") + data.count(b"{") > MAX_JSON_DEPTH and json_depth(data) > MAX_JSON_DEPTH
 
 
 def body_limit(limit, allowed=None):

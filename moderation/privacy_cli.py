@@ -102,7 +102,7 @@ def retention_run_command(site_key, dry_run):
 @with_appcontext
 def retention_set_command(site_key, days):
     """Set a site's retention period in days (audited)."""
-    from .models import AuditEntry  # noqa: PLC0415
+    from .services.audit import audit  # noqa: PLC0415
     from .jobs.retention import retention_days  # noqa: PLC0415
 
     site = db.session.execute(sa.select(Site).where(Site.key == site_key)).scalar_one_or_none()
@@ -111,8 +111,7 @@ def retention_set_command(site_key, days):
     before = retention_days(site)
     # A new dict: SQLAlchemy sees a replaced JSON value, not an in-place change.
     site.settings = dict(site.settings or {}, retention_days=days)
-    db.session.add(AuditEntry(actor_label="cli", action="site.retention", target_type="site", target_id=site.id,
-                              site_id=site.id, before={"retention_days": before}, after={"retention_days": days}))
+    audit("cli", "site.retention", site, before={"retention_days": before}, after={"retention_days": days})
     db.session.commit()
     click.echo(f"{site.key}: hashes and e-mails are kept {days} days")
 

@@ -3,7 +3,8 @@ import pytest
 
 from moderation.extensions import db
 from moderation.models import Site
-from payloads import ARTICLE, ORIGIN, comment_payload, report_payload
+
+from support.payloads import ARTICLE, ORIGIN, comment_payload, report_payload
 
 OTHER_ORIGIN = "https://other.example"
 MOBILE_ORIGIN = "https://m.news.example"

@@ -5,13 +5,14 @@ import time
 
 import pytest
 
-from conftest import free_port
 from moderation.embedded_redis import EmbeddedRedis
 from moderation.extensions import db
 from moderation.models import Site
-from payloads import ARTICLE, comment_payload, new_client_id, report_payload
 
 from moderation.config import Config
+
+from support.net import free_port
+from support.payloads import ARTICLE, comment_payload, new_client_id, report_payload
 
 LIMIT = Config.MAX_CONTENT_LENGTH
 

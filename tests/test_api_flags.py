@@ -3,7 +3,8 @@ import sqlalchemy as sa
 
 from moderation.extensions import db
 from moderation.models import AuditEntry, Comment, CommentFlag, Site
-from payloads import ARTICLE, comment_payload, new_client_id
+
+from support.payloads import ARTICLE, comment_payload, new_client_id
 
 
 def published_comment(app, client, drain, staff):

@@ -6,7 +6,8 @@ import sqlalchemy as sa
 
 from moderation.extensions import db
 from moderation.models import Comment, TypoReport
-from payloads import ARTICLE, ORIGIN, comment_payload, new_client_id, report_payload
+
+from support.payloads import ARTICLE, ORIGIN, comment_payload, new_client_id, report_payload
 
 OTHER_ARTICLE = ORIGIN + "/2026/11/bridge"
 

@@ -6,17 +6,17 @@ For every route: anonymous → redirect to sign-in (dashboard) / 401 (API); a ro
 scope → 403; a user limited to site A naming site B's object → 404; and, as a control that
 the checks above can fail, the right user gets past authorization (no 401/403/404).
 """
-import re
 from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
 from flask import url_for
 
-from conftest import AuthActions, Staff, _make_site
 from moderation.extensions import db
 from moderation.models import BlockedCommenter, Comment, ReportCluster, Site, TypoReport, User, Webhook
-from payloads import ORIGIN, comment_payload, report_payload
+
+from support.accounts import AuthActions, Staff, make_site
+from support.payloads import ORIGIN, comment_payload, report_payload
 
 ROLES = ("admin", "editor", "moderator")
 SCOPES = {"admin": {"admin", "reports", "comments"}, "editor": {"reports", "comments"},
@@ -118,9 +118,9 @@ def test_every_dashboard_and_moderation_route_is_classified(app):
 @pytest.fixture
 def world(app, drain):
     app.config["RATELIMIT_ENABLED"] = False
-    site_a = _make_site(app, key="site-a", name="A News", allowed_origins=[ORIGIN], moderation_mode="pre",
+    site_a = make_site(app, key="site-a", name="A News", allowed_origins=[ORIGIN], moderation_mode="pre",
                         language="en")
-    site_b = _make_site(app, key="site-b", name="B News", allowed_origins=[ORIGIN], moderation_mode="pre",
+    site_b = make_site(app, key="site-b", name="B News", allowed_origins=[ORIGIN], moderation_mode="pre",
                         language="en")
     client = app.test_client()
     for site in (site_a, site_b):

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from faults_helpers import free_port, wait_for, wait_http
+from support.faults import wait_for, wait_http
+from support.net import free_port
+
 
 ROOT = Path(__file__).resolve().parent.parent
 STOP_SECONDS = 10  # the promise (moderation/supervisor.py); the margin below is for a loaded machine

@@ -6,11 +6,12 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from conftest import AuthActions
 from moderation.extensions import db
 from moderation.models import ApiToken, AuditEntry, Site, User
 
-from payloads import ORIGIN, report_payload
+from support.accounts import AuthActions
+from support.payloads import ORIGIN, report_payload
+
 
 OTHER_ORIGIN = "https://other.example"
 SITE_FORM = {

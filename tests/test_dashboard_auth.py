@@ -5,10 +5,11 @@ from types import SimpleNamespace
 
 import sqlalchemy as sa
 
-from conftest import AuthActions
 
 from moderation.extensions import db
 from moderation.models import User
+
+from support.accounts import AuthActions
 
 
 def test_every_dashboard_route_requires_login(app, client):

@@ -1,24 +1,15 @@
 """The dashboard by keyboard in real headless Chromium."""
-import re
 import time
 
 import pytest
 import sqlalchemy as sa
 
-from browser import shadow_text
 from moderation.extensions import db
 from moderation.models import AuditEntry, Comment, ReportCluster
 
+from support.browser import sign_in, shadow_text
+
 pytestmark = pytest.mark.browser
-PASSWORD = "correct horse battery staple"
-
-
-def sign_in(page, live_server, email):
-    page.goto(live_server + "/dashboard/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r".*/dashboard/(comments|reports).*"))
 
 
 def wait_until(predicate, timeout=5.0):

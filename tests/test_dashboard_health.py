@@ -4,13 +4,16 @@ import time
 
 import sqlalchemy as sa
 
-from conftest import AuthActions, free_port
+
 from moderation.extensions import db
 from moderation.jobs.drain import process_submission
 from moderation.jobs.worker import build_worker
 from moderation.models import AuditEntry
 
-from payloads import comment_payload, report_payload
+from support.accounts import AuthActions
+from support.net import free_port
+from support.payloads import comment_payload, report_payload
+
 
 
 def fail_a_job(app, drain):

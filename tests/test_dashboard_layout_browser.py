@@ -4,7 +4,8 @@ import sqlalchemy as sa
 
 from moderation.extensions import db
 from moderation.models import Comment, Site, Webhook
-from test_dashboard_browser import sign_in
+
+from support.browser import sign_in
 
 pytestmark = pytest.mark.browser
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True,
@@ -97,7 +98,7 @@ def test_the_webhook_delete_button_is_readable(app, live_server, new_page, auth)
 
 def test_the_reader_dialog_role_is_not_on_a_form(live_server, new_page):
     """axe aria-allowed-role: a <form> may not be a dialog; a wrapping element carries the role."""
-    from browser import drag_select
+    from support.browser import drag_select
 
     page = new_page()
     page.goto(live_server + "/demo")

@@ -6,10 +6,13 @@ import time
 
 import pytest
 
-from conftest import AuthActions, free_port
+
 from moderation.dashboard.login_throttle import DEVICE_COOKIE
 from moderation.embedded_redis import EmbeddedRedis
 from moderation.extensions import limiter
+
+from support.accounts import AuthActions
+from support.net import free_port
 
 WRONG = "not the password at all"
 

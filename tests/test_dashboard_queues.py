@@ -3,7 +3,8 @@ import sqlalchemy as sa
 
 from moderation.extensions import db
 from moderation.models import AuditEntry, Comment, ReportCluster
-from payloads import ORIGIN, comment_payload, report_payload
+
+from support.payloads import ORIGIN, comment_payload, report_payload
 
 FETCH = {"X-Requested-With": "fetch"}
 

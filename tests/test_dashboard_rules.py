@@ -3,7 +3,8 @@ import sqlalchemy as sa
 
 from moderation.extensions import db
 from moderation.models import AuditEntry, BlockedCommenter, Comment, Site
-from payloads import comment_payload
+
+from support.payloads import comment_payload
 
 
 def test_block_author_rejects_and_blocks_their_next_comments(app, client, auth, site, drain):

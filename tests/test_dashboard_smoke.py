@@ -1,5 +1,5 @@
 """Sign in and see both queues render (the detailed dashboard tests live beside this one)."""
-from payloads import comment_payload, report_payload
+from support.payloads import comment_payload, report_payload
 
 
 def test_editor_signs_in_and_sees_both_queues(app, client, auth, site, drain):

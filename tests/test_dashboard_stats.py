@@ -4,10 +4,11 @@ import uuid
 from collections import Counter
 from datetime import datetime, time, timedelta, timezone
 
-from conftest import AuthActions
 from moderation.extensions import db
 from moderation.models import AuditEntry, Comment, Page, ReportCluster
 from moderation.models.sites import url_hash
+
+from support.accounts import AuthActions
 
 NOW = datetime.now(timezone.utc)
 WINDOW_START = datetime.combine(NOW.date() - timedelta(days=29), time(), tzinfo=timezone.utc)

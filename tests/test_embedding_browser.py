@@ -13,9 +13,10 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from browser import drag_select
 from moderation.extensions import db
 from moderation.models import Comment, Site, TypoReport
+
+from support.browser import drag_select
 
 pytestmark = pytest.mark.browser
 
@@ -93,7 +94,7 @@ def newsroom_server():
     """A second web server, on another origin (localhost:PORT), serving one article page that
     embeds the widget from the service. A real server, not a routed response: the browser's
     local-network rules then see a loopback page talking to a loopback service."""
-    from conftest import free_port  # noqa: PLC0415
+    from support.net import free_port  # noqa: PLC0415
     from werkzeug.serving import make_server  # noqa: PLC0415
 
     pages = {}

@@ -15,7 +15,6 @@ mid-request, judgment.surge.active_surges).
 """
 import re
 import threading
-import time
 import uuid
 
 import pytest
@@ -25,8 +24,9 @@ from moderation.auth import create_user
 from moderation.extensions import db
 from moderation.models import AuditEntry, Comment, Webhook
 
-from faults_helpers import Processes, flask_sender, post_all, wait_for
-from payloads import ARTICLE
+from support.faults import Processes, flask_sender, post_all, wait_for
+from support.payloads import ARTICLE
+
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(300)]
 

@@ -17,9 +17,10 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from faults_helpers import (
+from support.faults import (
     N, Processes, assert_exactly_once, flask_sender, post_all, post_in_background, submissions, wait_for,
 )
+
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(300)]
 

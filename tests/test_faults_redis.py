@@ -18,10 +18,12 @@ import pytest
 
 from moderation.embedded_redis import EmbeddedRedis
 
-from faults_helpers import (
-    N, Processes, assert_exactly_once, flask_sender, free_port, post_in_background, submissions, wait_for,
+from support.faults import (
+    N, Processes, assert_exactly_once, flask_sender, post_in_background, submissions, wait_for,
 )
-from payloads import comment_payload, report_payload
+from support.net import free_port
+from support.payloads import comment_payload, report_payload
+
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(300)]
 

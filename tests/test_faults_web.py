@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from faults_helpers import (
-    N, Processes, assert_exactly_once, free_port, http_sender, post_in_background, submissions, wait_for,
-    wait_http,
+from support.faults import (
+    N, Processes, assert_exactly_once, http_sender, post_in_background, submissions, wait_for, wait_http,
 )
+from support.net import free_port
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(300)]
 

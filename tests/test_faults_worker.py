@@ -11,13 +11,14 @@ from datetime import datetime, timezone
 import pytest
 from rq.job import Job
 
-from conftest import AuthActions
 from moderation.broker import CLAIM_PREFIX, INBOX
 
-from faults_helpers import (
+from support.accounts import AuthActions
+from support.faults import (
     N, Processes, assert_exactly_once, flask_sender, post_all, post_in_background, stored_ids,
     submissions, wait_for,
 )
+
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(300)]
 

@@ -10,8 +10,9 @@ from moderation.jobs.fixed_check import check_fixed_job, normalize, page_text, r
 from moderation.models import AuditEntry, ReportCluster, Site
 from moderation.redis_keys import FIXED_CHECK_SCHEDULED as SCHEDULE_KEY
 
-from article_server import ArticleServer
-from payloads import new_client_id
+from support.article_server import ArticleServer
+from support.payloads import new_client_id
+
 
 API = "/api/v1/moderation"
 PATH = "/news/tram"

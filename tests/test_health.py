@@ -1,6 +1,6 @@
 """GET /healthz: database, Redis and the backlog, for load balancers and on-call editors."""
-from conftest import free_port
-from payloads import comment_payload, report_payload
+from support.net import free_port
+from support.payloads import comment_payload, report_payload
 
 
 def test_healthy(client):

@@ -14,12 +14,13 @@ from html.parser import HTMLParser
 import pytest
 import sqlalchemy as sa
 
-from hostile import all_payloads, own_payloads
 from moderation.extensions import db
 from moderation.models import Comment, CommentFlag, Page, TypoReport
 from moderation.sanitizer import ALLOWED_TAGS
 from moderation.urls import normalize_url
-from payloads import ARTICLE, ORIGIN, comment_payload, new_client_id, report_payload
+
+from support.hostile import all_payloads, own_payloads
+from support.payloads import ARTICLE, ORIGIN, comment_payload, new_client_id, report_payload
 
 PAYLOADS = all_payloads()
 

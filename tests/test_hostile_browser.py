@@ -20,10 +20,11 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from hostile import all_payloads
 from moderation.extensions import db
 from moderation.models import Comment, ReportCluster
 from test_hostile_api import COMMENT_FIELDS, REPORT_FIELDS
+
+from support.hostile import all_payloads
 
 pytestmark = pytest.mark.browser
 PAYLOADS = all_payloads()
@@ -278,7 +279,7 @@ def test_hostile_article_text_in_the_report_dialog_runs_nothing(live_server, new
     Our own set (escaped, so the article shows it as text) is selected one paragraph at a time."""
     import html
 
-    from hostile import own_payloads
+    from support.hostile import own_payloads
 
     payloads = [p for p in own_payloads() if p.strip()]
     page = hostile_page(new_page, live_server)

@@ -13,7 +13,8 @@ from moderation.auth import create_user  # noqa: E402
 from moderation.extensions import db  # noqa: E402
 from moderation.models import Comment, ImportedComment, Page  # noqa: E402
 from moderation.services.moderation import reject_comment  # noqa: E402
-from payloads import ORIGIN  # noqa: E402
+
+from support.payloads import ORIGIN  # noqa: E402
 
 T0 = datetime(2021, 3, 4, 5, 6, 7, tzinfo=timezone.utc).timestamp()
 

@@ -20,7 +20,8 @@ from moderation.jobs.worker import run_worker
 from moderation.models import Comment, Page, TypoReport
 from moderation.privacy import hash_address
 
-from payloads import ARTICLE, ORIGIN, comment_payload, report_payload
+from support.payloads import ARTICLE, ORIGIN, comment_payload, report_payload
+
 
 OTHER_ARTICLE = ORIGIN + "/2026/11/bus-depot"
 HEX64 = re.compile(r"^[0-9a-f]{64}$")

@@ -14,7 +14,8 @@ from moderation.extensions import db
 from moderation.jobs.worker import build_worker
 from moderation.models import Comment, TypoReport
 
-from payloads import comment_payload, report_payload
+from support.payloads import comment_payload, report_payload
+
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,7 +8,8 @@ from moderation.judgment.screening import MODEL_SPAM
 from moderation.judgment.spam_model import record_examples, retrain
 from moderation.models import AuditEntry, Comment, Page, SpamExample, SpamSiteState
 from moderation.models.sites import url_hash
-from payloads import ORIGIN, comment_payload
+
+from support.payloads import ORIGIN, comment_payload
 
 SPAM = ("Promo{n}", "Check out my channel http://views{n}.example and subscribe!!! Free money {n}")
 HAM = ("Reader{n}", "The tram line on street {n} should have opened years ago, said my neighbour.")

@@ -12,7 +12,8 @@ from moderation.jobs.persist import persist_batch
 from moderation.models import BlockedCommenter, Comment, Page, Site
 from moderation.models.sites import url_hash
 from moderation.privacy import hash_value
-from payloads import ORIGIN, new_client_id
+
+from support.payloads import ORIGIN, new_client_id
 
 SETTINGS = {"velocity_count": 2, "surge_comments": 12, "surge_min_comments": 4, "surge_spam_share": 0.5,
             "trusted_after": 2, "banned_words": ["casino"], "suspect_words": ["idiot"]}

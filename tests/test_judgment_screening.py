@@ -4,7 +4,8 @@ import sqlalchemy as sa
 from moderation.extensions import db
 from moderation.models import BlockedCommenter, Comment, Site
 from moderation.privacy import hash_address, hash_value
-from payloads import ORIGIN, comment_payload
+
+from support.payloads import ORIGIN, comment_payload
 
 
 def send(client, drain, address="10.7.0.1", **fields):

@@ -6,7 +6,8 @@ import sqlalchemy as sa
 
 from moderation.extensions import db
 from moderation.models import Comment, Page, Site
-from payloads import ARTICLE, comment_payload
+
+from support.payloads import ARTICLE, comment_payload
 
 OTHER_ARTICLE = ARTICLE + "-other"
 

@@ -8,7 +8,8 @@ from moderation.models import Comment, ImportedComment, Page
 from moderation.models.sites import url_hash
 from moderation.sanitizer import render_comment
 
-from payloads import ARTICLE
+from support.payloads import ARTICLE
+
 
 REVISION = "c1h13input01"
 LOST = "3 <b and 5 > 4 apples"

@@ -11,7 +11,8 @@ from moderation.models.base import utcnow
 from moderation.models.sites import url_hash
 from moderation.sanitizer import render_comment
 
-from payloads import ARTICLE
+from support.payloads import ARTICLE
+
 
 API = "/api/v1/moderation"
 
@@ -526,7 +527,7 @@ def test_site_limited_user_cannot_see_or_act_on_another_site(app, client, site, 
 
 
 def test_cluster_endpoints_list_fix_reject_reopen(app, client, site, staff, drain):
-    from payloads import report_payload
+    from support.payloads import report_payload
 
     for _ in range(2):
         assert client.post("/api/v1/reports", json=report_payload()).status_code == 202

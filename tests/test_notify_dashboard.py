@@ -6,7 +6,8 @@ import sqlalchemy as sa
 from moderation.extensions import db
 from moderation.models import AuditEntry, Webhook, WebhookDelivery
 from moderation.notify import signing
-from notify_servers import Receiver
+
+from support.notify_servers import Receiver
 
 
 def test_webhook_pages(app, client, auth, site, drain):

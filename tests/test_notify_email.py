@@ -5,13 +5,14 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from conftest import free_port
 from moderation.extensions import db
 from moderation.models import Comment, ReportCluster, Site, User
 from moderation.models.base import utcnow
 from moderation.models.notifications import NotificationPreference, ReaderSubscription
-from notify_servers import SmtpSink
-from payloads import comment_payload, report_payload
+
+from support.net import free_port
+from support.notify_servers import SmtpSink
+from support.payloads import comment_payload, report_payload
 
 API = "/api/v1/moderation"
 

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from moderation.extensions import db
 from moderation.models import Webhook, WebhookDelivery
 from moderation.notify.http import BLOCKED, NO_HTTP, REFUSED, TIMEOUT, Blocked, DeliveryError, post
-from notify_servers import Receiver
+
+from support.notify_servers import Receiver
 
 LOOPBACK = ("127.0.0.0/8", "::1/128")
 

@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from moderation.extensions import db
 from moderation.models import ReportCluster, Webhook, WebhookDelivery
 from moderation.notify import signing
-from notify_servers import Receiver
-from payloads import ARTICLE, comment_payload, report_payload
+
+from support.notify_servers import Receiver
+from support.payloads import ARTICLE, comment_payload, report_payload
 
 API = "/api/v1/moderation"
 LOOPBACK = ("127.0.0.0/8",)

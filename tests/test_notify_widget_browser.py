@@ -2,10 +2,11 @@
 import pytest
 import sqlalchemy as sa
 
-from browser import drag_select
 from moderation.extensions import db
 from moderation.models.notifications import ReaderSubscription
-from test_widget_browser import TYPO, open_demo, wait_for_text
+
+from support.browser import TYPO, open_demo, wait_for_text
+from support.browser import drag_select
 
 pytestmark = pytest.mark.browser
 

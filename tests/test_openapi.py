@@ -22,7 +22,7 @@ def validate_report(data):
 
 def validate_comment(data):
     return with_notify_email(_validate_comment, data)
-from payloads import ORIGIN, comment_payload, report_payload
+from support.payloads import ORIGIN, comment_payload, report_payload
 
 ROOT = Path(__file__).resolve().parent.parent
 API_BLUEPRINTS = ("api", "moderation_api")

@@ -3,7 +3,6 @@ import pytest
 import redis
 import sqlalchemy as sa
 
-from conftest import free_port
 from moderation.extensions import db
 from moderation.models import BlockedCommenter, Comment, CommentFlag, Site
 from moderation.privacy import (
@@ -17,7 +16,9 @@ from moderation.privacy import (
     rotate_address_salt,
     rotation_seconds,
 )
-from payloads import comment_payload, new_client_id
+
+from support.net import free_port
+from support.payloads import comment_payload, new_client_id
 
 
 def send(client, drain, address, site="post-site", **fields):

@@ -6,7 +6,8 @@ import sqlalchemy as sa
 from moderation.extensions import db
 from moderation.models import AuditEntry, Comment, CommentFlag, TypoReport
 from moderation.privacy import hash_email
-from payloads import ARTICLE, comment_payload, new_client_id, report_payload
+
+from support.payloads import ARTICLE, comment_payload, new_client_id, report_payload
 
 ANNA = "10.20.0.1"  # the person who asks
 BORIS = "10.20.0.2"

@@ -15,7 +15,8 @@ from moderation.jobs.persist import persist_batch
 from moderation.models import Comment, TypoReport
 from moderation.models.notifications import ReaderSubscription
 from moderation.services import erasure
-from payloads import comment_payload, new_client_id, report_payload
+
+from support.payloads import comment_payload, new_client_id, report_payload
 
 ANNA = "10.30.0.1"
 BORIS = "10.30.0.2"

@@ -3,7 +3,8 @@ import redis.connection
 
 from moderation.broker import DRAIN_FLAG, INBOX
 from moderation.extensions import limiter
-from payloads import comment_payload
+
+from support.payloads import comment_payload
 
 ADDR = {"REMOTE_ADDR": "203.0.113.9"}
 
@@ -85,7 +86,7 @@ def test_flask_limiters_per_request_hook_runs_only_with_app_wide_limits(make_app
     # ... while the login view keeps its limit and Flask-Limiter's headers on its answers ...
     app = make_app()
     client = app.test_client()
-    from conftest import AuthActions  # noqa: PLC0415
+    from support.accounts import AuthActions  # noqa: PLC0415
 
     login = AuthActions(app, client).login()
     assert login.status_code in (200, 302) and "X-RateLimit-Limit" in login.headers

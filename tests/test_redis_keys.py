@@ -4,7 +4,8 @@ from pathlib import Path
 
 from moderation import redis_keys
 from moderation.broker import CLAIM_PREFIX
-from payloads import comment_payload
+
+from support.payloads import comment_payload
 
 PACKAGE = Path(redis_keys.__file__).resolve().parent
 KEY_LITERAL = re.compile(r"""["']moderation:[a-z]""")

@@ -7,7 +7,8 @@ from moderation.extensions import db
 from moderation.jobs.worker import build_worker
 from moderation.models import Comment, CommentFlag, Site, TypoReport
 from moderation.redis_keys import RETENTION_SCHEDULED as SCHEDULE_KEY
-from payloads import comment_payload, new_client_id, report_payload
+
+from support.payloads import comment_payload, new_client_id, report_payload
 
 NOW = datetime.now(timezone.utc)
 

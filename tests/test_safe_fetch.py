@@ -3,7 +3,8 @@ import pytest
 
 from moderation.safe_fetch import FetchTimeout, Refused, address_allowed, fetch
 
-from article_server import ArticleServer, html_page, slow_headers, trickle
+from support.article_server import ArticleServer, html_page, slow_headers, trickle
+
 
 LOOPBACK_ONE = ["127.0.0.1/32"]
 MB = 1024 * 1024

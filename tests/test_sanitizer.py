@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hostile import all_payloads
 from moderation.sanitizer import LINK_REL, _safelisted, clean_text, render_comment, render_html
+
+from support.hostile import all_payloads
 
 
 class _Elements(HTMLParser):

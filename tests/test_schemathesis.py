@@ -28,12 +28,13 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from conftest import _reset_database
 from moderation.api.openapi import DOCUMENT
 from moderation.extensions import db
 from moderation.models import Comment, ReportCluster, TypoReport
 from moderation.services import submissions
-from payloads import ARTICLE, ORIGIN, comment_payload, report_payload
+
+from support.database import reset_database
+from support.payloads import ARTICLE, ORIGIN, comment_payload, report_payload
 
 # Not `negative_data_rejection`: it also fails on unknown query parameters, which the API
 # ignores by design (documented). Run with it by hand to find unenforced constraints; it found
@@ -55,7 +56,7 @@ def app(make_app):
     """The conftest app, with rate limits the fuzzer will not reach (not disabled)."""
     app = make_app(RATELIMIT_REPORTS=HIGH_LIMIT, RATELIMIT_COMMENTS=HIGH_LIMIT, RATELIMIT_FLAGS=HIGH_LIMIT)
     app.broker.redis.flushdb()
-    _reset_database(app)
+    reset_database(app)
     return app
 
 

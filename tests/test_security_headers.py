@@ -6,7 +6,8 @@ import pytest
 
 from moderation import create_app
 from moderation.security import API_CSP, DASHBOARD_CSP
-from payloads import comment_payload, report_payload
+
+from support.payloads import comment_payload, report_payload
 
 CSP_DIRECTIVES = {
     "script-src": "'self'", "object-src": "'none'", "base-uri": "'none'",
@@ -107,7 +108,7 @@ def test_demo_article_keeps_its_own_policy(client):
 
 def test_production_cookies_are_secure_httponly_samesite_on_the_wire(app, make_app):
     """The flags as sent, not only as configured: sign in over HTTPS on a production app."""
-    from conftest import AuthActions
+    from support.accounts import AuthActions
 
     prod = make_app(ENV_NAME="production", SECRET_KEY="p" * 48)
     client = prod.test_client()

@@ -4,12 +4,13 @@ import time
 import sqlalchemy as sa
 from flask import jsonify
 
-from conftest import free_port
 from moderation.extensions import db
 from moderation.models import Comment, Page, Site
 from moderation.models.sites import url_hash
 from moderation.services import comments_feed
-from payloads import ARTICLE, new_client_id
+
+from support.net import free_port
+from support.payloads import ARTICLE, new_client_id
 
 QUERY = {"site": "test-site", "url": ARTICLE}
 

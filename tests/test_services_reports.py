@@ -4,7 +4,8 @@ import sqlalchemy as sa
 from moderation.extensions import db
 from moderation.models import AuditEntry, ReportCluster, TypoReport, User
 from moderation.services import reports as service
-from payloads import report_payload
+
+from support.payloads import report_payload
 
 
 def post_reports(client, *payloads):

@@ -1,5 +1,5 @@
 """The path the issue's 'done when' walks: POST -> worker -> moderation API -> public list."""
-from payloads import ARTICLE, comment_payload, report_payload
+from support.payloads import ARTICLE, comment_payload, report_payload
 
 
 def test_report_and_comment_travel_to_moderation_and_back(client, site, staff, drain):

@@ -16,8 +16,9 @@ from moderation.models import Comment, Page
 from moderation.models.sites import url_hash
 from moderation.tasks import enqueue_learning
 
-from conftest import free_port
-from payloads import ARTICLE
+from support.net import free_port
+from support.payloads import ARTICLE
+
 
 ROOT = Path(__file__).resolve().parent.parent
 

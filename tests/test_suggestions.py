@@ -6,7 +6,8 @@ import pytest
 from moderation.judgment import suggestions
 from moderation.judgment.suggestions import for_report, language_of, suggest
 
-from payloads import report_payload
+from support.payloads import report_payload
+
 
 API = "/api/v1/moderation"
 

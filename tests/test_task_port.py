@@ -8,7 +8,7 @@ from pathlib import Path
 from moderation import redis_keys, tasks
 from moderation.jobs import in_app_context
 
-from faults_helpers import wait_for
+from support.faults import wait_for
 
 PACKAGE = Path(tasks.__file__).resolve().parent
 # The packages a web process runs: they queue work, they never import worker code.

@@ -84,8 +84,8 @@ KK = {"Accept-Language": "kk-KZ,kk;q=0.9"}
 
 def _written_audit_actions():
     """Audit action codes written anywhere in moderation/: the string constants shaped like
-    `comment.approve` in modules that write audit entries, less notification events,
-    endpoints and column references."""
+    `comment.approve` in modules that write audit entries, and the action registry's codes,
+    less notification events, endpoints and column references."""
     from moderation.models.notifications import EVENTS
 
     found = set()
@@ -97,6 +97,9 @@ def _written_audit_actions():
             if isinstance(node, ast.Constant) and isinstance(node.value, str) \
                     and re.fullmatch(r"[a-z]+\.[a-z_]+", node.value):
                 found.add(node.value)
+    from moderation.services.actions import ACTIONS  # the registry's codes, written through audit()
+
+    found |= {action.audit for action in ACTIONS}
     return {code for code in found if code not in EVENTS and not code.startswith("dashboard.")
             and not code.endswith(".id")}
 
@@ -121,7 +124,7 @@ def _approved_comment(app, client, auth, drain):
     """Two comments stored through the API and worker, the first approved by a moderator."""
     from moderation.extensions import db
     from moderation.models import Comment
-    from payloads import comment_payload
+    from support.payloads import comment_payload
 
     for _ in range(2):
         assert client.post("/api/v1/comments", json=comment_payload()).status_code == 202

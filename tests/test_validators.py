@@ -7,7 +7,8 @@ from moderation.validators import (
     validate_report,
     validate_url,
 )
-from payloads import ARTICLE, comment_payload, report_payload
+
+from support.payloads import ARTICLE, comment_payload, report_payload
 
 
 def errors_of(validate, payload):

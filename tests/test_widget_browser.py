@@ -1,18 +1,15 @@
 """The reader widget in real headless Chromium against /demo: reports, comments, resilience, XSS."""
 import re
-import time
 
 import pytest
 import sqlalchemy as sa
 
-from browser import drag_select, expected_context, shadow_text
 from moderation.extensions import db
 from moderation.models import Comment, CommentFlag, TypoReport
 
+from support.browser import TYPO, open_demo, wait_for_text, drag_select, expected_context, shadow_text
+
 pytestmark = pytest.mark.browser
-
-TYPO = "обьявил"
-
 
 def reports(app):
     with app.app_context():
@@ -21,22 +18,6 @@ def reports(app):
                  kind=r.kind, comment=r.comment, position=r.position, client_id=r.client_id)
             for r in db.session.execute(sa.select(TypoReport).order_by(TypoReport.id)).scalars()
         ]
-
-
-def wait_for_text(page, text, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if text in shadow_text(page):
-            return True
-        page.wait_for_timeout(100)
-    raise AssertionError(f"{text!r} did not appear; widget shows: {shadow_text(page)[:500]!r}")
-
-
-def open_demo(new_page, live_server, **context_options):
-    page = new_page(**context_options)
-    page.goto(live_server + "/demo")
-    page.wait_for_function("() => window.__moderationWidget === true")
-    return page
 
 
 def send_report(page, suggestion=None):

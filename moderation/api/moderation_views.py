@@ -9,6 +9,7 @@ from sqlalchemy.exc import OperationalError
 from ..extensions import db
 from ..models import ApiToken
 from ..models.base import as_utc, utcnow
+from ..services import actions
 from ..services import moderation as service
 from ..services import reports as cluster_service
 from . import moderation_bp
@@ -87,20 +88,7 @@ def _listing(fn, default_status):
 @moderation_bp.get("/reports")
 def list_reports():
     """Reports in one queue (?status=new|fixed|rejected&site=&after=&limit=)."""
-    return _listing(service.list_reports, "new")
-
-
-@moderation_bp.post("/reports/<int(max=2147483647):report_id>/fix")
-def fix_report(report_id):
-    data = _json_or_empty()
-    report = _call(service.fix_report, report_id, g.actor, data.get("correction"), data.get("reason"))
-    return jsonify(report.to_dict())
-
-
-@moderation_bp.post("/reports/<int(max=2147483647):report_id>/reject")
-def reject_report(report_id):
-    data = _json_or_empty()
-    return jsonify(_call(service.reject_report, report_id, g.actor, data.get("reason")).to_dict())
+    return _listing(cluster_service.list_reports, "new")
 
 
 @moderation_bp.get("/comments")
@@ -109,57 +97,28 @@ def list_comments():
     return _listing(service.list_comments, "pending")
 
 
-@moderation_bp.post("/comments/<int(max=2147483647):comment_id>/approve")
-def approve_comment(comment_id):
-    _json_or_empty()
-    return jsonify(_call(service.approve_comment, comment_id, g.actor).to_dict())
-
-
-@moderation_bp.post("/comments/<int(max=2147483647):comment_id>/reject")
-def reject_comment(comment_id):
-    data = _json_or_empty()
-    return jsonify(_call(service.reject_comment, comment_id, g.actor, data.get("reason")).to_dict())
-
-
-@moderation_bp.post("/comments/<int(max=2147483647):comment_id>/fix")
-def fix_comment(comment_id):
-    data = _json_or_empty()
-    comment = _call(service.fix_comment, comment_id, g.actor, data.get("body"), data.get("reason"))
-    return jsonify(comment.to_dict())
-
-
-@moderation_bp.post("/comments/<int(max=2147483647):comment_id>/spam")
-def spam_comment(comment_id):
-    data = _json_or_empty()
-    return jsonify(_call(service.spam_comment, comment_id, g.actor, data.get("reason")).to_dict())
-
-
-@moderation_bp.post("/comments/<int(max=2147483647):comment_id>/reopen")
-def reopen_comment(comment_id):
-    data = _json_or_empty()
-    return jsonify(_call(service.reopen_comment, comment_id, g.actor, data.get("reason")).to_dict())
-
-
 @moderation_bp.get("/clusters")
 def list_clusters():
     """Same-spot report clusters in one queue (?status=new|fixed|rejected&site=&after=&limit=)."""
     return _listing(cluster_service.list_clusters, "new")
 
 
-@moderation_bp.post("/clusters/<int(max=2147483647):cluster_id>/fix")
-def fix_cluster(cluster_id):
-    data = _json_or_empty()
-    cluster = _call(cluster_service.fix_cluster, cluster_id, g.actor, data.get("correction"), data.get("reason"))
-    return jsonify(cluster.to_dict())
+# -- one POST route per action in the registry: /<collection>/<id>/<action> --------------
+
+def _action_view(action):
+    def view(**ids):
+        data = _json_or_empty()  # also for actions without fields: a non-JSON body is still a 415
+        reason = data.get("reason") if action.reason else None
+        item = _call(action.perform, ids[f"{action.target}_id"], g.actor, data, reason)
+        return jsonify(item.to_dict())
+
+    view.__name__ = action.endpoint
+    view.__doc__ = f"{action.name.capitalize()} one {action.target} (audited as {action.audit})."
+    return view
 
 
-@moderation_bp.post("/clusters/<int(max=2147483647):cluster_id>/reject")
-def reject_cluster(cluster_id):
-    data = _json_or_empty()
-    return jsonify(_call(cluster_service.reject_cluster, cluster_id, g.actor, data.get("reason")).to_dict())
-
-
-@moderation_bp.post("/clusters/<int(max=2147483647):cluster_id>/reopen")
-def reopen_cluster(cluster_id):
-    data = _json_or_empty()
-    return jsonify(_call(cluster_service.reopen_cluster, cluster_id, g.actor, data.get("reason")).to_dict())
+for _action in actions.ACTIONS:
+    moderation_bp.add_url_rule(
+        f"/{actions.TARGETS[_action.target].collection}/<int(max={service.MAX_ID}):{_action.target}_id>/{_action.name}",
+        endpoint=_action.endpoint, view_func=_action_view(_action), methods=["POST"],
+    )

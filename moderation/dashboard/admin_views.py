@@ -17,9 +17,10 @@ from limits import parse_many
 
 from ..auth import create_user, generate_password
 from ..extensions import db
-from ..models import AuditEntry, Site, User
+from ..models import Site, User
 from ..models.accounts import ROLES
 from ..models.sites import LANGUAGES, MODES, new_site_key
+from ..services.audit import audit
 from ..site_registry import registry
 from ..urls import origin_of
 from . import bp
@@ -35,13 +36,6 @@ MAX_FLAG_THRESHOLD = 10_000
 MIN_PASSWORD, MAX_PASSWORD = 10, 200
 MAX_ID = 2**31 - 1  # an INTEGER column: a bigger number would fail in the database, not match
 _HOST = re.compile(r"[a-z0-9-]+(\.[a-z0-9-]+)*(:\d+)?|\[[0-9a-f:.]+\](:\d+)?")
-
-
-def _audit(action, target_type, target_id, before, after, site_id=None):
-    db.session.add(AuditEntry(
-        actor_id=current_user.id, actor_label=current_user.email, action=action,
-        target_type=target_type, target_id=target_id, site_id=site_id, before=before, after=after,
-    ))
 
 
 def _changes(before, after):
@@ -168,7 +162,7 @@ def admin_site_new():
     site = Site(**values)
     db.session.add(site)
     db.session.flush()
-    _audit("site.create", "site", site.id, None, _site_state(site), site_id=site.id)
+    audit(current_user, "site.create", site, after=_site_state(site))
     db.session.commit()
     registry().invalidate()
     flash(_("Site %(name)s created.", name=site.name))
@@ -190,7 +184,7 @@ def admin_site_edit(site_id):
         setattr(site, field, value)
     before, after = _changes(before, _site_state(site))
     if after:
-        _audit("site.update", "site", site.id, before, after, site_id=site.id)
+        audit(current_user, "site.update", site, before=before, after=after)
         db.session.commit()
         registry().invalidate()
         flash(_("Saved."))
@@ -206,7 +200,7 @@ def admin_site_rotate_key(site_id):
     site = _load_site(site_id)
     old = site.key
     site.key = new_site_key()
-    _audit("site.rotate_key", "site", site.id, {"key": old}, {"key": site.key}, site_id=site.id)
+    audit(current_user, "site.rotate_key", site, before={"key": old}, after={"key": site.key})
     db.session.commit()
     registry().invalidate()
     flash(_("New key issued. Update the embed snippet on every page of the site."))
@@ -290,7 +284,7 @@ def admin_user_new():
     if errors:
         return _render_user_form(None, request.form, errors, 400)
     user.sites = sites
-    _audit("user.create", "user", user.id, None, _user_state(user))
+    audit(current_user, "user.create", user, after=_user_state(user))
     db.session.commit()
     if typed:
         flash(_("Account %(email)s created.", email=user.email))
@@ -324,7 +318,7 @@ def admin_user_edit(user_id):
     action = "user.deactivate" if before.get("active") and not active else "user.update"
     if action == "user.deactivate":
         user.end_sessions()  # a later reactivation must not revive them
-    _audit(action, "user", user.id, before, after)
+    audit(current_user, action, user, before=before, after=after)
     db.session.commit()
     flash(_("Saved."))
     return redirect(url_for("dashboard.admin_user_edit", user_id=user.id))
@@ -341,7 +335,7 @@ def admin_user_password(user_id):
         return _render_user_form(user, _user_form_values(user), {"password": _password_error(typed)}, 400)
     password = typed or generate_password()
     user.set_password(password)  # also ends the account's sessions
-    _audit("user.reset_password", "user", user.id, None, {"password_reset": True})
+    audit(current_user, "user.reset_password", user, after={"password_reset": True})
     db.session.commit()
     if user.id == current_user.id:  # an admin changing their own: keep this browser signed in
         login_user(user, remember=current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies)

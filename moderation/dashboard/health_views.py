@@ -15,7 +15,7 @@ from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
 
 from ..extensions import db
-from ..models import AuditEntry
+from ..services.audit import Target, audit
 from . import bp
 from .common import register_nav, requires
 
@@ -70,10 +70,7 @@ def snapshot(broker):
 
 def _audit(jobs):
     for job in jobs:
-        db.session.add(AuditEntry(
-            actor_id=current_user.id, actor_label=current_user.email, action="job.retry",
-            target_type="job", target_id=0, after={"job_id": job.id, "description": job.description},
-        ))
+        audit(current_user, "job.retry", Target("job", 0), after={"job_id": job.id, "description": job.description})
     db.session.commit()
 
 

@@ -11,8 +11,10 @@ from flask_babel import lazy_gettext as _l
 
 from ..models.accounts import ROLES
 from ..models.content import COMMENT_STATUSES, REPORT_STATUSES
+from ..services import actions as registry
 
-# Every audit action the code writes, in the order the audit log's filter offers them.
+# Every audit action the code writes, in the order the audit log's filter offers them
+# (tests/test_services_actions.py checks the registry's audit codes are all here).
 ACTIONS = {
     "comment.approve": _l("Comment approved"),
     "comment.reject": _l("Comment rejected"),
@@ -115,4 +117,6 @@ def init_app(app):
     app.jinja_env.globals.update(
         action_label=action_label, status_label=status_label, field_label=field_label,
         target_label=target_label, actor_label=actor_label, value_label=value_label,
+        # The queues' buttons, bulk buttons and keys (labels included) come from the action registry.
+        queue_actions=registry.for_target,
     )

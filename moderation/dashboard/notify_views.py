@@ -17,7 +17,7 @@ from flask_login import current_user
 
 from .. import tasks
 from ..extensions import db
-from ..models import AuditEntry, Site
+from ..models import Site
 from ..models.base import utcnow
 from ..models.notifications import (
     EMAIL_MODES,
@@ -30,6 +30,7 @@ from ..models.notifications import (
 )
 from ..notify.http import BLOCKED, OWN_HOST, UNRESOLVED, check_target, check_url
 from ..notify.http import settings as webhook_settings
+from ..services.audit import audit
 from . import bp
 from .common import register_nav, requires
 
@@ -45,11 +46,6 @@ EMAIL_MODE_LABELS = {
 }
 CHAT_ID = re.compile(r"-?\d{1,20}|@[A-Za-z0-9_]{5,32}")
 LOG_ROWS = 50
-
-
-def _audit(action, site_id, before=None, after=None):
-    db.session.add(AuditEntry(actor_id=current_user.id, actor_label=current_user.email, action=action,
-                              target_type="site", target_id=site_id, site_id=site_id, before=before, after=after))
 
 
 # -- everyone: e-mail preference ------------------------------------------------------------
@@ -166,7 +162,7 @@ def notify_webhook_new(site_id):
     hook = Webhook(site_id=site.id, secret=new_secret(), **values)
     db.session.add(hook)
     db.session.flush()
-    _audit("webhook.create", site.id, after=_state(hook))
+    audit(current_user, "webhook.create", hook, after=_state(hook))
     db.session.commit()
     flash(_("Webhook added. Copy the secret now: it is not shown again."))
     return _form(site, hook, values, new_secret=hook.secret)
@@ -191,7 +187,7 @@ def notify_webhook_edit(webhook_id):
     if request.form.get("rotate_secret"):
         hook.secret = fresh = new_secret()
     after = dict(_state(hook), secret_rotated=bool(fresh))
-    _audit("webhook.update", hook.site_id, before=before, after=after)
+    audit(current_user, "webhook.update", hook, before=before, after=after)
     db.session.commit()
     if fresh:
         flash(_("New secret issued. Copy it now: it is not shown again."))
@@ -216,8 +212,7 @@ def _form(site, hook, values, errors=None, status=200, new_secret=None):
 @requires("admin")
 def notify_webhook_delete(webhook_id):
     hook = _hook(webhook_id)
-    site_id = hook.site_id
-    _audit("webhook.delete", site_id, before=_state(hook))
+    audit(current_user, "webhook.delete", hook, before=_state(hook))
     db.session.delete(hook)
     db.session.commit()
     flash(_("Webhook deleted."))

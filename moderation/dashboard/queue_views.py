@@ -13,25 +13,17 @@ from flask_login import current_user
 from ..extensions import db
 from ..judgment import surge
 from ..models import AuditEntry, Comment, CommentFlag, Page, ReportCluster
+from ..services import actions
 from ..services import moderation as service
 from ..services import reports as report_service
+from ..services.audit import audit
 from . import bp
 from .common import claim, claims_for, queue_counts, requires, visible_sites
 from .diffs import diff_html
 
-COMMENT_ACTIONS = {
-    "approve": lambda cid, reason, form: service.approve_comment(cid, current_user),
-    "reject": lambda cid, reason, form: service.reject_comment(cid, current_user, reason),
-    "spam": lambda cid, reason, form: service.spam_comment(cid, current_user, reason),
-    "reopen": lambda cid, reason, form: service.reopen_comment(cid, current_user, reason),
-    "fix": lambda cid, reason, form: service.fix_comment(cid, current_user, form.get("body"), reason),
-}
-REPORT_ACTIONS = {
-    "fix": lambda cid, reason, form: report_service.fix_cluster(
-        cid, current_user, form.get("correction") or None, reason),
-    "reject": lambda cid, reason, form: report_service.reject_cluster(cid, current_user, reason),
-    "reopen": lambda cid, reason, form: report_service.reopen_cluster(cid, current_user, reason),
-}
+# The queues' actions come from the registry (services/actions.py): forms, bulk buttons, keys.
+COMMENT_ACTIONS = actions.for_target("comment")
+REPORT_ACTIONS = actions.for_target("cluster")  # the report queue shows one item per cluster
 REJECT_PRESETS = {
     "comments": ["Off-topic", "Insults or hate speech", "Advertising or spam", "Personal data", "Duplicate"],
     "reports": ["Not an error", "House style", "Already fixed", "Quote: kept as said", "Duplicate"],
@@ -73,13 +65,20 @@ def _back(endpoint):
     return redirect(target if target.startswith("/dashboard") else url_for(endpoint))
 
 
-def _run(actions, kind, item_id):
+def _perform(action, item_id):
+    """`action` on one item with the posted form; an empty field counts as not sent
+    (an empty correction: the most suggested one)."""
+    values = {field: request.form.get(field) or None for field in action.fields}
+    return action.perform(item_id, current_user, values, _reason() if action.reason else None)
+
+
+def _run(queue_actions, kind, item_id):
     """One action on one item. JSON for the keyboard script, a redirect otherwise."""
-    action = request.view_args["action"]
-    if action not in actions:
+    action = queue_actions.get(request.view_args["action"])
+    if action is None:
         abort(404)
     try:
-        actions[action](item_id, _reason(), request.form)
+        _perform(action, item_id)
     except service.ServiceError as exc:
         db.session.rollback()
         if _wants_json():
@@ -161,9 +160,7 @@ def end_surge(page_id):
     before = {"surge_until": page.surge_until.isoformat() if page.surge_until else None,
               "surge_reason": page.surge_reason}
     surge.end_surge(page)
-    db.session.add(AuditEntry(actor_id=current_user.id, actor_label=current_user.email, action="page.end_surge",
-                              target_type="page", target_id=page.id, site_id=page.site_id,
-                              before=before, after={"surge_until": None}))
+    audit(current_user, "page.end_surge", page, before=before, after={"surge_until": None})
     db.session.commit()
     flash(_("Surge mode ended for this article."))
     return redirect(url_for("dashboard.comments"))
@@ -277,15 +274,15 @@ def reports_bulk():
 
 # -- shared ---------------------------------------------------------------------------
 
-def _bulk(actions, kind):
-    action = request.form.get("action")
-    if action not in actions or action == "fix":
+def _bulk(queue_actions, kind):
+    action = queue_actions.get(request.form.get("action", ""))
+    if action is None or not action.bulk:
         abort(400)
     ids = [int(i) for i in request.form.getlist("ids") if i.isdecimal() and int(i) <= service.MAX_ID]
     done = 0
     for item_id in ids:
         try:
-            actions[action](item_id, _reason(), request.form)
+            _perform(action, item_id)
             done += 1
         except service.ServiceError:
             db.session.rollback()

@@ -9,9 +9,10 @@ from ..judgment import wordlists
 from ..judgment.screening import DEFAULTS
 from ..json_limits import body_limit
 from ..site_registry import registry
-from ..models import AuditEntry, BlockedCommenter, Comment, Site
+from ..models import BlockedCommenter, Comment, Site
 from ..privacy import hash_value
 from ..services import moderation as service
+from ..services.audit import audit
 from . import bp
 from .common import requires
 
@@ -48,9 +49,7 @@ def block_author(comment_id):
             db.session.add(BlockedCommenter(site_id=comment.site_id, kind=kind, value_hash=value,
                                             reason=reason, created_by_id=current_user.id))
             blocked.append(kind)
-    db.session.add(AuditEntry(actor_id=current_user.id, actor_label=current_user.email, action="commenter.block",
-                              target_type="comment", target_id=comment.id, site_id=comment.site_id,
-                              after={"blocked": blocked}, reason=reason))
+    audit(current_user, "commenter.block", comment, after={"blocked": blocked}, reason=reason)
     db.session.commit()
     if comment.status != "rejected":
         service.reject_comment(comment.id, current_user, reason or "blocked commenter")
@@ -127,9 +126,7 @@ def site_screening(site_id):
     if request.method == "POST":
         values, errors = _parse(request.form, current)
         if values is not None:
-            db.session.add(AuditEntry(actor_id=current_user.id, actor_label=current_user.email,
-                                      action="site.screening", target_type="site", target_id=site.id,
-                                      site_id=site.id, before=current, after=values))
+            audit(current_user, "site.screening", site, before=current, after=values)
             site.settings = values
             db.session.commit()
             # This process at once; others within SITE_CACHE_SECONDS (flagged_visible is read there).
@@ -151,9 +148,7 @@ def unblock(block_id):
     row = db.session.get(BlockedCommenter, block_id)
     if row is None:
         abort(404)
-    db.session.add(AuditEntry(actor_id=current_user.id, actor_label=current_user.email, action="commenter.unblock",
-                              target_type="site", target_id=row.site_id or 0, site_id=row.site_id,
-                              before={"kind": row.kind}))
+    audit(current_user, "commenter.unblock", row, before={"kind": row.kind})
     db.session.delete(row)
     db.session.commit()
     flash(_("Unblocked."))
@@ -197,10 +192,8 @@ def site_spam_model(site_id):
         db.session.add(state)
     before = "off" if state.admin_off else "on"
     state.admin_off = wanted == "off"
-    db.session.add(AuditEntry(actor_id=current_user.id, actor_label=current_user.email,
-                              action="site.spam_model", target_type="site", target_id=site.id,
-                              site_id=site.id, before={"auto_spam": before}, after={"auto_spam": wanted},
-                              reason=request.form.get("reason", "").strip()[:500] or None))
+    audit(current_user, "site.spam_model", site, before={"auto_spam": before}, after={"auto_spam": wanted},
+          reason=request.form.get("reason", "").strip()[:500] or None)
     db.session.commit()
     flash(_("Auto-spam by the model is off for this site.") if wanted == "off"
           else _("Auto-spam by the model is allowed again where it has earned it."))

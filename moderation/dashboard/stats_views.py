@@ -18,13 +18,14 @@ from flask_login import current_user
 from ..extensions import db
 from ..models import AuditEntry, Comment, ReportCluster
 from ..models.base import as_utc, utcnow
+from ..services.actions import ACTIONS
 from . import bp
 from .common import register_nav, requires
 
 DAYS = 30
-# Audit actions that are a decision on an item (reopening undoes one; flags are readers').
-COMMENT_DECISIONS = ("comment.approve", "comment.reject", "comment.spam", "comment.fix")
-REPORT_DECISIONS = ("report.fix", "report.reject")
+# Audit actions that are a decision on an item, from the registry (reopening undoes one; flags are readers').
+COMMENT_DECISIONS = tuple(dict.fromkeys(a.audit for a in ACTIONS if a.target == "comment" and a.decides))
+REPORT_DECISIONS = tuple(dict.fromkeys(a.audit for a in ACTIONS if a.target != "comment" and a.decides))
 CHART_WIDTH = 600
 CHART_HEIGHT = 120
 ROW_HEIGHT = 22

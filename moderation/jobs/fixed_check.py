@@ -141,7 +141,7 @@ def _pages_due(site_key, force, limit):
 
 def check_page(page_id):
     """Fetch one page and update its open clusters. Returns (outcome word, clusters newly detected)."""
-    from ..services.moderation import audit  # noqa: PLC0415 - avoids an import cycle
+    from ..services.audit import audit  # noqa: PLC0415 - avoids an import cycle
 
     cfg = current_app.config
     page = db.session.get(Page, page_id)

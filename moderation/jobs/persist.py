@@ -248,7 +248,7 @@ def _write(payloads):
 def _flags(payloads, sites):
     """Store reader flags (one per reader per comment); enough of them send a
     published comment to the Flagged queue, with the reasons for the moderator."""
-    from ..services.moderation import audit  # noqa: PLC0415 - avoids an import cycle
+    from ..services.audit import audit  # noqa: PLC0415 - avoids an import cycle
 
     comment_ids = {p["comment_id"] for p in payloads}
     comments = {

@@ -38,6 +38,7 @@ from ..models.notifications import ReaderSubscription
 from ..models.base import isoformat, utcnow
 from ..privacy import hash_email, normalize_email
 from ..sanitizer import render_comment
+from .audit import Target, audit
 
 TOMBSTONES = {
     "ru": "Комментарий удалён по просьбе автора.",
@@ -184,13 +185,8 @@ def erase(found, actor=None, actor_label="system", reason=None, queued=None):
     if queued is not None:
         summary["queued"] = queued
     sites = {c.site_id for c in found.comments} | {r.site_id for r in found.reports}
-    db.session.add(AuditEntry(
-        actor_id=actor.id if actor is not None else None,
-        actor_label=actor.email if actor is not None else actor_label,
-        action=ERASE_ACTION, target_type="person", target_id=0,
-        site_id=sites.pop() if len(sites) == 1 else None,
-        after=summary, reason=reason,
-    ))
+    audit(actor if actor is not None else actor_label, ERASE_ACTION,
+          Target("person", 0, sites.pop() if len(sites) == 1 else None), after=summary, reason=reason)
     return summary
 
 

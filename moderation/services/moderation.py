@@ -9,105 +9,29 @@ from sqlalchemy.orm import selectinload
 
 from ..db_retry import unit_of_work
 from ..extensions import db
-from ..models import AuditEntry, Comment, Page, ReportCluster, Site, TypoReport
+from ..models import Comment, Page
 from ..models.base import utcnow
 from ..notify.events import comment_decided
 from ..sanitizer import render_comment, strip_controls
 from ..tasks import enqueue_learning
+from . import actions
+from .audit import audit
+from .common import (  # noqa: F401 - the errors and limits callers know from here
+    COMMENT_QUEUES,
+    MAX_ID,
+    MAX_PAGE,
+    REPORT_QUEUES,
+    Invalid,
+    NotFound,
+    PermissionDenied,
+    ServiceError,
+    clean_reason,
+    load,
+    paginate,
+    require,
+    site_filter,
+)
 
-COMMENT_QUEUES = ("pending", "approved", "rejected", "spam", "flagged")
-REPORT_QUEUES = ("new", "fixed", "rejected")
-MAX_PAGE = 200
-
-
-TARGET_TYPES = {TypoReport: "report", ReportCluster: "cluster", Comment: "comment"}
-
-
-class ServiceError(Exception):
-    status = 400
-
-    def __init__(self, message, fields=None):
-        super().__init__(message)
-        self.message = message
-        self.fields = fields
-
-
-class NotFound(ServiceError):
-    status = 404
-
-
-class PermissionDenied(ServiceError):
-    status = 403
-
-
-class Invalid(ServiceError):
-    status = 400
-
-
-def audit(actor, action, target, before=None, after=None, reason=None):
-    entry = AuditEntry(
-        actor_id=actor.id if actor is not None else None,
-        actor_label=actor.email if actor is not None else "system",
-        action=action,
-        target_type=TARGET_TYPES[type(target)],
-        target_id=target.id,
-        site_id=target.site_id,
-        before=before,
-        after=after,
-        reason=reason,
-    )
-    db.session.add(entry)
-    return entry
-
-
-def _require(actor, scope):
-    if actor is None or not actor.is_active or not actor.can(scope):
-        raise PermissionDenied(f"your role may not work on {scope}")
-
-
-def _load(model, item_id, actor, scope):
-    _require(actor, scope)
-    item = db.session.get(model, item_id)
-    if item is None or not actor.can_site(item.site_id):
-        # Same answer for "missing" and "not yours": ids are not a discovery oracle.
-        raise NotFound(f"no such {TARGET_TYPES[model]}")
-    return item
-
-
-def _clean_reason(reason):
-    if reason is None:
-        return None
-    if not isinstance(reason, str):
-        raise Invalid("invalid fields", {"reason": "reason must be a string"})
-    # Same rules as readers' text: NFC, no control characters (PostgreSQL refuses NUL: a 500).
-    reason = strip_controls(reason).strip()
-    if len(reason) > 500:
-        raise Invalid("invalid fields", {"reason": "reason must be at most 500 characters"})
-    return reason or None
-
-
-def _site_filter(query, model, actor, site_key):
-    allowed = actor.site_ids()
-    if allowed is not None:
-        query = query.where(model.site_id.in_(allowed))
-    if site_key:
-        query = query.join(Site, Site.id == model.site_id).where(Site.key == site_key)
-    return query
-
-
-MAX_ID = 2**31 - 1  # INTEGER columns: a larger cursor is a bad request, not a 500
-
-
-def _page(query, model, after, limit):
-    limit = max(1, min(int(limit or 50), MAX_PAGE))
-    if after is not None and not 0 <= after <= MAX_ID:
-        raise Invalid("invalid fields", {"after": "after must be an item id"})
-    if after:
-        query = query.where(model.id > after)
-    rows = db.session.execute(query.order_by(model.id).limit(limit + 1)).scalars().all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (rows[-1].id if more and rows else None)
 
 
 # -- comments -------------------------------------------------------------------
@@ -120,11 +44,11 @@ def list_comments(actor, status="pending", site_key=None, after=None, limit=50,
     and a created_at window. The (status, id) indexes keep the unfiltered queue
     fast at any size.
     """
-    _require(actor, "comments")
+    require(actor, "comments")
     if status not in COMMENT_QUEUES:
         raise Invalid("invalid fields", {"status": "status must be one of " + ", ".join(COMMENT_QUEUES)})
     # Pages and sites in two IN queries, not one query per listed comment.
-    query = _site_filter(
+    query = site_filter(
         sa.select(Comment).where(Comment.status == status)
         .options(selectinload(Comment.page), selectinload(Comment.site)),
         Comment, actor, site_key,
@@ -137,7 +61,7 @@ def list_comments(actor, status="pending", site_key=None, after=None, limit=50,
         query = query.where(Comment.created_at >= since)
     if until:
         query = query.where(Comment.created_at < until)
-    return _page(query, Comment, after, limit)
+    return paginate(query, Comment, after, limit)
 
 
 def author_history(comments):
@@ -189,24 +113,29 @@ def _learn(comment, from_spam=False):
         enqueue_learning([comment.id], weight=weight)
 
 
+def _decide(name, comment_id, actor, reason=None, **changes):
+    """A comment action from the registry (services/actions.py): its status and audit code."""
+    action = actions.get("comment", name)
+    comment = load(Comment, comment_id, actor, action.scope)
+    return _set_comment_status(comment, actor, action.status, action.audit,
+                               reason=clean_reason(reason), **changes)
+
+
 @unit_of_work
 def approve_comment(comment_id, actor):
-    comment = _load(Comment, comment_id, actor, "comments")
-    return _set_comment_status(comment, actor, "approved", "comment.approve")
+    return _decide("approve", comment_id, actor)
 
 
 @unit_of_work
 def reject_comment(comment_id, actor, reason=None):
-    comment = _load(Comment, comment_id, actor, "comments")
-    return _set_comment_status(
-        comment, actor, "rejected", "comment.reject", reason=_clean_reason(reason)
-    )
+    return _decide("reject", comment_id, actor, reason)
 
 
 @unit_of_work
 def fix_comment(comment_id, actor, body, reason=None):
     """Edit the text (re-sanitized), then approve; the audit keeps both versions."""
-    comment = _load(Comment, comment_id, actor, "comments")
+    action = actions.get("comment", "fix")
+    comment = load(Comment, comment_id, actor, action.scope)
     body = strip_controls(body) if isinstance(body, str) else body
     if not isinstance(body, str) or not body.strip():
         raise Invalid("invalid fields", {"body": "body is required"})
@@ -217,7 +146,7 @@ def fix_comment(comment_id, actor, body, reason=None):
     comment.body_html = render_comment(comment.body_raw)
     comment.edited_at = utcnow()
     return _set_comment_status(
-        comment, actor, "approved", "comment.fix", reason=_clean_reason(reason),
+        comment, actor, action.status, action.audit, reason=clean_reason(reason),
         before=before, after={"body": comment.body_raw},
     )
 
@@ -225,44 +154,9 @@ def fix_comment(comment_id, actor, body, reason=None):
 @unit_of_work
 def reopen_comment(comment_id, actor, reason=None):
     """Back to Pending (and off the public list if it was published)."""
-    comment = _load(Comment, comment_id, actor, "comments")
-    return _set_comment_status(
-        comment, actor, "pending", "comment.reopen", reason=_clean_reason(reason)
-    )
+    return _decide("reopen", comment_id, actor, reason)
 
 
 @unit_of_work
 def spam_comment(comment_id, actor, reason=None):
-    comment = _load(Comment, comment_id, actor, "comments")
-    return _set_comment_status(
-        comment, actor, "spam", "comment.spam", reason=_clean_reason(reason)
-    )
-
-
-# -- error reports (decisions are per cluster: see services/reports.py) ------------
-
-def list_reports(actor, status="new", site_key=None, after=None, limit=50):
-    _require(actor, "reports")
-    if status not in REPORT_QUEUES:
-        raise Invalid("invalid fields", {"status": "status must be one of " + ", ".join(REPORT_QUEUES)})
-    query = _site_filter(
-        sa.select(TypoReport).where(TypoReport.status == status), TypoReport, actor, site_key
-    )
-    return _page(query, TypoReport, after, limit)
-
-
-def fix_report(report_id, actor, correction=None, reason=None):
-    """Fix the spot this report points at (its whole cluster); returns the report."""
-    from . import reports  # noqa: PLC0415 - reports builds on this module
-
-    report = _load(TypoReport, report_id, actor, "reports")
-    reports.fix_cluster(reports.cluster_of(report).id, actor, correction, reason)
-    return report
-
-
-def reject_report(report_id, actor, reason=None):
-    from . import reports  # noqa: PLC0415
-
-    report = _load(TypoReport, report_id, actor, "reports")
-    reports.reject_cluster(reports.cluster_of(report).id, actor, reason)
-    return report
+    return _decide("spam", comment_id, actor, reason)

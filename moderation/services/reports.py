@@ -9,27 +9,19 @@ from ..models import ReportCluster, TypoReport
 from ..models.base import utcnow
 from ..notify.events import emit
 from ..sanitizer import strip_controls
-from .moderation import (
-    Invalid,
-    _clean_reason,
-    _load,
-    _page,
-    _require,
-    _site_filter,
-    audit,
-)
-
-REPORT_QUEUES = ("new", "fixed", "rejected")
+from . import actions
+from .audit import audit
+from .common import REPORT_QUEUES, Invalid, clean_reason, load, paginate, require, site_filter
 
 
 def list_clusters(actor, status="new", site_key=None, after=None, limit=50, url=None, search=None,
                   since=None, until=None, detected=False):
     """Oldest first, keyset-paginated; `detected`: only spots the fixed check found gone
     from the page. Returns (clusters, next_cursor)."""
-    _require(actor, "reports")
+    require(actor, "reports")
     if status not in REPORT_QUEUES:
         raise Invalid("invalid fields", {"status": "status must be one of " + ", ".join(REPORT_QUEUES)})
-    query = _site_filter(
+    query = site_filter(
         sa.select(ReportCluster).where(ReportCluster.status == status).options(
             selectinload(ReportCluster.page), selectinload(ReportCluster.site),
             selectinload(ReportCluster.reports),
@@ -48,7 +40,7 @@ def list_clusters(actor, status="new", site_key=None, after=None, limit=50, url=
         query = query.where(ReportCluster.first_reported_at < until)
     if detected:
         query = query.where(ReportCluster.fixed_detected_at.is_not(None))
-    return _page(query, ReportCluster, after, limit)
+    return paginate(query, ReportCluster, after, limit)
 
 
 def cluster_of(report):
@@ -70,7 +62,10 @@ def cluster_of(report):
     return cluster
 
 
-def _decide(cluster, actor, status, action, reason=None, correction=None):
+def _decide(cluster, actor, name, reason=None, correction=None):
+    """A cluster action from the registry (services/actions.py): its status and audit code."""
+    action = actions.get("cluster", name)
+    status = action.status
     before = {"status": cluster.status, "correction": cluster.correction}
     cluster.status = status
     cluster.correction = correction if status == "fixed" else cluster.correction
@@ -84,7 +79,7 @@ def _decide(cluster, actor, status, action, reason=None, correction=None):
                 decided_by_id=cluster.decided_by_id, decision_reason=reason)
         .execution_options(synchronize_session="fetch")
     )
-    audit(actor, action, cluster, before=before,
+    audit(actor, action.audit, cluster, before=before,
           after={"status": status, "correction": cluster.correction}, reason=reason)
     db.session.commit()
     return cluster
@@ -93,7 +88,7 @@ def _decide(cluster, actor, status, action, reason=None, correction=None):
 @unit_of_work
 def fix_cluster(cluster_id, actor, correction=None, reason=None):
     """Record the correction (default: the most suggested text) and mark the spot fixed."""
-    cluster = _load(ReportCluster, cluster_id, actor, "reports")
+    cluster = load(ReportCluster, cluster_id, actor, "reports")
     if correction is None:
         correction = cluster.best_suggestion()
     if not isinstance(correction, str):
@@ -101,23 +96,48 @@ def fix_cluster(cluster_id, actor, correction=None, reason=None):
     correction = strip_controls(correction)
     if len(correction) > 2000:
         raise Invalid("invalid fields", {"correction": "correction must be at most 2000 characters"})
-    cluster = _decide(cluster, actor, "fixed", "report.fix", _clean_reason(reason), correction)
+    cluster = _decide(cluster, actor, "fix", clean_reason(reason), correction)
     emit("cluster.fixed", [cluster.id])
     return cluster
 
 
 @unit_of_work
 def reject_cluster(cluster_id, actor, reason=None):
-    cluster = _load(ReportCluster, cluster_id, actor, "reports")
-    reason = _clean_reason(reason)
+    cluster = load(ReportCluster, cluster_id, actor, "reports")
+    reason = clean_reason(reason)
     if cluster.status == "rejected":
         return cluster
-    return _decide(cluster, actor, "rejected", "report.reject", reason)
+    return _decide(cluster, actor, "reject", reason)
 
 
 @unit_of_work
 def reopen_cluster(cluster_id, actor, reason=None):
-    cluster = _load(ReportCluster, cluster_id, actor, "reports")
+    cluster = load(ReportCluster, cluster_id, actor, "reports")
     if cluster.status == "new":
         return cluster
-    return _decide(cluster, actor, "new", "report.reopen", _clean_reason(reason))
+    return _decide(cluster, actor, "reopen", clean_reason(reason))
+
+
+# -- one reader's report (the API's /reports): decided through its cluster --------------
+
+def list_reports(actor, status="new", site_key=None, after=None, limit=50):
+    require(actor, "reports")
+    if status not in REPORT_QUEUES:
+        raise Invalid("invalid fields", {"status": "status must be one of " + ", ".join(REPORT_QUEUES)})
+    query = site_filter(
+        sa.select(TypoReport).where(TypoReport.status == status), TypoReport, actor, site_key
+    )
+    return paginate(query, TypoReport, after, limit)
+
+
+def fix_report(report_id, actor, correction=None, reason=None):
+    """Fix the spot this report points at (its whole cluster); returns the report."""
+    report = load(TypoReport, report_id, actor, "reports")
+    fix_cluster(cluster_of(report).id, actor, correction, reason)
+    return report
+
+
+def reject_report(report_id, actor, reason=None):
+    report = load(TypoReport, report_id, actor, "reports")
+    reject_cluster(cluster_of(report).id, actor, reason)
+    return report

@@ -8,7 +8,6 @@ import http.client
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -22,21 +21,15 @@ import sqlalchemy as sa
 from moderation.extensions import db
 from moderation.models import Comment, TypoReport
 
-from payloads import ARTICLE, ORIGIN
+from support.payloads import ARTICLE, ORIGIN
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 N = 2000
 THREADS = 8
 # Statuses after which a client sends the same submission again (the widget does the same).
 RETRIED = {429, 503}
 # The widget honours Retry-After; the tests wait less so that a fault test stays short.
 RETRY_PAUSE = 0.1
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for(predicate, timeout, message, interval=0.1):

@@ -1,9 +1,14 @@
 """Real headless Chromium (Debian's /usr/bin/chromium) driven by Playwright, and a live server."""
 import os
+import re
 import threading
+import time
 
 import pytest
 from werkzeug.serving import make_server
+
+from support.accounts import AuthActions
+from support.net import free_port
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # Without the background-networking flags Chromium keeps dialing Google on a closed network.
@@ -28,8 +33,6 @@ def browser():
 @pytest.fixture
 def live_server(app):
     """The app on a free loopback port, threaded, with the demo site allowing that origin."""
-    from conftest import free_port
-
     from moderation.demo import ensure_demo
 
     port = free_port()
@@ -125,3 +128,31 @@ def expected_context(page, exact):
         }""",
         exact,
     )
+
+
+# The demo article (moderation.demo) has this typo for the widget tests to report.
+TYPO = "обьявил"
+
+
+def open_demo(new_page, live_server, **context_options):
+    page = new_page(**context_options)
+    page.goto(live_server + "/demo")
+    page.wait_for_function("() => window.__moderationWidget === true")
+    return page
+
+
+def wait_for_text(page, text, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in shadow_text(page):
+            return True
+        page.wait_for_timeout(100)
+    raise AssertionError(f"{text!r} did not appear; widget shows: {shadow_text(page)[:500]!r}")
+
+
+def sign_in(page, live_server, email):
+    page.goto(live_server + "/dashboard/login")
+    page.fill("#email", email)
+    page.fill("#password", AuthActions.PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r".*/dashboard/(comments|reports).*"))
