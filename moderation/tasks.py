@@ -122,6 +122,11 @@ def enqueue(name, *args, app=None, queue=None, description=None, job_id=None):
     when Redis is unreachable, as `Queue.enqueue` does.
     """
     task = TASKS[name]
+    for arg in args:
+        # An ORM object would be pickled with its state of now, and its session is gone
+        # when the job runs: jobs take ids and read the current row themselves.
+        if hasattr(arg, "_sa_instance_state"):
+            raise TypeError(f"{name}: pass ids, not {type(arg).__name__} objects")
     if queue is None:
         queue = (app or current_app).broker.queue
     options = task.options(lambda: (app or current_app).config)

@@ -5,6 +5,8 @@ import importlib
 import threading
 from pathlib import Path
 
+import pytest
+
 from moderation import redis_keys, tasks
 from moderation.jobs import in_app_context
 
@@ -12,7 +14,8 @@ from support.faults import wait_for
 
 PACKAGE = Path(tasks.__file__).resolve().parent
 # The packages a web process runs: they queue work, they never import worker code.
-WEB_SIDE = ("services", "api", "dashboard")
+# notify too: the services emit events through it (notify.events, notify.followup).
+WEB_SIDE = ("services", "api", "dashboard", "notify")
 
 
 def _imported_modules(path, package):
@@ -56,6 +59,16 @@ def test_a_task_keeps_its_options(app):
     assert (job.timeout, job.result_ttl, job.failure_ttl) == (120, 3600, 30 * 24 * 3600)
     assert job.retries_left == len(app.config["NOTIFY_RETRY_INTERVALS"])
     assert job.description == "webhook 7 test"
+
+
+def test_a_task_refuses_orm_objects(app, site):
+    with app.app_context():
+        from moderation.extensions import db  # noqa: PLC0415
+        from moderation.models import Site  # noqa: PLC0415
+
+        with pytest.raises(TypeError, match="pass ids"):
+            tasks.enqueue(tasks.WEBHOOK, db.session.get(Site, site.id), "ping", [])
+    assert app.broker.queue.count == 0
 
 
 def _queued(app):
