@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from ..extensions import db
 from ..models import Comment, ReportCluster, Site
+from ..redis_keys import QUEUE_COUNTS_PREFIX, dashboard_claim_key
 from ..schemas import limits
 
 LANGUAGES = ("en", "ru", "kk")
@@ -78,7 +79,7 @@ def queue_counts():
     scopes = [scope for scope in COUNT_SCOPES if current_user.can(scope)]
     # The answer depends on which queues the user may see (role) and on which sites:
     # both are in the key, so a moderator never gets an editor's cached reports_new.
-    key = "moderation:counts:{}:{}".format(
+    key = QUEUE_COUNTS_PREFIX + "{}:{}".format(
         "+".join(scopes) or "none", "all" if allowed is None else ",".join(map(str, sorted(allowed))))
     redis = current_app.broker.redis
     try:
@@ -104,7 +105,7 @@ def claim(kind, item_id):
 
     Returns the e-mail of whoever else holds it, or None if it is ours now.
     """
-    key = f"moderation:claim:{kind}:{item_id}"
+    key = dashboard_claim_key(kind, item_id)
     redis = current_app.broker.redis
     me = current_user.email
     try:
@@ -126,7 +127,7 @@ def claims_for(kind, ids):
         return {}
     redis = current_app.broker.redis
     try:
-        values = redis.mget([f"moderation:claim:{kind}:{i}" for i in ids])
+        values = redis.mget([dashboard_claim_key(kind, i) for i in ids])
     except Exception:  # noqa: BLE001
         return {}
     me = current_user.email

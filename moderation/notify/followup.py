@@ -9,10 +9,12 @@ to mail strangers more than once; every later mail has a one-click unsubscribe.
 import sqlalchemy as sa
 from flask import current_app
 
+from .. import tasks
 from ..extensions import db
 from ..models import Comment, Site, TypoReport
 from ..models.notifications import ReaderSubscription
 from ..privacy import hash_value
+from ..redis_keys import CONFIRM_SENT_PREFIX
 from .mail import mail_language
 
 def subscribe_persisted(payloads):
@@ -20,8 +22,6 @@ def subscribe_persisted(payloads):
 
     Idempotent: a replayed batch finds the subscription already there.
     """
-    from ..jobs.notify import _enqueue, send_reader_confirmation  # noqa: PLC0415
-
     ids = {}
     for kind, model in (("report", TypoReport), ("comment", Comment)):
         wanted = [p["client_id"] for p in payloads if p.get("type") == kind]
@@ -50,7 +50,7 @@ def subscribe_persisted(payloads):
     for sub in created:
         try:
             if first_confirmation_today(sub.email):
-                _enqueue(send_reader_confirmation, sub.id, description=f"reader confirmation {sub.id}")
+                tasks.enqueue(tasks.READER_CONFIRMATION, sub.id, description=f"reader confirmation {sub.id}")
         except Exception:  # noqa: BLE001 - logged; the reader can ask again
             current_app.logger.exception("reader confirmation %s not queued", sub.id)
     return len(created)
@@ -63,5 +63,5 @@ def first_confirmation_today(email):
     """At most one confirmation mail per address per day, whoever types it in: the field
     cannot be used to flood a stranger's inbox. The one link confirms every subscription
     of that address on the site that waits at the moment it is opened."""
-    key = "moderation:notify:confirm-sent:" + hash_value(email.strip().lower())
+    key = CONFIRM_SENT_PREFIX + hash_value(email.strip().lower())
     return bool(current_app.broker.redis.set(key, "1", nx=True, ex=CONFIRM_THROTTLE))

@@ -8,6 +8,7 @@ from flask import current_app
 from ..extensions import db
 from ..models import Comment, Page
 from ..models.sites import url_hash
+from ..redis_keys import FEED_CACHE_PREFIX as CACHE_PREFIX
 from ..schemas.limits import REPLIES_SHOWN
 from ..urls import normalize_url
 
@@ -190,7 +191,6 @@ def _replies_page(page, base, visible, thread, after, limit):
 # mark is served from the database and not kept. So each version of an article
 # holds at most one cached copy of each of its comments (every comment is on one
 # page of the chain), each key at most MAX_BYTES, for CACHE_TTL seconds.
-CACHE_PREFIX = "moderation:feed:"
 CACHE_TTL = 600
 # After a Redis error the cache is skipped this long: a hung Redis must not add
 # its socket timeout to every reader's list (the list itself needs only the DB).

@@ -14,6 +14,7 @@ from ..models.base import utcnow
 from ..notify.events import comment_decided
 from ..sanitizer import render_comment, strip_controls
 from ..schemas.limits import BODY_MAX
+from ..tasks import enqueue_learning
 from . import actions
 from .audit import audit
 from .common import (  # noqa: F401 - the errors and limits callers know from here
@@ -105,10 +106,6 @@ def _learn(comment, from_spam=False):
     """Approve and Spam are training examples for the spam model (queued, never blocking);
     a Reject is queued too, so the learning job drops an earlier example of the comment.
     An approve from the Spam queue ("Not spam") is learned with extra weight."""
-    try:
-        from ..jobs.learning import enqueue_learning  # noqa: PLC0415 - the model is optional
-    except ImportError:
-        return
     if comment.status in ("approved", "rejected", "spam"):
         from ..models.spam import NOT_SPAM_WEIGHT  # noqa: PLC0415
 
