@@ -41,10 +41,10 @@ def create_app(config=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     from . import api, assets, auth, broker, cli, demo, health, site_registry  # noqa: PLC0415
-    from .extensions import csrf, db, limiter, login_manager, migrate  # noqa: PLC0415
+    from .extensions import DeferredMigrate, csrf, db, limiter, login_manager  # noqa: PLC0415
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    app.extensions["migrate"] = DeferredMigrate(app)
     login_manager.init_app(app)
     auth.init_app(app)
     csrf.init_app(app)

@@ -1,8 +1,9 @@
 """Flask extensions, created once and bound to the app in `create_app`."""
+from pathlib import Path
+
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
@@ -17,10 +18,34 @@ NAMING = {
 }
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
-migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 
 # No default limits: reader endpoints apply per-site limits themselves
 # (moderation.ratelimit); login throttling uses decorators.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+class DeferredMigrate:
+    """`app.extensions["migrate"]` until something reads it: a migration is about to run.
+
+    Flask-Migrate imports Alembic, Mako and Pygments (~11 MB of a web process's peak
+    RSS) and no request needs them. Its own readers (`flask_migrate.upgrade()`, its `db`
+    commands, migrations/env.py) all go through `app.extensions["migrate"]`, so the
+    first attribute read binds the real Flask-Migrate, which replaces this entry, and
+    every caller keeps calling the library as documented.
+    """
+
+    def __init__(self, app):
+        self._app = app
+
+    def __getattr__(self, name):
+        if name.startswith("__"):  # copy/pickle probes: not a migration
+            raise AttributeError(name)
+        from flask_migrate import Migrate  # noqa: PLC0415 - the point of this class
+
+        Migrate(self._app, db, directory=str(MIGRATIONS))
+        return getattr(self._app.extensions["migrate"], name)
