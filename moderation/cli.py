@@ -13,7 +13,6 @@ from .extensions import db
 from .models import ApiToken, Site, User
 from .models.sites import LANGUAGES, MODES
 from .porting.cli import COMMANDS as PORTING_COMMANDS
-from .supervisor import Supervisor, die_with_parent
 from .urls import origin_of
 
 
@@ -88,6 +87,7 @@ def run_command(host, port, workers):
     from werkzeug.serving import run_simple  # noqa: PLC0415
 
     from .demo import ensure_demo  # noqa: PLC0415
+    from .supervisor import Supervisor, die_with_parent  # noqa: PLC0415 - ctypes, for `run` alone
 
     app = current_app._get_current_object()
     # Every child is stopped on SIGTERM, SIGINT or SIGHUP, and one that dies stops the rest.
