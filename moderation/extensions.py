@@ -1,6 +1,7 @@
 """Flask extensions, created once and bound to the app in `create_app`."""
 from pathlib import Path
 
+from flask import current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -21,9 +22,22 @@ db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
 login_manager = LoginManager()
 csrf = CSRFProtect()
 
-# No default limits: reader endpoints apply per-site limits themselves
-# (moderation.ratelimit); login throttling uses decorators.
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def _operator_limit(setting):
+    """An app-wide limit only if the operator sets one (Flask-Limiter's own setting name),
+    read per request. Our limits are the login view's decorators and the reader API's
+    ingest script (moderation.ratelimit); Flask-Limiter would read RATELIMIT_DEFAULT and
+    RATELIMIT_APPLICATION once, at the first `init_app`, and keep them on this
+    module-level limiter for every app built after (the tests build many)."""
+    return lambda: current_app.config.get(setting) or ""
+
+
+limiter = Limiter(
+    key_func=get_remote_address,
+    default_limits=[_operator_limit("RATELIMIT_DEFAULT")],
+    application_limits=[_operator_limit("RATELIMIT_APPLICATION")],
+)
 
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
