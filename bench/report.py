@@ -156,6 +156,10 @@ NOTES = """
   POST in-process. What is left is mostly the one EVALSHA round trip (waiting, not CPU) and
   Werkzeug/Flask plumbing that bare Flask pays too. `bench/ingest_ratio.py` re-measures only this
   ratio (our POSTs next to bare Flask, interleaved rounds).
+- Then (issue 15) Flask-Limiter's hooks came back, configured instead of removed from Flask's
+  hook lists: the reader API's request filter ends the check before it resolves any limit. The
+  three hooks cost 47–62 µs per reader POST on the busy 2-CPU machine (load average 5), about 3–4%
+  of a POST there.
 - List: each version of an article's list (page id, comments_version, cursor, limit) is rendered
   once and kept in Redis (`services/comments_feed.build_json`); a plain GET is then one indexed
   page lookup plus one Redis GET. In-process (Flask test client, 3,400 comments): 6.0 → 2.0 ms.
