@@ -12,7 +12,7 @@ errors.register(moderation_bp)
 reader_bp.before_request(cors.preflight)
 reader_bp.after_request(cors.apply)
 
-from . import moderation_views, openapi, reader_views  # noqa: E402,F401  (routes register on import)
+from . import moderation_views, openapi_view, reader_views  # noqa: E402,F401  (routes register on import)
 
 
 @limiter.request_filter

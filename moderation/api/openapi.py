@@ -8,10 +8,7 @@ what is left here is the table of paths and the words of each operation.
 renders it as docs/api.md.
 """
 import copy
-import hashlib
-import json
 
-from flask import current_app, request
 from pydantic import TypeAdapter
 
 from ..schemas import moderation as mod
@@ -20,7 +17,6 @@ from ..schemas.fields import ContractSchema, Integer
 from ..schemas.limits import MAX_ID, REPLIES_SHOWN
 from ..services import actions
 from ..services.comments_feed import MAX_BYTES
-from . import reader_bp
 
 REF = "#/components/schemas/{model}"
 SCHEMAS = {}  # name -> JSON Schema, filled by schema_of
@@ -315,15 +311,3 @@ def build_document():
 
 
 DOCUMENT = build_document()
-_BODY = json.dumps(DOCUMENT, ensure_ascii=False, indent=1, sort_keys=True).encode()
-_ETAG = hashlib.sha256(_BODY).hexdigest()[:32]
-
-
-@reader_bp.get("/openapi.json")
-def openapi_document():
-    """This document. 200, or 304 for a matching If-None-Match. Public: CORS `*`."""
-    response = current_app.response_class(_BODY, mimetype="application/json")
-    response.set_etag(_ETAG)
-    response.headers["Cache-Control"] = "public, max-age=3600"
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response.make_conditional(request)
