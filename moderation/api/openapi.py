@@ -86,7 +86,10 @@ HEADERS = {
                    "schema": {"type": "integer", "minimum": 0}},
     "ETag": {"description": "Weak validator of the list; send it back as `If-None-Match`.",
              "schema": {"type": "string"}},
-    "CacheControl": {"description": "`no-cache`: revalidate every time (a 304 costs one indexed lookup).",
+    "CacheControl": {"description": "`public, max-age=0, s-maxage=N, stale-while-revalidate=M` (settings "
+                                    "`MODERATION_LIST_SHARED_MAX_AGE`, `MODERATION_LIST_STALE`): shared caches keep "
+                                    "the list N s, browsers revalidate every time (a 304). Other reader answers: "
+                                    "`private, no-store`.",
                      "schema": {"type": "string"}},
     "WWWAuthenticate": {"description": "`Bearer realm=\"moderation\"`.", "schema": {"type": "string"}},
     "AccessControlAllowOrigin": {

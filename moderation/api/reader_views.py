@@ -123,8 +123,34 @@ def list_comments():
             raise ApiError(404, "no published top-level comment with this id on this article") from None
         response = current_app.response_class(body + "\n", mimetype="application/json")
     response.set_etag(etag, weak=True)
-    # Browsers must revalidate: the ETag makes that a cheap 304.
-    response.headers["Cache-Control"] = "no-cache"
+    return _shared_briefly(response)
+
+
+# Every other reader answer (status lookups, POST answers, errors) is personal or transient:
+# no shared cache may keep it, and a CDN's heuristic caching of a 404 is ruled out too.
+NOT_SHARED = "private, no-store"
+
+
+@reader_bp.after_request
+def _not_shared(response):
+    response.headers.setdefault("Cache-Control", NOT_SHARED)
+    return response
+
+
+def _shared_briefly(response):
+    """The list is the same for every reader (no cookie, no token, no reader state: the
+    author's own pending comment comes from the browser's storage), so shared caches may keep
+    it a second or two: 20,000 readers polling one article cost the app ~1 request/s.
+    Browsers still revalidate every poll (max-age=0), a cheap 304 on the ETag. The CORS
+    headers depend on Origin, so every answer names it in Vary, with or without one."""
+    config = current_app.config
+    shared = config["LIST_SHARED_MAX_AGE"]
+    if shared > 0:
+        response.headers["Cache-Control"] = (
+            f"public, max-age=0, s-maxage={shared}, stale-while-revalidate={config['LIST_STALE_WHILE_REVALIDATE']}")
+    else:
+        response.headers["Cache-Control"] = "no-cache"
+    response.vary.add("Origin")
     return response
 
 
