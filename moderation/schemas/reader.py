@@ -152,7 +152,9 @@ class SubmissionStatus(BaseModel):
     status: Literal[limits.SUBMISSION_STATUSES] = Field(
         description="Spam, flagged and held comments all answer `pending`.")
     already_reported: bool = Field(default_factory=bool, description="Error reports only: other readers reported the same spot first.")
-
+    comment_id: int | None = Field(default=None, description=(
+        "Published comments only: the comment's id in the public list. The widget keeps showing the "
+        "reader's own copy until a list answer (which a shared cache may hold for a few seconds) has it."))
 
 
 class Thread(PublicComment):

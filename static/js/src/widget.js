@@ -18,6 +18,7 @@
   var OUTBOX = "moderation:outbox";
   var MINE = "moderation:mine";
   var POLL_MS = 4000;
+  var HOLD_MS = 30000; // a published comment of the reader stays shown this long at most (see render)
   /* The API contract's limits and enums (moderation/schemas/limits.py): tools/build_widget.py
      fills this table, so the widget refuses exactly what the server refuses. */
   var LIMITS = {};
@@ -421,6 +422,11 @@
       if (!all.length) list.appendChild(el("p", { class: "note", text: T.empty }));
       all.forEach(function (c) { list.appendChild(renderComment(c)); });
       more.hidden = !state.next;
+      // A published comment of the reader's stays shown until the list (maybe a shared cache's
+      // copy, seconds old) has it, or for HOLD_MS if it is on a later page.
+      save(MINE, load(MINE).filter(function (m) {
+        return !m.shown || (Date.now() < m.shown[1] && !list.querySelector("#comment-" + m.shown[0]));
+      }));
       renderMine();
     }
 
@@ -453,13 +459,16 @@
       });
     }
     function checkMine() {
-      var mine = load(MINE).filter(function (m) { return m.url === PAGE_URL; });
+      var mine = load(MINE).filter(function (m) { return m.url === PAGE_URL && !m.shown; });
       return Promise.all(mine.map(function (m) {
         return fetch(status(m.client_id), { credentials: "omit" }).then(function (r) {
           return r.ok ? r.json() : null;
         }).then(function (s) {
           if (s && (s.status === "published" || s.status === "rejected")) {
-            save(MINE, load(MINE).filter(function (x) { return x.client_id !== m.client_id; }));
+            save(MINE, load(MINE).filter(function (x) {
+              if (x.client_id === m.client_id && s.comment_id) x.shown = [s.comment_id, Date.now() + HOLD_MS];
+              return x.client_id !== m.client_id || x.shown;
+            }));
             return true;
           }
         }).catch(function () {});
