@@ -64,12 +64,14 @@ class Reader(db.Model):
         return as_utc(self.banned_until) == BANNED_UNTIL_LIFTED
 
     def to_dict(self):
-        """What a moderator sees (no hashes). "banned_until": null, a date, or "lifted" (until lifted)."""
+        """What a moderator sees (no hashes). "banned_until": null or a date, always a date
+        (9999-01-01T00:00:00Z for "until lifted") so that clients simply compare it."""
         return {
             "id": self.key,
             "kind": self.kind,
             "name": self.display_name,
-            "banned_until": "lifted" if self.banned_until_lifted else isoformat(self.banned_until),
+            "banned_until": isoformat(self.banned_until),
+            "banned_until_lifted": self.banned_until_lifted,
             "ban_reason": self.ban_reason,
             "premoderate": bool(self.premoderate),
             "trusted": bool(self.trusted),
