@@ -11,21 +11,15 @@ from moderation.identity import sso
 from moderation.identity.sso import InvalidSSO, SsoKeys, verify_site_token, verify_token
 from moderation.models.base import utcnow
 
+from support.sso import sso_claims as claims, sso_token
+
 SECRET = "s" * 64  # long enough for HS512 too (the wrong-algorithm tests)
 OTHER = "o" * 64
 SITE_ID = 7
 
 
-def claims(**changes):
-    now = int(time.time())
-    body = {"jti": "a1b2", "iat": now, "exp": now + 3600,
-            "user": {"id": "u-42", "username": "Анна К.", "email": "Anna@Reader.example"}}
-    body.update(changes)
-    return body
-
-
 def token(secret=SECRET, algorithm="HS256", **changes):
-    return jwt.encode(claims(**changes), secret, algorithm=algorithm)
+    return sso_token(secret, algorithm, **changes)
 
 
 def refused(token_, keys=SsoKeys(SECRET), now=None):
