@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models.base import as_utc, utcnow
-from ..models.readers import KEY_LENGTH, SiteSsoSecret
+from ..models.readers import SiteSsoSecret
 from ..sanitizer import clean_line
 
 ALGORITHM = "HS256"
@@ -29,6 +29,8 @@ ROTATION_GRACE = timedelta(hours=48)
 # A token is a few hundred bytes; anything this long is not one of ours (and is not parsed).
 MAX_TOKEN_LENGTH = 4096
 USERNAME_MAX = 80  # Comment.author
+# Leaves room for "sso:<site id>:" in the reader key (models.readers.KEY_LENGTH).
+USER_ID_MAX = 150
 EMAIL_MAX = 254
 REQUIRED_CLAIMS = ("jti", "iat", "exp")
 KEY_PREFIX = "sso"
@@ -198,7 +200,7 @@ def verify_token(token, keys, site_id, now=None):
     user = claims.get("user")
     if not isinstance(user, dict):
         raise InvalidSSO("the token has no 'user' object")
-    user_id = _text(user.get("id"), "id", KEY_LENGTH - len(reader_key(site_id, "")), exact=True)
+    user_id = _text(user.get("id"), "id", USER_ID_MAX, exact=True)
     username = _text(user.get("username"), "username", USERNAME_MAX)
     email = user.get("email")
     if email in (None, ""):
