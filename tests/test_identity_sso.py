@@ -157,3 +157,37 @@ def test_rotation_keeps_the_previous_secret_for_the_grace_period(app, site):
         with pytest.raises(InvalidSSO, match="signature"):
             verify_site_token(site.id, before)
         assert verify_site_token(site.id, token(secret=second))
+
+
+# -- the reader API's one call ------------------------------------------------------------
+
+def test_identify_verifies_sso_or_issues_and_recognises_anonymous_ids(app, site):
+    from moderation.identity.edge import Identity, SsoRequired, identify
+    from moderation.services.readers import resolve_reader
+
+    with app.app_context():
+        secret = sso.ensure_secret(site.id)
+        db.session.commit()
+        signed_in = identify(site.id, token(secret=secret))
+        assert (signed_in.sso.reader_key, signed_in.anon_key, signed_in.issued_token) == (
+            f"sso:{site.id}:u-42", None, None)
+        with pytest.raises(InvalidSSO):
+            identify(site.id, "")  # sent but empty: refused, not ignored
+        with pytest.raises(InvalidSSO):
+            identify(site.id, token(secret=OTHER), sso_required=True)
+        with pytest.raises(SsoRequired) as caught:
+            identify(site.id, None, sso_required=True)
+        assert (caught.value.error, caught.value.status) == ("sso_required", 401)
+
+        first = identify(site.id)
+        assert first.anon_key.startswith("anon:") and first.issued_token
+        again = identify(site.id, anon_token=first.issued_token)
+        assert (again.anon_key, again.issued_token) == (first.anon_key, None)
+        forged = identify(site.id, anon_token=first.issued_token[:-3] + "xyz")
+        assert forged.anon_key != first.anon_key and forged.issued_token
+
+        # Through the queue (JSON) to the worker's resolve_reader.
+        for identity, kind in ((signed_in, "sso"), (first, "anonymous")):
+            reader = resolve_reader(site.id, **Identity.resolve_args(identity.as_payload()))
+            assert reader.kind == kind
+        assert reader.key == first.anon_key
