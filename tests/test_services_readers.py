@@ -8,12 +8,18 @@ from moderation.auth import create_user
 from moderation.extensions import db
 from moderation.identity import anonymous
 from moderation.identity.sso import SsoIdentity, reader_key
-from moderation.models import AuditEntry, Reader, Site
+from moderation.models import AuditEntry, Comment, Page, Reader, Site
 from moderation.models.base import as_utc, utcnow
 from moderation.models.readers import BANNED_UNTIL_LIFTED
+from moderation.models.sites import url_hash
 from moderation.privacy import hash_email
 from moderation.services import readers as service
 from moderation.services.moderation import Invalid, NotFound, PermissionDenied
+
+from support.payloads import ARTICLE
+
+
+ADDRESS = "a" * 64
 
 
 @pytest.fixture
@@ -59,7 +65,7 @@ def test_anonymous_ids_are_signed_and_bound_to_their_site(app, ctx, site):
     another = random[:-1] + ("B" if random[-1] == "A" else "A")
     forged = [
         f"{site.id}:{another}.{signature}",              # another id, the old signature
-        f"{value}.{signature[:-2]}xx",                   # a garbled signature
+        f"{value}.{'B' if signature[0] == 'A' else 'A'}{signature[1:]}",  # a garbled signature
         f"{site.id}:{random}",                           # no signature at all
         token.replace(f"{site.id}:", f"{site.id + 1}:", 1),  # moved to another site
         "", "x" * 500, None, 42, "ünïcode.ß",
@@ -98,6 +104,41 @@ def test_an_anonymous_reader_keeps_the_last_name_and_email(ctx, site):
     other = other_site()
     with pytest.raises(ValueError):
         service.resolve_reader(other.id, anon_key=key)
+
+
+def test_two_workers_storing_one_new_reader_make_one_row(ctx, site, monkeypatch):
+    key, _ = anonymous.issue(site.id)
+    first = service.resolve_reader(site.id, anon_key=key, name="Гость")
+    db.session.commit()
+    real_find = service._find
+    calls = []
+
+    def find_late(k):  # the first lookup ran before the other worker's insert was visible
+        calls.append(k)
+        return None if len(calls) == 1 else real_find(k)
+
+    monkeypatch.setattr(service, "_find", find_late)
+    again = service.resolve_reader(site.id, anon_key=key, name="Гость 2")
+    db.session.commit()
+    assert again.id == first.id and again.display_name == "Гость 2" and len(calls) == 2
+    assert db.session.execute(sa.select(sa.func.count()).select_from(Reader)).scalar_one() == 1
+
+
+def test_history_counts_decided_comments_per_reader_not_per_address(ctx, site):
+    page = Page(site_id=site.id, url=ARTICLE, url_hash=url_hash(ARTICLE))
+    db.session.add(page)
+    db.session.flush()
+    anna, boris = anon(site.id, address=ADDRESS), anon(site.id, address=ADDRESS)  # one carrier NAT
+    for n, (reader, status) in enumerate([(anna, "approved"), (anna, "approved"), (anna, "pending"),
+                                          (boris, "rejected"), (boris, "spam")]):
+        db.session.add(Comment(client_id=f"c-{n}", site_id=site.id, page_id=page.id, author="x", body_raw="x",
+                               body_html="<p>x</p>", status=status, reporter_hash=ADDRESS, reader_id=reader.id))
+    db.session.commit()
+    assert service.reader_history([anna.id, boris.id, None]) == {
+        anna.id: {"approved": 2, "rejected": 0, "spam": 0},
+        boris.id: {"approved": 0, "rejected": 1, "spam": 1},
+    }
+    assert service.reader_history([]) == {}
 
 
 # -- moderators' decisions, audited -----------------------------------------------------
@@ -179,8 +220,6 @@ def test_readers_follow_the_role_and_site_rules_of_comments(ctx, site):
 
 
 # -- how far a ban reaches ----------------------------------------------------------------
-
-ADDRESS = "a" * 64
 
 
 def test_an_anonymous_ban_follows_the_email_and_briefly_the_address(ctx, site):

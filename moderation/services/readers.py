@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from ..db_retry import unit_of_work
 from ..extensions import db
 from ..identity.sso import SsoIdentity
-from ..models import AuditEntry, Reader
+from ..models import AuditEntry, Comment, Reader
 from ..models.base import as_utc, isoformat, utcnow
 from ..models.readers import BANNED_UNTIL_LIFTED
 from ..privacy import hash_email
@@ -76,6 +76,28 @@ def resolve_reader(site_id, sso=None, anon_key=None, name=None, email_hash=None,
         reader.address_hash = address_hash
     db.session.flush()
     return reader
+
+
+# -- history -----------------------------------------------------------------------------
+
+HISTORY_STATUSES = ("approved", "rejected", "spam")
+
+
+def reader_history(reader_ids):
+    """{reader id: {"approved": n, "rejected": n, "spam": n}}: decided comments per reader
+    (services.moderation.author_history, keyed on the person instead of the address)."""
+    ids = {i for i in reader_ids if i is not None}
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Comment.reader_id, Comment.status, sa.func.count())
+        .where(Comment.reader_id.in_(ids), Comment.status.in_(HISTORY_STATUSES))
+        .group_by(Comment.reader_id, Comment.status)
+    ).all()
+    history = {i: dict.fromkeys(HISTORY_STATUSES, 0) for i in ids}
+    for reader_id, status, count in rows:
+        history[reader_id][status] = count
+    return history
 
 
 # -- bans --------------------------------------------------------------------------------
