@@ -4,7 +4,8 @@ import sqlalchemy as sa
 from flask.cli import with_appcontext
 
 from ..extensions import db
-from ..models import AuditEntry, Site
+from ..models import Site
+from ..services.audit import audit
 from . import sso
 
 
@@ -30,8 +31,7 @@ def sso_secret_command(site_key, rotate):
                    "(HS256; keep it on the server side of your CMS):")
     if rotate or not existed:
         # The fact, never the secret: the audit log is readable by every editor.
-        db.session.add(AuditEntry(actor_label="cli", action="site.sso_secret", target_type="site",
-                                  target_id=site.id, site_id=site.id, after={"rotated": bool(rotate and existed)}))
+        audit("cli", "site.sso_secret", site, after={"rotated": bool(rotate and existed)})
     db.session.commit()
     click.echo(secret)
 

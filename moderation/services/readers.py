@@ -15,11 +15,12 @@ from sqlalchemy.exc import IntegrityError
 from ..db_retry import unit_of_work
 from ..extensions import db
 from ..identity.sso import SsoIdentity
-from ..models import AuditEntry, Comment, Reader
+from ..models import Comment, Reader
 from ..models.base import as_utc, isoformat, utcnow
 from ..models.readers import BANNED_UNTIL_LIFTED
 from ..privacy import hash_email
-from .moderation import Invalid, NotFound, _clean_reason, _require
+from .audit import Target, audit
+from .common import Invalid, NotFound, clean_reason, require
 
 # A ban on a reader also holds, for anonymous readers only, on their e-mail hash and, this
 # long after the banned reader was last seen there, on their address hash: a troll who
@@ -151,7 +152,7 @@ def is_banned(reader, now=None):
 
 def load_reader(reader_key, actor):
     """The reader with this public key, if the actor may moderate comments on its site."""
-    _require(actor, "comments")
+    require(actor, "comments")
     reader = _find(reader_key) if isinstance(reader_key, str) else None
     if reader is None or not actor.can_site(reader.site_id):
         raise NotFound("no such reader")  # "missing" and "not yours" alike
@@ -163,24 +164,15 @@ def _state(reader):
             "premoderate": bool(reader.premoderate)}
 
 
-def _audit(actor, action, reader, before, reason=None):
-    # As services/moderation.audit writes it; Reader is not one of its TARGET_TYPES yet.
-    db.session.add(AuditEntry(
-        actor_id=actor.id if actor is not None else None,
-        actor_label=actor.email if actor is not None else "system",
-        action=action, target_type=TARGET_TYPE, target_id=reader.id, site_id=reader.site_id,
-        before=before, after=_state(reader), reason=reason,
-    ))
-
-
 def _decide(reader_key, actor, action, change, reason=None):
     reader = load_reader(reader_key, actor)
-    reason = _clean_reason(reason)
+    reason = clean_reason(reason)
     before, before_reason = _state(reader), reader.ban_reason
     change(reader)
     if _state(reader) == before and reader.ban_reason == before_reason:
         return reader  # nothing changes (unban of a reader not banned): no audit noise
-    _audit(actor, action, reader, before, reason)
+    audit(actor, action, Target(TARGET_TYPE, reader.id, reader.site_id),
+          before=before, after=_state(reader), reason=reason)
     db.session.commit()
     return reader
 
@@ -203,7 +195,7 @@ def ban(reader_key, actor, days=None, reason=None, now=None):
     def change(reader):
         reader.banned_until = BANNED_UNTIL_LIFTED if days is None else now + timedelta(days=days)
         reader.banned_at = now
-        reader.ban_reason = _clean_reason(reason)
+        reader.ban_reason = clean_reason(reason)
 
     return _decide(reader_key, actor, "reader.ban", change, reason)
 
