@@ -14,7 +14,7 @@ from moderation.models.readers import BANNED_UNTIL_LIFTED
 from moderation.models.sites import url_hash
 from moderation.privacy import hash_email
 from moderation.services import readers as service
-from moderation.services.moderation import Invalid, NotFound, PermissionDenied
+from moderation.services.common import Invalid, NotFound, PermissionDenied
 
 from support.payloads import ARTICLE
 
