@@ -104,6 +104,12 @@ def test_user_claims_are_checked(user, word):
     assert word in refused(jwt.encode(body, SECRET, algorithm="HS256"))
 
 
+def test_times_must_be_numbers():
+    now = int(time.time())
+    assert "iat" in refused(token(iat=str(now)))
+    assert "exp" in refused(token(exp=str(now + 60)))
+
+
 def test_jti_must_be_text():
     assert "jti" in refused(token(jti=""))
 

@@ -192,7 +192,10 @@ def verify_token(token, keys, site_id, now=None):
     if header.get("alg") != ALGORITHM:
         raise InvalidSSO(f"the token must be signed with {ALGORITHM}")
     claims = _claims(token, keys, now or utcnow())
-    # PyJWT checked that iat is an integer and exp a number.
+    # PyJWT takes anything int() takes ("1764662400" too): the contract says numbers.
+    for name in ("iat", "exp"):
+        if isinstance(claims[name], bool) or not isinstance(claims[name], (int, float)):
+            raise InvalidSSO(f"{name} must be a number of seconds")
     if claims["exp"] - claims["iat"] > MAX_LIFETIME.total_seconds():
         raise InvalidSSO(f"the token lives longer than {MAX_LIFETIME.days} days (exp - iat)")
     if not isinstance(claims["jti"], str) or not claims["jti"]:
