@@ -54,7 +54,7 @@ class Reader(db.Model):
 
     site = relationship("Site")
 
-    def banned_at_time(self, now=None):
+    def own_ban_in_force(self, now=None):
         """This reader's own ban is in force at `now` (derived bans: services.readers.is_banned)."""
         until = as_utc(self.banned_until)
         return until is not None and until > (now or utcnow())

@@ -127,7 +127,7 @@ def is_banned(reader, now=None):
     now = now or utcnow()
     if reader is None:
         return None
-    if reader.banned_at_time(now):
+    if reader.own_ban_in_force(now):
         return Ban(as_utc(reader.banned_until), reader.ban_reason, "reader")
     if reader.kind != "anonymous":
         return None
