@@ -16,6 +16,7 @@ from ..extensions import db
 from ..models.base import as_utc, utcnow
 from ..models.readers import SiteSsoSecret
 from ..sanitizer import clean_line
+from ..schemas.limits import AUTHOR_MAX, EMAIL_MAX
 
 ALGORITHM = "HS256"
 # Coral's rule: a token may not live longer than this (exp - iat).
@@ -28,10 +29,9 @@ LEEWAY_SECONDS = 60
 ROTATION_GRACE = timedelta(hours=48)
 # A token is a few hundred bytes; anything this long is not one of ours (and is not parsed).
 MAX_TOKEN_LENGTH = 4096
-USERNAME_MAX = 80  # Comment.author
+USERNAME_MAX = AUTHOR_MAX  # shown as the comment's author
 # Leaves room for "sso:<site id>:" in the reader key (models.readers.KEY_LENGTH).
 USER_ID_MAX = 150
-EMAIL_MAX = 254
 REQUIRED_CLAIMS = ("jti", "iat", "exp")
 KEY_PREFIX = "sso"
 

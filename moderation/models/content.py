@@ -121,7 +121,7 @@ class Comment(db.Model):
     spam_score: Mapped[float | None]
     spam_reasons: Mapped[list] = mapped_column(sa.JSON, default=list)
     reporter_hash: Mapped[str | None] = mapped_column(sa.String(64))
-    # models.readers.Reader (None: erased, or imported). Every comment of a reader, whatever address.
+    # models.readers.Reader: one person's comments, whatever the address (None: nobody known).
     reader_id: Mapped[int | None] = mapped_column(sa.ForeignKey("reader.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..schemas.limits import AUTHOR_MAX, REASON_MAX
 from .base import as_utc, isoformat, utcnow
 
 READER_KINDS = ("sso", "anonymous")
@@ -37,7 +38,7 @@ class Reader(db.Model):
     site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(sa.String(10))
     # The SSO username, or the name an anonymous reader last typed.
-    display_name: Mapped[str | None] = mapped_column(sa.String(80))
+    display_name: Mapped[str | None] = mapped_column(sa.String(AUTHOR_MAX))
     # privacy.hash_email of the last e-mail seen (SSO claim or typed); never the clear e-mail.
     email_hash: Mapped[str | None] = mapped_column(sa.String(64))
     # privacy.hash_address of the last address seen: only a short-lived ban extension uses it.
@@ -47,7 +48,7 @@ class Reader(db.Model):
     # None: not banned; BANNED_UNTIL_LIFTED: until a moderator unbans.
     banned_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     banned_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    ban_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    ban_reason: Mapped[str | None] = mapped_column(sa.String(REASON_MAX))
     # Always held for a moderator, without telling the reader.
     premoderate: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     trusted: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
