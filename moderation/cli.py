@@ -12,6 +12,7 @@ from . import auth, embedded_redis, privacy_cli
 from .extensions import db
 from .models import ApiToken, Site, User
 from .models.sites import LANGUAGES, MODES
+from .identity.cli import COMMANDS as IDENTITY_COMMANDS
 from .porting.cli import COMMANDS as PORTING_COMMANDS
 from .urls import origin_of
 
@@ -211,7 +212,7 @@ def check_fixed_command(site_key, force):
 COMMANDS = [
     run_command, worker_command, create_site_command, create_user_command, create_token_command,
     check_fixed_command, db_group, *privacy_cli.COMMANDS,
-] + PORTING_COMMANDS
+] + PORTING_COMMANDS + IDENTITY_COMMANDS
 
 
 def init_app(app):

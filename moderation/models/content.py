@@ -42,6 +42,7 @@ class TypoReport(db.Model):
     correction: Mapped[str | None] = mapped_column(sa.Text)
     decision_reason: Mapped[str | None] = mapped_column(sa.String(limits.REASON_MAX))
     reporter_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    reader_id: Mapped[int | None] = mapped_column(sa.ForeignKey("reader.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     # When the reader pressed Send (from the widget's clock-free view: our ingest time).
     submitted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
@@ -94,6 +95,8 @@ class Comment(db.Model):
         # The article's recent comments: surge detection counts them (and their status) per batch.
         sa.Index("ix_comment_page_recent", "page_id", "created_at", "status"),
         sa.Index("ix_comment_body_hash", "site_id", "body_hash"),
+        # A reader's comments (history, trust, velocity by reader): covering like the one above.
+        sa.Index("ix_comment_reader_history", "reader_id", "status", "created_at"),
         sa.UniqueConstraint("client_id", "site_id", name="uq_comment_site_client"),
     )
 
@@ -118,6 +121,8 @@ class Comment(db.Model):
     spam_score: Mapped[float | None]
     spam_reasons: Mapped[list] = mapped_column(sa.JSON, default=list)
     reporter_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    # models.readers.Reader: one person's comments, whatever the address (None: nobody known).
+    reader_id: Mapped[int | None] = mapped_column(sa.ForeignKey("reader.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     edited_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
@@ -168,6 +173,8 @@ class CommentFlag(db.Model):
     __tablename__ = "comment_flag"
     __table_args__ = (
         sa.UniqueConstraint("comment_id", "reporter_hash", name="uq_comment_flag_once"),
+        # Once per reader too (NULL reader ids, flags from before readers, never collide).
+        sa.UniqueConstraint("comment_id", "reader_id", name="uq_comment_flag_once_per_reader"),
         # The comment fixes the site; persist checks (site, client_id) like for the other kinds.
         sa.UniqueConstraint("client_id", "comment_id", name="uq_comment_flag_comment_client"),
         sa.CheckConstraint(one_of("reason", FLAG_REASONS), name="reason"),
@@ -179,4 +186,5 @@ class CommentFlag(db.Model):
     reason: Mapped[str] = mapped_column(sa.String(12))
     # None once retention or an erasure removed it.
     reporter_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    reader_id: Mapped[int | None] = mapped_column(sa.ForeignKey("reader.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
