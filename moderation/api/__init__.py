@@ -1,6 +1,7 @@
 """The JSON APIs: the public reader API and the token-protected moderation API."""
 from flask import Blueprint
 
+from .. import metrics
 from . import cors, errors
 
 reader_bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -10,6 +11,7 @@ errors.register(reader_bp)
 errors.register(moderation_bp)
 reader_bp.before_request(cors.preflight)
 reader_bp.after_request(cors.apply)
+reader_bp.after_request(metrics.count_ingest)
 
 from . import moderation_views, openapi, reader_views  # noqa: E402,F401  (routes register on import)
 
