@@ -130,6 +130,17 @@ def test_a_scrape_sees_ingest_drain_decisions_and_a_failing_webhook(metrics_app,
     assert moved(before, after, "moderation_webhook_deliveries_total", outcome="ok") == 0
 
 
+def test_every_metric_has_a_grafana_panel_and_a_row_in_the_docs(metrics_app, client):
+    text = client.get("/metrics", headers=AUTH).get_data(as_text=True)
+    names = {family.name for family in text_string_to_metric_families(text) if family.name.startswith("moderation_")}
+    assert {"moderation_ingest", "moderation_inbox_oldest_age_seconds", "moderation_redis_up"} <= names
+    dashboard = json.loads((ROOT / "deploy" / "grafana-dashboard.json").read_text(encoding="utf-8"))
+    expressions = " ".join(target["expr"] for panel in dashboard["panels"] for target in panel["targets"])
+    docs = (ROOT / "docs" / "deployment.md").read_text(encoding="utf-8")
+    assert sorted(n for n in names if n not in expressions) == [], "add a panel to deploy/grafana-dashboard.json"
+    assert sorted(n for n in names if f"`{n}" not in docs) == [], "add a row to docs/deployment.md's metrics table"
+
+
 def test_a_decision_counts_only_when_it_commits(app):
     from moderation.auth import create_user  # noqa: PLC0415
 
