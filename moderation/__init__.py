@@ -56,6 +56,8 @@ def create_app(config=None):
 
     api.init_app(app)
     health.init_app(app)
+    from . import metrics  # noqa: PLC0415 - one hunk here: GET /metrics and the 5xx count
+    metrics.init_app(app)
     assets.init_app(app)
     demo.init_app(app)
     cli.init_app(app)

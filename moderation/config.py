@@ -115,6 +115,8 @@ class Config:
     # Absolute links in e-mails (unsubscribe, dashboard) are built on this, e.g. https://moderation.example
     PUBLIC_URL = None
     WEBHOOK_TIMEOUT = 5.0
+    # GET /metrics (Prometheus) needs `Authorization: Bearer <this>`; unset: no such endpoint (404).
+    METRICS_TOKEN = None
     WEBHOOK_MAX_RESPONSE = 64 * 1024
     # Networks a webhook may reach although they are not public (CIDR strings; empty = none):
     # every other loopback, private, link-local... address is refused (moderation.notify.http).
@@ -187,6 +189,7 @@ ENVIRONMENT = {
     "SMTP_TIMEOUT": ("SMTP_TIMEOUT", float),
     "MODERATION_PUBLIC_URL": ("PUBLIC_URL", str),
     "MODERATION_WEBHOOK_TIMEOUT": ("WEBHOOK_TIMEOUT", float),
+    "MODERATION_METRICS_TOKEN": ("METRICS_TOKEN", str),
     "MODERATION_WEBHOOK_ALLOWED_NETWORKS": ("WEBHOOK_ALLOWED_NETWORKS", _list),
     "MODERATION_NOTIFY_RETRIES": ("NOTIFY_RETRY_INTERVALS", _ints),
     "MODERATION_DIGEST_CHECK": ("DIGEST_CHECK_SECONDS", int),

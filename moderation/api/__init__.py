@@ -1,6 +1,7 @@
 """The JSON APIs: the public reader API and the token-protected moderation API."""
 from flask import Blueprint, request
 
+from .. import metrics
 from ..extensions import limiter
 from . import cors, errors
 
@@ -11,6 +12,7 @@ errors.register(reader_bp)
 errors.register(moderation_bp)
 reader_bp.before_request(cors.preflight)
 reader_bp.after_request(cors.apply)
+reader_bp.after_request(metrics.count_ingest)
 
 from . import moderation_views, openapi_view, reader_views  # noqa: E402,F401  (routes register on import)
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 from rq import get_current_job
 
-from .. import tasks
+from .. import metrics, tasks
 from ..extensions import db
 from ..models import Comment, ReportCluster, Site, TypoReport, User
 from ..models.base import as_utc, utcnow
@@ -136,6 +136,7 @@ def deliver_webhook(webhook_id, event, object_ids):
     except DeliveryError as exc:
         error = str(exc)
     duration = int((time.monotonic() - started) * 1000)
+    metrics.webhook_attempt(status, error, blocked)
     db.session.add(WebhookDelivery(webhook_id=webhook_id, delivery_id=delivery_id, event=event,
                                    attempt=attempt, status_code=status, error=(error or None) and error[:500],
                                    duration_ms=duration))

@@ -7,6 +7,7 @@ from flask import current_app
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from .. import metrics
 from ..extensions import db
 from ..models import Comment, CommentFlag, Page, ReportCluster, Site, TypoReport
 from ..models.base import utcnow
@@ -314,6 +315,7 @@ FIRST_TRANSACTION_ROWS = 50
 _rows_per_transaction = {"n": FIRST_TRANSACTION_ROWS}  # learned per process, kept across batches
 
 
+@metrics.DRAIN_BATCH.time()
 def persist_batch(payloads):
     """Persist a batch; returns the payloads that failed on their own (poison).
 

@@ -14,6 +14,8 @@ from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 
+from .. import metrics
+
 MAIL_LANGUAGES = ("en", "ru")
 CONFIRM_MAX_AGE = 7 * 24 * 3600
 
@@ -107,6 +109,7 @@ def build(to, subject, body, lang, unsubscribe_url=None):
     return message
 
 
+@metrics.MAIL_FAILURES.count_exceptions(OSError)  # SMTP and network errors; not MailDisabled
 def send(message):
     """Deliver over SMTP (STARTTLS and login when configured). Raises on failure: RQ retries."""
     cfg = current_app.config

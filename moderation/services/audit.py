@@ -7,6 +7,7 @@ before/after/reason. Only models and the session are imported here, so the worke
 """
 from typing import NamedTuple
 
+from .. import metrics
 from ..extensions import db
 from ..models import AuditEntry, BlockedCommenter, Comment, Page, ReportCluster, Site, TypoReport, User, Webhook
 
@@ -58,4 +59,5 @@ def audit(actor, action, target, *, before=None, after=None, reason=None):
         before=before, after=after, reason=reason,
     )
     db.session.add(entry)
+    metrics.audited(entry, actor, target)
     return entry
