@@ -2,12 +2,13 @@
 
     .venv/bin/python bench/porting_volume.py [--threads 500] [--per-thread 40]
 
-Builds an Isso database with Isso's own code (isso.db.SQLite3) and a Disqus export
-with the same shape (THREADS threads x PER_THREAD comments, one reply in four),
+Builds an Isso database with Isso's own code (isso.db.SQLite3), and a Disqus export and a
+WordPress export (WXR 1.2) with the same shape (THREADS threads x PER_THREAD comments,
+one reply in four),
 then, on a throwaway SQLite database and through the real `moderation` commands:
 imports each (first run, then a re-run that must change nothing), and exports the
 comments as JSON and CSV. Prints wall time, comments per second and the peak RSS
-of the process (the Disqus reader keeps only extracted fields, never the tree).
+of the process (the XML readers keep only extracted fields, never the tree).
 No Redis is needed: importing and exporting never touch the queue.
 """
 import argparse
@@ -66,6 +67,33 @@ def build_disqus(path, threads, per_thread):
         out.write("</disqus>\n")
 
 
+def build_wordpress(path, threads, per_thread):
+    with open(path, "w", encoding="utf-8") as out:
+        out.write('<?xml version="1.0" encoding="UTF-8" ?>\n<rss version="2.0" '
+                  'xmlns:wp="http://wordpress.org/export/1.2/">\n<channel>\n<wp:wxr_version>1.2</wp:wxr_version>\n')
+        comment = 0
+        for t in range(threads):
+            out.write(f"<item><title>Story {t}</title><link>https://news.example/w/{t}/</link>"
+                      f"<wp:post_id>{t + 1}</wp:post_id><wp:post_type>post</wp:post_type>\n")
+            first = None
+            for i in range(per_thread):
+                comment += 1
+                parent = first if first and i % 4 == 3 else 0
+                first = first or comment
+                out.write(
+                    f"<wp:comment><wp:comment_id>{comment}</wp:comment_id>"
+                    f"<wp:comment_author><![CDATA[Reader {i}]]></wp:comment_author>"
+                    f"<wp:comment_author_email><![CDATA[r{i}@reader.example]]></wp:comment_author_email>"
+                    f"<wp:comment_date_gmt><![CDATA[2020-01-01 00:{i % 60:02d}:00]]></wp:comment_date_gmt>"
+                    f"<wp:comment_content><![CDATA[<p>Comment {i} on story {t}</p>]]></wp:comment_content>"
+                    f"<wp:comment_approved><![CDATA[{'spam' if i % 17 == 0 else '1'}]]></wp:comment_approved>"
+                    f"<wp:comment_type><![CDATA[comment]]></wp:comment_type>"
+                    f"<wp:comment_parent>{parent}</wp:comment_parent></wp:comment>\n"
+                )
+            out.write("</item>\n")
+        out.write("</channel>\n</rss>\n")
+
+
 def timed(label, count, runner, args):
     start = time.perf_counter()
     result = runner.invoke(args=args)
@@ -93,8 +121,10 @@ def main():
 
     build_isso(work / "isso.db", options.threads, options.per_thread)
     build_disqus(work / "disqus.xml", options.threads, options.per_thread)
+    build_wordpress(work / "wordpress.xml", options.threads, options.per_thread)
     print(f"{count} comments in {options.threads} threads; Disqus file "
-          f"{os.path.getsize(work / 'disqus.xml') / 1e6:.1f} MB")
+          f"{os.path.getsize(work / 'disqus.xml') / 1e6:.1f} MB, WordPress file "
+          f"{os.path.getsize(work / 'wordpress.xml') / 1e6:.1f} MB")
     app = create_app({
         "ENV_NAME": "testing", "DATA_DIR": str(work), "REDIS_URL": "redis://127.0.0.1:1/0",
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or f"sqlite:///{work / 'bench.db'}",
@@ -108,8 +138,11 @@ def main():
     timed("isso import again", count, runner, ["import", "isso", str(work / "isso.db"), "--site", "bench"])
     timed("disqus import", count, runner, ["import", "disqus", str(work / "disqus.xml"), "--site", "bench"])
     timed("disqus import again", count, runner, ["import", "disqus", str(work / "disqus.xml"), "--site", "bench"])
+    timed("wordpress import", count, runner, ["import", "wordpress", str(work / "wordpress.xml"), "--site", "bench"])
+    timed("wordpress import again", count, runner,
+          ["import", "wordpress", str(work / "wordpress.xml"), "--site", "bench"])
     for fmt in ("json", "csv"):
-        timed(f"export {fmt} ({2 * count} rows)", 2 * count, runner,
+        timed(f"export {fmt} ({3 * count} rows)", 3 * count, runner,
               ["export", "--site", "bench", "--format", fmt, "--output", str(work / f"out.{fmt}")])
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB; files in {work}")
 

@@ -16,7 +16,7 @@ per `<br>` or `<p>`, bench/sanitizer_worst.py); the renderer emits only fixed ta
 strict regular expression over the output checks the same safelist in well under a millisecond.
 If that check ever fails (a bug here), bleach cleans the output with the same safelist.
 
-HTML that really is HTML (a Disqus export) goes through `render_html`: bleach, as before.
+HTML that really is HTML (a Disqus or WordPress export) goes through `render_html`: bleach, as before.
 """
 import html as _html
 import logging
@@ -114,7 +114,7 @@ def clean_text(value):
 
 
 def render_html(body):
-    """Sanitized HTML for a body that *is* HTML (a Disqus export): bleach's safelist, the rest
+    """Sanitized HTML for a body that *is* HTML (a Disqus or WordPress export): bleach's safelist, the rest
     escaped; paragraphs from blank lines, <br> from newlines. Not for reader text (render_comment)."""
     text = strip_controls(_NEWLINES.sub("\n", body)).strip()
     # Each paragraph is cleaned on its own so that bleach balances its tags.

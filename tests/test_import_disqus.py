@@ -3,10 +3,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
-from moderation.extensions import db
-from moderation.models import Comment, ImportedComment, Page
+from support.imports import allow_origins, page_urls, rows
 
 FIXTURE = Path(__file__).parent / "fixtures" / "disqus_export.xml"
 HEAD = ('<?xml version="1.0" encoding="utf-8"?>\n'
@@ -21,38 +19,6 @@ def post(dsq_id="10", thread="1", created="<createdAt>2020-01-01T00:00:00Z</crea
 
 def import_disqus(runner, path, site="test-site"):
     return runner.invoke(args=["import", "disqus", str(path), "--site", site])
-
-
-def rows(app):
-    with app.app_context():
-        found = db.session.execute(
-            sa.select(Comment, Page, ImportedComment.external_id)
-            .join(Page, Page.id == Comment.page_id)
-            .join(ImportedComment, ImportedComment.comment_id == Comment.id)
-            .order_by(ImportedComment.external_id)
-        ).all()
-        return {
-            ext: {
-                "id": c.id, "url": page.url, "title": page.title, "author": c.author, "email": c.email,
-                "body": c.body_raw, "html": c.body_html, "status": c.status, "reason": c.decision_reason,
-                "parent": c.parent_id, "thread": c.thread_id, "created": c.created_at.replace(tzinfo=None),
-            }
-            for c, page, ext in found
-        }
-
-
-def allow_origins(app, *origins):
-    from moderation.models import Site
-
-    with app.app_context():
-        site = db.session.execute(sa.select(Site).where(Site.key == "test-site")).scalar_one()
-        site.allowed_origins = list(site.allowed_origins or ()) + list(origins)
-        db.session.commit()
-
-
-def page_urls(app):
-    with app.app_context():
-        return sorted(db.session.execute(sa.select(Page.url)).scalars())
 
 
 def test_disqus_threads_posts_parents_and_states(app, runner, site):

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .base import utcnow
 
-IMPORT_SOURCES = ("isso", "disqus")
+IMPORT_SOURCES = ("isso", "disqus", "wordpress")
 
 
 class ImportedComment(db.Model):
@@ -20,7 +20,8 @@ class ImportedComment(db.Model):
     __tablename__ = "imported_comment"
     __table_args__ = (
         sa.UniqueConstraint("site_id", "source", "external_id", name="uq_imported_comment_source"),
-        sa.CheckConstraint("source in ('isso', 'disqus')", name="source"),
+        # Derived from IMPORT_SOURCES; a new source also needs a migration that rewrites this check.
+        sa.CheckConstraint("source in (%s)" % ", ".join(f"'{s}'" for s in IMPORT_SOURCES), name="source"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

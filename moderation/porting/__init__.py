@@ -1,1 +1,1 @@
-"""Moving comments in (Isso, Disqus) and data out (JSON, CSV exports)."""
+"""Moving comments in (Isso, Disqus, WordPress) and data out (JSON, CSV exports)."""

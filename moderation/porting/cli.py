@@ -1,4 +1,4 @@
-"""`moderation import isso|disqus` and `moderation export`: thin click wrappers over the porting modules.
+"""`moderation import isso|disqus|wordpress` and `moderation export`: thin click wrappers over the porting modules.
 
 Every web process builds its `app.cli` from this module, so the importers (their XML
 parser and the screening they run each comment through) are imported by the commands
@@ -42,6 +42,18 @@ def _run(reader, site, source, summary):
         for thread, items in reader.threads():
             import_thread(site, source, thread, items, summary)
             bar.update(len(items), thread.url)
+
+
+def _read(reader, path):
+    """Read an XML export whole, with a progress bar: a malformed file is refused before any row is written."""
+    with click.progressbar(length=os.path.getsize(path), label="Reading", file=sys.stderr) as bar:
+        done = [0]
+
+        def progress(position):
+            bar.update(position - done[0])
+            done[0] = position
+
+        reader.read(progress)
 
 
 def _finish(summary):
@@ -105,19 +117,34 @@ def import_disqus_command(path, site_key):
     summary = Summary()
     reader = disqus.DisqusReader(path)
     try:
-        # Reading is all-or-nothing: a malformed file is refused before any row is written.
-        with click.progressbar(length=os.path.getsize(path), label="Reading", file=sys.stderr) as bar:
-            done = [0]
-
-            def progress(position):
-                bar.update(position - done[0])
-                done[0] = position
-
-            reader.read(progress)
+        _read(reader, path)
         orphans = reader.orphans()
         summary.skipped += len(orphans)
         summary.notes.extend(orphans)
         _run(reader, site, disqus.SOURCE, summary)
+    except MalformedInput as exc:
+        _fail(summary, exc)
+    _finish(summary)
+
+
+@import_group.command("wordpress")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--site", "site_key", required=True, help="Key of the site the comments belong to.")
+@with_appcontext
+def import_wordpress_command(path, site_key):
+    """Import a WordPress export (WXR: Tools > Export > All content)."""
+    from . import wordpress  # noqa: PLC0415
+    from .common import MalformedInput, Summary  # noqa: PLC0415
+
+    site = _site(site_key)
+    summary = Summary()
+    reader = wordpress.WordPressReader(path)
+    try:
+        _read(reader, path)
+        skipped, notes = reader.skipped()
+        summary.skipped += skipped
+        summary.notes.extend(notes)
+        _run(reader, site, wordpress.SOURCE, summary)
     except MalformedInput as exc:
         _fail(summary, exc)
     _finish(summary)

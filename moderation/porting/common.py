@@ -34,6 +34,8 @@ EMAIL_MAX = 254
 WEBSITE_MAX = 300
 TITLE_MAX = 300
 ANONYMOUS = "Anonymous"
+# The longest id from the source that `imported_comment` can hold.
+EXTERNAL_ID_MAX = ImportedComment.__table__.c.external_id.type.length
 
 
 class MalformedInput(Exception):

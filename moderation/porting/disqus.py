@@ -1,8 +1,7 @@
 """Read a Disqus export (disqus.com/api/schemas/1.0/disqus.xsd) with a streaming, defused parser.
 
-The file is untrusted XML: defusedxml refuses entity declarations (billion laughs) and
-external entities (XXE). It is parsed with `iterparse` and each top-level element is
-dropped once read, so memory holds the extracted fields, never the whole tree.
+The file is untrusted XML: read through xmlfile.records (defusedxml, streaming, each top-level
+element dropped once read, errors naming the line).
 
 Layout: `<disqus xmlns="http://disqus.com" xmlns:dsq="http://disqus.com/disqus-internals">`
 holding `<category>`, `<thread dsq:id>` (link, title) and `<post dsq:id>` (message, createdAt,
@@ -11,33 +10,14 @@ Posts point at threads by id and may come in any order, so threads are written a
 the whole file has been read.
 """
 from datetime import datetime, timezone
-from xml.etree.ElementTree import ParseError, TreeBuilder
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import DefusedXMLParser
-from defusedxml.ElementTree import iterparse
-
-from .common import CommentIn, MalformedInput, ThreadIn, absolute_url
+from .common import EXTERNAL_ID_MAX as ID_MAX, CommentIn, MalformedInput, ThreadIn, absolute_url
+from .xmlfile import LINE, records, text as _text
 
 SOURCE = "disqus"
 NS = "{http://disqus.com}"
 DSQ_ID = "{http://disqus.com/disqus-internals}id"
 ROOT = NS + "disqus"
-# Where each element started, kept as a private attribute (elements have no line of their own).
-LINE = "{urn:moderation:import}line"
-ID_MAX = 64
-
-
-class _LineParser(DefusedXMLParser):
-    """DefusedXMLParser that notes the line each element starts on, for error messages."""
-
-    def __init__(self):
-        super().__init__(target=TreeBuilder())
-
-    def _start(self, tag, attr_list):
-        element = super()._start(tag, attr_list)
-        element.set(LINE, str(self.parser.CurrentLineNumber))
-        return element
 
 
 def _bool(element, name):
@@ -45,11 +25,6 @@ def _bool(element, name):
     if child is None or child.text is None:
         return None
     return child.text.strip().lower() == "true"
-
-
-def _text(element, path):
-    child = element.find(path)
-    return child.text if child is not None else None
 
 
 class DisqusReader:
@@ -66,38 +41,13 @@ class DisqusReader:
 
     def read(self, progress=None):
         """Parse the whole file (streaming); `progress(n)` is called with bytes read so far."""
-        try:
-            with open(self.path, "rb") as handle:
-                root, depth = None, 0
-                for event, element in iterparse(handle, events=("start", "end"), parser=_LineParser()):
-                    if event == "start":
-                        depth += 1
-                        if root is None:
-                            root = element
-                            if element.tag != ROOT:
-                                raise MalformedInput(
-                                    f"{self.path}, line {element.get(LINE)}: the root element is "
-                                    f"<{element.tag}>, not a Disqus export's <disqus xmlns=\"http://disqus.com\">"
-                                )
-                        continue
-                    depth -= 1
-                    # Only direct children of <disqus> are records; a <thread> inside a <post> is a reference.
-                    if depth != 1:
-                        continue
-                    if element.tag == NS + "thread":
-                        self._thread(element)
-                    elif element.tag == NS + "post":
-                        self._post(element)
-                    root.remove(element)  # read: let it go (streaming)
-                    if progress:
-                        progress(handle.tell())
-                if root is None:
-                    raise MalformedInput(f"{self.path}: empty file")
-        except ParseError as exc:
-            line, column = exc.position
-            raise MalformedInput(f"{self.path}, line {line}, column {column}: not well-formed XML ({exc})") from exc
-        except DefusedXmlException as exc:
-            raise MalformedInput(f"{self.path}: refused unsafe XML ({exc})") from exc
+        # Only direct children of <disqus> are records; a <thread> inside a <post> is a reference.
+        for element in records(self.path, ROOT, 'a Disqus export\'s <disqus xmlns="http://disqus.com">', 1,
+                               progress):
+            if element.tag == NS + "thread":
+                self._thread(element)
+            elif element.tag == NS + "post":
+                self._post(element)
         return self
 
     def _id(self, element, kind):
