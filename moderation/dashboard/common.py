@@ -10,6 +10,8 @@ from flask_login import current_user
 
 from ..extensions import db
 from ..models import Comment, ReportCluster, Site
+from ..services import queue_version
+from ..services.common import COMMENT_QUEUES, REPORT_QUEUES
 
 LANGUAGES = ("en", "ru", "kk")
 
@@ -59,42 +61,53 @@ def visible_sites():
     return db.session.execute(query).scalars().all()
 
 
-def _count(model, status):
-    query = sa.select(sa.func.count()).select_from(model).where(model.status == status)
+def _counts(model, prefix, statuses):
+    """{prefix_status: n} for every status, in one GROUP BY over the (status, id) index."""
+    query = sa.select(model.status, sa.func.count()).select_from(model).group_by(model.status)
     allowed = current_user.site_ids()
     if allowed is not None:
         query = query.where(model.site_id.in_(allowed))
-    return db.session.execute(query).scalar_one()
+    found = dict(db.session.execute(query).all())
+    return {f"{prefix}_{status}": found.get(status, 0) for status in statuses}
 
 
 def queue_counts():
-    """Waiting items per queue for the navigation badges, cached a few seconds in Redis.
+    """Items per queue and status (navigation badges, queue tabs), cached a few seconds in Redis.
 
     COUNT over an index is fast, but every open dashboard polls it: the cache
-    keeps a busy newsroom from counting 100k rows several times a second.
+    keeps a busy newsroom from counting 100k rows several times a second. The key carries
+    the queue version (services/queue_version.py), which every decision bumps after its
+    commit: the counts right after an action are always fresh.
     """
     allowed = current_user.site_ids()
     scopes = [scope for scope in COUNT_SCOPES if current_user.can(scope)]
-    # The answer depends on which queues the user may see (role) and on which sites:
-    # both are in the key, so a moderator never gets an editor's cached reports_new.
-    key = "moderation:counts:{}:{}".format(
-        "+".join(scopes) or "none", "all" if allowed is None else ",".join(map(str, sorted(allowed))))
     redis = current_app.broker.redis
     try:
-        cached = redis.get(key)
-        if cached:
-            return json.loads(cached)
-    except Exception:  # noqa: BLE001 - a cache miss, never an error page
-        cached = None
+        version = queue_version.current(redis)
+    except Exception:  # noqa: BLE001 - no cache without Redis, never an error page
+        version = None
+    # The answer depends on which queues the user may see (role) and on which sites:
+    # both are in the key, so a moderator never gets an editor's cached reports_new.
+    key = "moderation:counts:{}:{}:{}".format(
+        version, "+".join(scopes) or "none", "all" if allowed is None else ",".join(map(str, sorted(allowed))))
+    cached = None
+    if version is not None:
+        try:
+            cached = redis.get(key)
+        except Exception:  # noqa: BLE001 - a cache miss, never an error page
+            cached = None
+    if cached:
+        return json.loads(cached)
     counts = {}
     if current_user.can("comments"):
-        counts.update({f"comments_{s}": _count(Comment, s) for s in ("pending", "flagged", "spam")})
+        counts.update(_counts(Comment, "comments", COMMENT_QUEUES))
     if current_user.can("reports"):
-        counts["reports_new"] = _count(ReportCluster, "new")
-    try:
-        redis.set(key, json.dumps(counts), ex=3)
-    except Exception:  # noqa: BLE001
-        pass
+        counts.update(_counts(ReportCluster, "reports", REPORT_QUEUES))
+    if version is not None:
+        try:
+            redis.set(key, json.dumps(counts), ex=3)
+        except Exception:  # noqa: BLE001
+            pass
     return counts
 
 
