@@ -5,7 +5,7 @@
 (function () {
   "use strict";
   var body = document.body;
-  var items = function () { return Array.prototype.slice.call(document.querySelectorAll(".queue .item")); };
+  var items = function () { return Array.prototype.slice.call(document.querySelectorAll(".queue .item:not([hidden])")); };
   var current = null;
   var help = document.getElementById("help");
   var helpReturn = null;
@@ -58,35 +58,46 @@
     });
   }
 
-  function refreshCounts() {
-    if (document.hidden || !body.dataset.countsUrl) return;
+  function refreshCounts(force) {
+    if ((document.hidden && force !== true) || !body.dataset.countsUrl) return;
     fetch(body.dataset.countsUrl, { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : null; }).then(updateCounts).catch(function () {});
   }
 
   /* Action forms: post in the background, drop the item from the queue, focus the next. */
+  /* Action forms: post in the background. In a queue the card leaves at once and the next
+   * one has the focus, so a second key acts on the next comment, not again on this one. */
+  var inFlight = 0;
   function submitAction(form) {
     var item = form.closest(".item");
+    var inQueue = item && item.closest("[data-queue]");
     var buttons = form.querySelectorAll("button");
     buttons.forEach(function (b) { b.disabled = true; });
+    if (inQueue) {
+      var list = items();
+      var next = list[list.indexOf(item) + 1] || list[list.indexOf(item) - 1];
+      item.hidden = true;
+      if (next) focusItem(next); else current = null;
+    }
+    inFlight += 1;
     return fetch(form.action, {
       method: "POST", body: new FormData(form), credentials: "same-origin",
       headers: { "X-Requested-With": "fetch" }
     }).then(function (r) {
       return r.json().catch(function () { return { ok: false, message: r.statusText }; });
     }).then(function (data) {
+      inFlight -= 1;
       buttons.forEach(function (b) { b.disabled = false; });
-      if (!data.ok) { alertBox(item, data.message || "Error"); return; }
-      updateCounts(data.counts);
-      if (item && item.closest("[data-queue]")) {
-        var list = items();
-        var next = list[list.indexOf(item) + 1] || list[list.indexOf(item) - 1];
-        item.remove();
-        if (next) focusItem(next); else current = null;
-      } else {
-        location.reload();
+      if (!data.ok) {
+        if (inQueue) { item.hidden = false; focusItem(item); }
+        alertBox(item, data.message || "Error");
+        return;
       }
+      // Answers to quick successive actions may cross: the last one in flight asks afresh.
+      if (inFlight) updateCounts(data.counts); else refreshCounts(true);
+      if (inQueue) item.remove(); else location.reload();
     }).catch(function () {
+      inFlight -= 1;
       buttons.forEach(function (b) { b.disabled = false; });
       form.submit();
     });
