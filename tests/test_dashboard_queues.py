@@ -303,3 +303,15 @@ def test_the_conversation_shows_the_thread_with_each_status(app, client, auth, s
     # The queue's `o` link leads here.
     assert f'/dashboard/comments/{other}/conversation' in client.get("/dashboard/comments").get_data(as_text=True)
     assert client.get("/dashboard/comments/2147483647/conversation").status_code == 404
+
+
+def test_decided_tabs_count_up_to_the_cap(app, client, auth, site, drain, monkeypatch):
+    from moderation.dashboard import common
+
+    monkeypatch.setattr(common, "COUNT_CAP", 2)
+    submit(client, drain, *[comment_payload() for _ in range(4)])
+    auth.login(role="moderator")
+    token = auth.csrf("/dashboard/")
+    for comment_id in ids(app, Comment):
+        client.post(f"/dashboard/comments/{comment_id}/approve", data={"csrf_token": token})
+    assert client.get("/dashboard/counts.json").json["comments_approved"] == 3  # "more than the cap"

@@ -61,13 +61,29 @@ def visible_sites():
     return db.session.execute(query).scalars().all()
 
 
+# Decided items only grow: their tabs count up to this many and then say "999+" (templates and
+# the dashboard script read COUNT_CAP), so a count costs the same with ten million approved.
+COUNT_CAP = 999
+# The statuses still to be worked, counted exactly (the undecided and those that need a look).
+WORKING = {"comments": ("pending", "flagged", "spam"), "reports": ("new",)}
+
+
 def _counts(model, prefix, statuses):
-    """{prefix_status: n} for every status, in one GROUP BY over the (status, id) index."""
-    query = sa.select(model.status, sa.func.count()).select_from(model).group_by(model.status)
+    """{prefix_status: n} for every status: the working ones in one GROUP BY over the
+    (status, id) index, the others counted up to COUNT_CAP + 1."""
     allowed = current_user.site_ids()
-    if allowed is not None:
-        query = query.where(model.site_id.in_(allowed))
+
+    def scoped(query):
+        return query if allowed is None else query.where(model.site_id.in_(allowed))
+
+    working = WORKING[prefix]
+    query = scoped(sa.select(model.status, sa.func.count()).select_from(model)
+                   .where(model.status.in_(working)).group_by(model.status))
     found = dict(db.session.execute(query).all())
+    for status in statuses:
+        if status not in working:
+            capped = scoped(sa.select(model.id).where(model.status == status)).limit(COUNT_CAP + 1).subquery()
+            found[status] = db.session.execute(sa.select(sa.func.count()).select_from(capped)).scalar_one()
     return {f"{prefix}_{status}": found.get(status, 0) for status in statuses}
 
 
@@ -161,6 +177,7 @@ def init_app(app):
 
     app.jinja_env.globals["diff_html"] = diff_html
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["COUNT_CAP"] = COUNT_CAP
     app.jinja_env.globals["nav_extra"] = lambda: list(NAV)
     from ..judgment.staff_names import IMITATES_STAFF  # noqa: PLC0415
 

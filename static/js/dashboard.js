@@ -53,7 +53,8 @@
   function updateCounts(counts) {
     Object.keys(counts || {}).forEach(function (key) {
       document.querySelectorAll('[data-count="' + key + '"]').forEach(function (el) {
-        el.textContent = counts[key] ? String(counts[key]) : "";
+        var cap = Number(body.dataset.countCap);  // decided items are counted up to the cap
+        el.textContent = !counts[key] ? "" : counts[key] > cap ? cap + "+" : String(counts[key]);
       });
     });
   }
