@@ -315,3 +315,16 @@ def test_decided_tabs_count_up_to_the_cap(app, client, auth, site, drain, monkey
     for comment_id in ids(app, Comment):
         client.post(f"/dashboard/comments/{comment_id}/approve", data={"csrf_token": token})
     assert client.get("/dashboard/counts.json").json["comments_approved"] == 3  # "more than the cap"
+
+
+def test_the_report_live_feed_renders_new_clusters(app, client, auth, site, drain):
+    auth.login(role="editor")
+    page = client.get("/dashboard/reports").get_data(as_text=True)
+    assert 'data-newest="0"' in page and "/dashboard/reports/live.json" in page
+    submit(client, drain, report_payload())
+    [cluster_id] = ids(app, ReportCluster)
+    answer = client.get("/dashboard/reports/live.json?after=0&status=new").json
+    assert (answer["count"], answer["newest"], answer["counts"]["reports_new"]) == (1, cluster_id, 1)
+    assert f'id="cluster-{cluster_id}"' in answer["html"] and 'data-key="r"' in answer["html"]
+    assert client.get(f"/dashboard/reports/live.json?after={cluster_id}").json["count"] == 0
+    assert client.get("/dashboard/reports/live.json?after=0&status=bogus").status_code == 400
