@@ -11,7 +11,7 @@ from flask import current_app, has_app_context
 from ..extensions import db
 from ..models import Comment, ReportCluster
 
-VERSION_KEY = "moderation:counts:version"
+VERSION_KEY = "moderation:queue-version"  # not under the counts prefix: no key may prefix another
 _QUEUED = (Comment, ReportCluster)
 _TABLES = {model.__table__.name for model in _QUEUED}
 _FLAG = "queue_changed"
