@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install run test test-postgres worker widget chromium translations bench clean
+.PHONY: install run test test-postgres worker widget chromium nginx translations bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,11 +32,11 @@ run: install
 	MODERATION_ENV=development $(BIN)/moderation run --host $(HOST) --port $(PORT)
 
 ## All tests (a real Redis, real RQ workers and real headless Chromium)
-test: install chromium
+test: install chromium nginx
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 ## The same suite on a throwaway PostgreSQL cluster (Debian's postgresql package)
-test-postgres: install chromium
+test-postgres: install chromium nginx
 	tools/with_postgres.sh $(BIN)/pytest $(PYTEST_ARGS)
 
 ## Debian's Chromium for the browser tests (Playwright drives it; nothing is downloaded by Playwright)
@@ -44,6 +44,15 @@ chromium:
 	@test -x $(CHROMIUM) || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "Chromium is missing: sudo apt-get install chromium (or set CHROMIUM=/path)"; exit 1; fi; }
+
+## Debian's nginx for tests/test_deploy_nginx.py and the live-readers bench (deploy/nginx.conf in a real
+## nginx), installed as root like Chromium. The tests run their own nginx on loopback ports (with systemd,
+## Debian also starts its default site on port 80: `systemctl disable --now nginx` if unwanted).
+NGINX ?= /usr/sbin/nginx
+nginx:
+	@test -x $(NGINX) || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; \
+	  else echo "nginx is missing: sudo apt-get install nginx (tests/test_deploy_nginx.py skips without it)"; fi; }
 
 ## Minify the reader widget with its strings from the widget.po catalogs; print its size (gzip budget: 8 KB)
 widget: install
@@ -60,7 +69,7 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,postgres,bench]'
 	touch $(BENCH_STAMP)
 
-bench: $(BENCH_STAMP) chromium
+bench: $(BENCH_STAMP) chromium nginx
 	@command -v wrk >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; \
 	  else echo "wrk is missing: sudo apt-get install wrk"; exit 1; fi; }

@@ -240,6 +240,18 @@ def moderator_burst(run, label, db_url=None):
     print(out.stdout.strip().splitlines()[-1], flush=True)
 
 
+def live_readers(run):
+    """bench/live_readers.py in its own process (its own Redis, gunicorn and nginx)."""
+    out_json = run.tmp / "live-readers.json"
+    cmd = [sys.executable, str(ROOT / "bench" / "live_readers.py"), "--json", str(out_json)]
+    out = subprocess.run(cmd + (["--quick"] if run.args.quick else []), capture_output=True, text=True, cwd=ROOT,
+                         timeout=900, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    if not out_json.exists():
+        raise RuntimeError(out.stdout + out.stderr)
+    run.results["live_readers"] = json.loads(out_json.read_text())
+    print("\n".join(line for line in out.stdout.splitlines() if line.startswith("  ")), flush=True)
+
+
 def main_run(args, tmp):
     run = Run(args, tmp)
     cfg = run.cfg
@@ -304,6 +316,9 @@ def main_run(args, tmp):
     dashboard(run)
     print("6. moderators during a comment burst (bench/moderator_burst.py)", flush=True)
     moderator_burst(run, "sqlite", f"sqlite:///{run.tmp}/burst.db")
+
+    print("7. live readers of one article through nginx's micro-cache (bench/live_readers.py)", flush=True)
+    live_readers(run)
 
     if not args.no_postgres:
         print("PostgreSQL variant (tools/with_postgres.sh)", flush=True)

@@ -41,20 +41,15 @@ def create_app(config=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     from . import api, assets, auth, broker, cli, demo, health, site_registry  # noqa: PLC0415
-    from .extensions import csrf, db, limiter, login_manager, migrate  # noqa: PLC0415
+    from .extensions import DeferredMigrate, csrf, db, limiter  # noqa: PLC0415
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
-    login_manager.init_app(app)
+    app.extensions["migrate"] = DeferredMigrate(app)
     auth.init_app(app)
     csrf.init_app(app)
     broker.init_app(app)
     _limiter_storage(app)
     limiter.init_app(app)
-    _dashboard_only(app, login_manager)
-    # An operator's app-wide limit (RATELIMIT_DEFAULT/APPLICATION) needs the hooks everywhere.
-    if not (app.config.get("RATELIMIT_DEFAULT") or app.config.get("RATELIMIT_APPLICATION")):
-        _dashboard_only(app, limiter, checks=False)
     site_registry.init_app(app)
     with app.app_context():
         _sqlite_pragmas(app, db.engine)
@@ -110,32 +105,6 @@ def _limiter_storage(app):
     app.config.setdefault(
         "RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": timeout, "socket_timeout": timeout}
     )
-
-
-def _dashboard_only(app, extension, checks=True):
-    """Move an extension's app-wide request hooks to the dashboard blueprint.
-
-    Flask-Login and Flask-Limiter hook every request, but their work is under
-    /dashboard: staff sign in there, and our Flask-Limiter limits are the login
-    view's decorators (the reader API counts its windows in the ingest script,
-    moderation.ratelimit). App-wide, Flask-Login's remember-cookie hook read the
-    session on every answer, so Flask added `Vary: Cookie` to every reader API
-    answer (the public comment list included), and Flask-Limiter's hooks cost ~8%
-    of a reader POST while finding nothing to enforce.
-
-    `checks=False` drops the before-request hooks instead of moving them:
-    Flask-Limiter's decorators check in their own wrapper, and its middleware check
-    on other dashboard pages applied the login's limits to them (a 429 on
-    /dashboard/comments right after signing out).
-    """
-    def owned(hook):
-        return getattr(hook, "__self__", None) is extension or extension in getattr(hook, "args", ())
-
-    for registry in (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs):
-        hooks = registry.get(None, [])
-        registry[None] = [hook for hook in hooks if not owned(hook)]
-        if checks or registry is not app.before_request_funcs:
-            registry.setdefault("dashboard", []).extend(hook for hook in hooks if owned(hook))
 
 
 def _sqlite_pragmas(app, engine):

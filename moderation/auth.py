@@ -34,6 +34,8 @@ def load_user(value):
 
 
 def init_app(app):
+    # What Flask-Login's `init_app` attaches; its hooks are the dashboard's (moderation.dashboard).
+    app.login_manager = login_manager
     login_manager.session_protection = "strong"
     # login_user stores what this method returns; User.get_id stays the stable
     # "<id>:<version>" that UserMixin's equality compares.

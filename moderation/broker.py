@@ -7,7 +7,7 @@ Redis and both durable (AOF):
 1. The web process runs one Lua script that records the client_id (dedup), appends
    the JSON payload to the ``inbox`` list and, at most a few times a second,
    asks for a drain job. One round trip; the 202 is sent after it returns.
-2. An RQ job (`moderation.jobs.drain.drain_inbox`) moves up to N payloads into a
+2. An RQ job (`moderation.tasks.DRAIN`) moves up to N payloads into a
    claim list named after its own job id, persists them in one transaction and
    deletes the claim. A worker killed mid-batch leaves the claim behind; RQ
    re-queues the abandoned job (same id), which finishes that claim first.
@@ -19,23 +19,15 @@ import redis
 from flask import current_app
 from redis.backoff import NoBackoff
 from redis.retry import Retry as RedisRetry
-from rq import Queue, Retry
+from rq import Queue
 from rq.job import Job
 from rq.results import Result
 
-from . import embedded_redis, ratelimit
+from . import embedded_redis, ratelimit, tasks
+from .redis_keys import DRAIN_CLAIM_PREFIX as CLAIM_PREFIX
+from .redis_keys import DRAIN_REQUESTED as DRAIN_FLAG
+from .redis_keys import INBOX, drain_claim_key, submission_key
 
-INBOX = "moderation:inbox"
-CLAIM_PREFIX = "moderation:claim:"
-SUBMISSION_PREFIX = "moderation:sub:"
-
-
-def submission_key(site_id, client_id):
-    """The dedup key of a submission. client_ids are unique per site, not globally: a
-    reader on one site must not be able to shadow (or squat) another site's ids."""
-    return f"{SUBMISSION_PREFIX}{site_id}:{client_id}"
-
-DRAIN_FLAG = "moderation:drain-requested"
 # A drain job is requested at most once per this many milliseconds by ingest.
 DRAIN_FLAG_MS = 200
 
@@ -65,8 +57,6 @@ if redis.call('SET', KEYS[1], 'queued', 'NX', 'EX', ARGV[2]) then
 end
 return 0
 """
-
-DRAIN_JOB = "moderation.jobs.drain.drain_inbox"
 
 # Claims up to ARGV[1] payloads for one job; a leftover claim (crashed run) comes first.
 _CLAIM_LUA = """
@@ -158,25 +148,18 @@ class Broker:
         return result != 0
 
     def request_drain(self):
-        # By name: the web process never imports the worker's code (persist, screening,
-        # bleach, the spam model). Importing it on a web worker's first submission
-        # stalled that request and every one queued behind it.
-        return self.queue.enqueue(
-            DRAIN_JOB,
-            job_timeout=300,
-            result_ttl=60,
-            failure_ttl=30 * 24 * 3600,
-            retry=Retry(max=8, interval=[1, 2, 5, 10, 30, 60, 120, 300]),
-            description="drain submission inbox",
-        )
+        # By name (moderation.tasks): the web process never imports the worker's code
+        # (persist, screening, bleach, the spam model). Importing it on a web worker's
+        # first submission stalled that request and every one queued behind it.
+        return tasks.enqueue(tasks.DRAIN, queue=self.queue)
 
     # -- worker side ------------------------------------------------------------
     def claim(self, job_id, limit):
-        raw = self._claim(keys=[INBOX, CLAIM_PREFIX + job_id], args=[limit])
+        raw = self._claim(keys=[INBOX, drain_claim_key(job_id)], args=[limit])
         return [json.loads(item) for item in raw]
 
     def release(self, job_id):
-        self.redis.delete(CLAIM_PREFIX + job_id)
+        self.redis.delete(drain_claim_key(job_id))
 
     def inbox_length(self):
         return self.redis.llen(INBOX)
@@ -210,7 +193,8 @@ class Broker:
 
     # -- erasure (moderation.services.erasure) -------------------------------------
     def claim_keys(self):
-        """Drain jobs' claim lists. The dashboard's item claims share the prefix but are strings."""
+        """Drain jobs' claim lists (lists only: a web process older than redis_keys may still
+        write a dashboard claim, a string, under this prefix)."""
         return [key.decode() for key in self.redis.scan_iter(match=CLAIM_PREFIX + "*", _type="list", count=500)]
 
     def remove_raw(self, list_key, raws, job_id=None):

@@ -6,15 +6,14 @@ import click
 import sqlalchemy as sa
 from flask import current_app
 from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
-from flask_migrate import upgrade
-from flask_migrate.cli import db as db_group
+from werkzeug.utils import import_string
 
 from . import auth, embedded_redis, privacy_cli
 from .extensions import db
 from .models import ApiToken, Site, User
 from .models.sites import LANGUAGES, MODES
+from .identity.cli import COMMANDS as IDENTITY_COMMANDS
 from .porting.cli import COMMANDS as PORTING_COMMANDS
-from .supervisor import Supervisor, die_with_parent
 from .urls import origin_of
 
 
@@ -27,13 +26,41 @@ def _factory():
         raise click.ClickException(str(exc)) from exc
 
 
+class DeferredGroup(click.Group):
+    """A command group defined elsewhere, imported when it is used (run, listed, completed).
+
+    Flask-Migrate's `db` group imports Alembic, which a web process building its
+    `app.cli` must not pay for (moderation.extensions.DeferredMigrate says why). The
+    parent group hands the arguments to `make_context`, so the real group parses,
+    shows its help and runs them itself.
+    """
+
+    def __init__(self, name, import_path, **kwargs):
+        super().__init__(name, **kwargs)
+        self._import_path = import_path
+
+    def _group(self):
+        return import_string(self._import_path)
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        return self._group().make_context(info_name, args, parent=parent, **extra)
+
+    def list_commands(self, ctx):
+        return self._group().list_commands(ctx)
+
+    def get_command(self, ctx, name):
+        return self._group().get_command(ctx, name)
+
+
+db_group = DeferredGroup("db", "flask_migrate.cli:db", help="Perform database migrations.")
+
+
 def main():
     """Console script entry point."""
     cli = FlaskGroup(create_app=_factory, add_default_commands=False, load_dotenv=False,
                      help="Editorial error reports and comment moderation.")
     cli.add_command(shell_command)
     cli.add_command(routes_command)
-    cli.add_command(db_group)
     for command in COMMANDS:
         cli.add_command(command)
     cli.main(prog_name="moderation")
@@ -57,9 +84,11 @@ def _start_embedded_redis(preexec_fn=None):
 @with_appcontext
 def run_command(host, port, workers):
     """Everything on one machine: Redis, migrations, demo data, worker(s) and the web app."""
+    from flask_migrate import upgrade  # noqa: PLC0415
     from werkzeug.serving import run_simple  # noqa: PLC0415
 
     from .demo import ensure_demo  # noqa: PLC0415
+    from .supervisor import Supervisor, die_with_parent  # noqa: PLC0415 - ctypes, for `run` alone
 
     app = current_app._get_current_object()
     # Every child is stopped on SIGTERM, SIGINT or SIGHUP, and one that dies stops the rest.
@@ -182,8 +211,8 @@ def check_fixed_command(site_key, force):
 
 COMMANDS = [
     run_command, worker_command, create_site_command, create_user_command, create_token_command,
-    check_fixed_command, *privacy_cli.COMMANDS,
-] + PORTING_COMMANDS
+    check_fixed_command, db_group, *privacy_cli.COMMANDS,
+] + PORTING_COMMANDS + IDENTITY_COMMANDS
 
 
 def init_app(app):

@@ -97,6 +97,12 @@ class Config:
     # Seconds a site's settings are cached in each web process.
     SITE_CACHE_SECONDS = 30
     COMMENTS_PAGE_SIZE = 50
+    # The public comment list (GET /api/v1/comments) in shared caches (deploy/nginx.conf, a
+    # CDN): fresh this many seconds (s-maxage; 0: not shared, every poll reaches the app),
+    # then served stale this many more while one request refetches it (stale-while-revalidate).
+    # Their sum plus the widget's 4 s poll is how late a newly approved comment can be.
+    LIST_SHARED_MAX_AGE = 1
+    LIST_STALE_WHILE_REVALIDATE = 1
 
     # Notifications (docs/notifications.md). No SMTP_HOST: e-mail is off (logged, not sent).
     SMTP_HOST = None
@@ -170,6 +176,8 @@ ENVIRONMENT = {
     "MODERATION_TRUSTED_PROXIES": ("TRUSTED_PROXIES", int),
     "MODERATION_SITE_CACHE": ("SITE_CACHE_SECONDS", int),
     "MODERATION_COMMENTS_PAGE": ("COMMENTS_PAGE_SIZE", int),
+    "MODERATION_LIST_SHARED_MAX_AGE": ("LIST_SHARED_MAX_AGE", int),
+    "MODERATION_LIST_STALE": ("LIST_STALE_WHILE_REVALIDATE", int),
     "SMTP_HOST": ("SMTP_HOST", str),
     "SMTP_PORT": ("SMTP_PORT", int),
     "SMTP_USER": ("SMTP_USER", str),

@@ -27,7 +27,8 @@ import redis
 import sqlalchemy as sa
 from flask import current_app, request
 
-SALTS_KEY = "moderation:privacy:address-salts"
+from .redis_keys import PRIVACY_SALTS as SALTS_KEY
+
 DEFAULT_ROTATION_DAYS = 30
 # How long a process trusts its copy of the salts before asking Redis again:
 # a rotation made by another process (or the CLI) is picked up this fast.

@@ -253,6 +253,7 @@ def test_nginx_accepts_the_server_blocks(tmp_path):
     site = (DEPLOY / "nginx.conf").read_text(encoding="utf-8")
     site = site.replace("/etc/letsencrypt/live/moderation.example/fullchain.pem", str(tmp_path / "cert.pem"))
     site = site.replace("/etc/letsencrypt/live/moderation.example/privkey.pem", str(tmp_path / "key.pem"))
+    site = site.replace("/var/cache/nginx/moderation", str(tmp_path / "cache"))
     (tmp_path / "site.conf").write_text(site, encoding="utf-8")
     (tmp_path / "nginx.conf").write_text(
         f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"

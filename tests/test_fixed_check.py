@@ -6,10 +6,9 @@ import pytest
 import sqlalchemy as sa
 
 from moderation.extensions import db
-from moderation.jobs.fixed_check import (
-    SCHEDULE_KEY, check_fixed_job, normalize, page_text, run_check, verdict,
-)
+from moderation.jobs.fixed_check import check_fixed_job, normalize, page_text, run_check, verdict
 from moderation.models import AuditEntry, ReportCluster, Site
+from moderation.redis_keys import FIXED_CHECK_SCHEDULED as SCHEDULE_KEY
 
 from support.article_server import ArticleServer
 from support.payloads import new_client_id

@@ -90,7 +90,8 @@ def test_no_mail_for_what_was_handled_before_the_job_ran_and_none_without_smtp(a
 
 
 def test_hourly_digest_from_the_worker_maintenance_loop(app, client, auth, site, smtp, drain):
-    from moderation.jobs.notify import DIGEST_LOCK, schedule_digests
+    from moderation.redis_keys import DIGEST_CHECK_SCHEDULED as DIGEST_LOCK
+    from moderation.tasks import schedule
 
     editor = auth.create("editor", email="digest@news.example")
     user_id = set_mode(app, editor, "hourly", locale="ru", last_digest_at=utcnow() - timedelta(hours=2))
@@ -104,7 +105,7 @@ def test_hourly_digest_from_the_worker_maintenance_loop(app, client, auth, site,
     app.broker.redis.delete(DIGEST_LOCK)
     drain()  # the worker's maintenance step queues the check, the worker runs it
     assert len(smtp.messages) == 1
-    assert schedule_digests(app) is None  # N workers, one check per interval
+    assert schedule(app, "digests") is None  # N workers, one check per interval
     digest = smtp.to(editor)[0]
     assert digest["Subject"] == "Сводка за час: ошибок — 1, комментариев — 1"
     assert "List-Unsubscribe" in digest and "обьявил" in digest.get_content()
@@ -114,7 +115,7 @@ def test_hourly_digest_from_the_worker_maintenance_loop(app, client, auth, site,
         assert db.session.execute(sa.select(NotificationPreference.last_digest_at).join(User).where(
             User.email == fresh)).scalar_one() is not None
     app.broker.redis.delete(DIGEST_LOCK)
-    assert schedule_digests(app) is not None
+    assert schedule(app, "digests") is not None
     drain()
     assert len(smtp.messages) == 1  # not due again for an hour
 

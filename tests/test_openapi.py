@@ -9,19 +9,8 @@ from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 from moderation.api.openapi import DOCUMENT
-from moderation.notify.followup import with_notify_email
-from moderation.validators import validate_comment as _validate_comment
-from moderation.validators import validate_flag
-from moderation.validators import validate_report as _validate_report
+from moderation.validators import validate_comment, validate_flag, validate_report
 
-
-# What the reader API runs on a body: the validator plus the follow-up e-mail field.
-def validate_report(data):
-    return with_notify_email(_validate_report, data)
-
-
-def validate_comment(data):
-    return with_notify_email(_validate_comment, data)
 from support.payloads import ORIGIN, comment_payload, report_payload
 
 ROOT = Path(__file__).resolve().parent.parent

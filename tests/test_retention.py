@@ -4,9 +4,9 @@ from datetime import datetime, timedelta, timezone
 import sqlalchemy as sa
 
 from moderation.extensions import db
-from moderation.jobs.retention import SCHEDULE_KEY
 from moderation.jobs.worker import build_worker
 from moderation.models import Comment, CommentFlag, Site, TypoReport
+from moderation.redis_keys import RETENTION_SCHEDULED as SCHEDULE_KEY
 
 from support.payloads import comment_payload, new_client_id, report_payload
 

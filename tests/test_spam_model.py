@@ -8,12 +8,13 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from moderation.extensions import db
-from moderation.jobs.learning import INBOX_KEY, RETRAIN_QUEUED_KEY, enqueue_learning
+from moderation.jobs.learning import INBOX_KEY, RETRAIN_QUEUED_KEY
 from moderation.judgment.spam_model import (
     LABELS, MIN_EXAMPLES, SpamExample, SpamModelState, learn, record_examples, retrain, score,
 )
 from moderation.models import Comment, Page
 from moderation.models.sites import url_hash
+from moderation.tasks import enqueue_learning
 
 from support.net import free_port
 from support.payloads import ARTICLE

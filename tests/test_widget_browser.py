@@ -1,5 +1,6 @@
 """The reader widget in real headless Chromium against /demo: reports, comments, resilience, XSS."""
 import re
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -158,6 +159,54 @@ def test_comment_is_shown_pending_to_its_author_then_live_everywhere(app, live_s
     wait_for_text(author, "Когда откроют движение?", timeout=6.0)
     author.wait_for_timeout(200)
     assert "ожидает модерации" not in shadow_text(author)
+
+
+def test_the_authors_comment_stays_shown_while_a_shared_cache_serves_an_older_list(
+        app, live_server, new_page, drain, staff):
+    # Behind nginx or a CDN the list answer may be a few seconds old when the status lookup
+    # already says "published": the reader's own comment must not vanish in between.
+    author = open_demo(new_page, live_server)
+    older = app.test_client().get(f"/api/v1/comments?site=demo&url={live_server}/demo").get_data(as_text=True)
+    stale = {"on": True, "served": 0}
+
+    def shared_cache(route):
+        if stale["on"]:
+            stale["served"] += 1
+            route.fulfill(status=200, body=older, headers={"Content-Type": "application/json"})
+        else:
+            route.continue_()
+
+    author.route(re.compile(r".*/api/v1/comments\?.*"), shared_cache)
+    author.locator("#mc-n").fill("Пётр")
+    author.locator("#mc-b").fill("Когда откроют движение?")
+    author.locator("form button[type=submit]").last.click()
+    wait_for_text(author, "ожидает модерации")
+    drain()
+    with app.app_context():
+        comment_id = db.session.execute(sa.select(Comment.id)).scalar_one()
+    with app.test_client() as client:
+        assert client.post(f"/api/v1/moderation/comments/{comment_id}/approve",
+                           headers=staff.headers("moderator")).status_code == 200
+
+    def known_published():
+        return author.evaluate("() => (JSON.parse(localStorage.getItem('moderation:mine')) || [])"
+                               ".some(m => m.shown)")
+
+    wait_until(author, known_published)
+    served = stale["served"]
+    wait_until(author, lambda: stale["served"] > served)  # a list answer without it came after
+    assert "Когда откроют движение?" in shadow_text(author)
+    stale["on"] = False
+    wait_until(author, lambda: "ожидает модерации" not in shadow_text(author))
+    assert "Когда откроют движение?" in shadow_text(author)
+
+
+def wait_until(page, predicate, timeout=10.0):
+    """Polls through Playwright's own waits, so its route handlers keep running meanwhile."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not met in time"
+        page.wait_for_timeout(100)
 
 
 XSS = [

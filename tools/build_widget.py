@@ -8,6 +8,9 @@ only the English table `var STRINGS = {en: {key: "English", ...}}`; `pybabel ext
 through `extract_widget_strings` below (msgctxt = the key, msgid = the English text), and the
 build swaps that table for one holding every `moderation/translations/<lang>/LC_MESSAGES/widget.po`,
 so the served file stays one dependency-free script that needs no catalog at run time.
+
+The same way, the source's `var LIMITS = {};` is filled with the API contract's limits and enums
+(moderation/schemas/limits.py, `widget_limits` below): the widget holds no copy of them.
 """
 import argparse
 import ast
@@ -25,6 +28,10 @@ from calmjs.parse.unparsers.es5 import minify_print
 from calmjs.parse.walkers import Walker
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from moderation.schemas import limits  # noqa: E402  (plain constants: imports nothing else)
+
 SOURCE = ROOT / "static" / "js" / "src" / "widget.js"
 TARGET = ROOT / "static" / "js" / "widget.js"
 CATALOGS = ROOT / "moderation" / "translations"
@@ -35,13 +42,35 @@ HEADER = "/* moderation reader widget; source: static/js/src/widget.js */\n"
 IDENTIFIER = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
 
 
-def _strings_node(tree):
-    """The object literal of `var STRINGS = {...}` (ValueError if the source lost it)."""
+def _var_node(tree, name, shape):
+    """The declaration `var <name> = {...}` (ValueError if the source lost it)."""
     found = [node for node in Walker().filter(
-        tree, lambda n: isinstance(n, asttypes.VarDecl) and getattr(n.identifier, "value", None) == "STRINGS")]
+        tree, lambda n: isinstance(n, asttypes.VarDecl) and getattr(n.identifier, "value", None) == name)]
     if len(found) != 1 or not isinstance(found[0].initializer, asttypes.Object):
-        raise ValueError("static/js/src/widget.js must declare one `var STRINGS = {en: {...}}`")
+        raise ValueError(f"static/js/src/widget.js must declare one `var {name} = {shape}`")
     return found[0]
+
+
+def _strings_node(tree):
+    return _var_node(tree, "STRINGS", "{en: {...}}")
+
+
+def widget_limits():
+    """What the widget must know of the API contract: input lengths, the selection's and its
+    context's lengths, the report kinds and flag reasons (in the order they are offered)."""
+    return {
+        "context": limits.CONTEXT_MAX, "exact": limits.EXACT_MAX, "suggestion": limits.SUGGESTION_MAX,
+        "comment": limits.REPORT_COMMENT_MAX, "email": limits.EMAIL_MAX, "author": limits.AUTHOR_MAX,
+        "body": limits.BODY_MAX, "kinds": list(limits.REPORT_KINDS), "reasons": list(limits.FLAG_REASONS),
+    }
+
+
+def _inject_limits(tree):
+    node = _var_node(tree, "LIMITS", "{}")
+    if node.initializer.properties:
+        raise ValueError("the source's LIMITS stays empty: the limits come from moderation/schemas/limits.py")
+    table = "{" + ",".join(f"{key}:{json.dumps(value)}" for key, value in widget_limits().items()) + "}"
+    node.initializer = _var_node(es5(f"var LIMITS = {table};"), "LIMITS", "{}").initializer
 
 
 def _key(node):
@@ -128,6 +157,7 @@ def build():
     strings, gaps = translations(english_table(tree))
     generated = es5(f"var STRINGS = {_literal(strings)};")
     _strings_node(tree).initializer = _strings_node(generated).initializer
+    _inject_limits(tree)
     # Local names are shortened; globals and property names stay as written.
     body = minify_print(tree, obfuscate=True, obfuscate_globals=False)
     return HEADER + body.strip() + "\n", gaps

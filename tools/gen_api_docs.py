@@ -1,4 +1,4 @@
-"""Render the OpenAPI document (moderation/api/openapi.py) as docs/api.md, the API reference.
+"""Render the OpenAPI document (moderation/api/openapi.py, generated from moderation/schemas) as docs/api.md, the API reference.
 
     python tools/gen_api_docs.py           # rewrite docs/api.md
     python tools/gen_api_docs.py --check   # exit 1 if docs/api.md is not the current rendering
@@ -46,6 +46,8 @@ def type_of(schema):
         return f"`{schema['const']!r}`".replace("'", '"')
     if "allOf" in schema:
         return " + ".join(type_of(part) for part in schema["allOf"])
+    if "anyOf" in schema:
+        return " or ".join(type_of(part) for part in schema["anyOf"])
     kinds = schema.get("type", "any")
     kinds = kinds if isinstance(kinds, list) else [kinds]
     shown = []

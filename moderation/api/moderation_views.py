@@ -9,6 +9,7 @@ from sqlalchemy.exc import OperationalError
 from ..extensions import db
 from ..models import ApiToken
 from ..models.base import as_utc, utcnow
+from ..schemas.limits import DEFAULT_PAGE, MAX_ID, MAX_PAGE
 from ..services import actions
 from ..services import moderation as service
 from ..services import reports as cluster_service
@@ -76,8 +77,8 @@ def _int_arg(name, low, high, default=None):
 
 def _listing(fn, default_status):
     """400 for a bad status, or an after/limit that is not an integer in range."""
-    after = _int_arg("after", 0, service.MAX_ID)
-    limit = _int_arg("limit", 1, service.MAX_PAGE, default=50)
+    after = _int_arg("after", 0, MAX_ID)
+    limit = _int_arg("limit", 1, MAX_PAGE, default=DEFAULT_PAGE)
     items, cursor = _call(
         fn, g.actor, request.args.get("status", default_status),
         site_key=request.args.get("site") or None, after=after, limit=limit,
@@ -119,6 +120,6 @@ def _action_view(action):
 
 for _action in actions.ACTIONS:
     moderation_bp.add_url_rule(
-        f"/{actions.TARGETS[_action.target].collection}/<int(max={service.MAX_ID}):{_action.target}_id>/{_action.name}",
+        f"/{actions.TARGETS[_action.target].collection}/<int(max={MAX_ID}):{_action.target}_id>/{_action.name}",
         endpoint=_action.endpoint, view_func=_action_view(_action), methods=["POST"],
     )

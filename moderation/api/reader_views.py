@@ -9,17 +9,14 @@ from flask import current_app, jsonify, request
 
 from .. import ratelimit
 from ..broker import get_broker
-from ..notify.followup import with_notify_email
 from ..privacy import reporter_hashes
 from ..services import comments_feed, submissions
 from ..site_registry import registry
-from ..validators import (
-    validate_client_id,
-    validate_comment,
-    validate_flag,
-    validate_report,
-    validate_url,
-)
+from ..schemas.fields import check
+from ..schemas.limits import MAX_ID
+from ..schemas.payload import Envelope
+from ..schemas.reader import CommentListQuery, SubmissionQuery
+from ..validators import validate_comment, validate_flag, validate_report
 from . import reader_bp
 from .cors import check_site_origin
 from .errors import ApiError, refuse_invalid_unicode
@@ -58,11 +55,12 @@ def _queue(kind, site, values):
     reader, previous = reporter_hashes()
     ratelimit.hit(kind, site, reader)
     payload = dict(values)
+    payload.pop("site", None)
     # Both hashes come from us, never from the body: the previous-salt hash lets the
     # worker re-key this reader's earlier rows after a salt rotation (privacy.py).
-    payload.update(type=kind.rstrip("s"), site_id=site.id, reporter_hash=reader, reporter_hash_prev=previous,
-                   received_at=time.time())
-    payload.pop("site", None)
+    # The shape is moderation/schemas/payload.py's.
+    payload.update(Envelope(type=kind.rstrip("s"), site_id=site.id, reporter_hash=reader,
+                            reporter_hash_prev=previous, received_at=time.time()).model_dump())
     get_broker().submit(payload)
     # A repeated client_id is the widget retrying: same answer, one submission.
     return jsonify({"id": values["client_id"], "status": "queued"}), 202
@@ -71,7 +69,7 @@ def _queue(kind, site, values):
 @reader_bp.post("/reports")
 def post_report():
     """Queue an error report. 202; 400 fields, 403 site/origin, 413, 415, 429, 503."""
-    values, errors = with_notify_email(validate_report, _json_body())
+    values, errors = validate_report(_json_body())
     if errors:
         raise ApiError(400, "invalid fields", errors)
     site = _site(values["site"])
@@ -82,7 +80,7 @@ def post_report():
 @reader_bp.post("/comments")
 def post_comment():
     """Queue a comment. 202; 400 fields, 403 site/origin, 413, 415, 429, 503."""
-    values, errors = with_notify_email(validate_comment, _json_body())
+    values, errors = validate_comment(_json_body())
     if errors:
         raise ApiError(400, "invalid fields", errors)
     site = _site(values["site"])
@@ -90,7 +88,7 @@ def post_comment():
     return _queue("comments", site, values)
 
 
-@reader_bp.post("/comments/<int(max=2147483647):comment_id>/flags")
+@reader_bp.post(f"/comments/<int(max={MAX_ID}):comment_id>/flags")
 def flag_comment(comment_id):
     """Flag a published comment (once per reader). 202; 400, 403, 404 not published, 413, 415, 429, 503."""
     values, errors = validate_flag(_json_body())
@@ -103,37 +101,16 @@ def flag_comment(comment_id):
     return _queue("flags", site, values)
 
 
-def _comment_id_arg(name, errors):
-    """An optional comment id in the query string (None when absent); a bad one goes to `errors`."""
-    value = request.args.get(name, type=int)
-    if request.args.get(name) and (value is None or not 0 <= value < 2**31):
-        errors[name] = f"{name} must be a comment id"
-        return None
-    return value
-
-
 @reader_bp.get("/comments")
 def list_comments():
     """Published comments of one article, threaded; with `thread`, the replies of one
     top-level comment. 200 or 304; 400 fields, 403 site/origin, 404 unknown thread."""
-    errors = {}
-    key = request.args.get("site", "").strip()
-    if not key:
-        errors["site"] = "site is required"
-    ok, reason, url = validate_url(request.args.get("url"))
-    if not ok:
-        errors["url"] = reason
-    after = _comment_id_arg("after", errors)
-    thread = _comment_id_arg("thread", errors)
-    limit = request.args.get("limit", type=int)
-    if request.args.get("limit") and limit is None:  # not an integer: refused, not ignored
-        limit = 0
-    limit = current_app.config["COMMENTS_PAGE_SIZE"] if limit is None else limit
-    if not 1 <= limit <= 200:
-        errors["limit"] = "limit must be between 1 and 200"
+    query, errors = check(CommentListQuery, request.args)
     if errors:
         raise ApiError(400, "invalid fields", errors)
-    site = _site(key)
+    after, thread, url = query["after"], query["thread"], query["url"]
+    limit = current_app.config["COMMENTS_PAGE_SIZE"] if query["limit"] is None else query["limit"]
+    site = _site(query["site"])
 
     page = comments_feed.find_page(site.id, url)
     etag = comments_feed.etag(page, after, limit, site, thread)
@@ -146,8 +123,34 @@ def list_comments():
             raise ApiError(404, "no published top-level comment with this id on this article") from None
         response = current_app.response_class(body + "\n", mimetype="application/json")
     response.set_etag(etag, weak=True)
-    # Browsers must revalidate: the ETag makes that a cheap 304.
-    response.headers["Cache-Control"] = "no-cache"
+    return _shared_briefly(response)
+
+
+# Every other reader answer (status lookups, POST answers, errors) is personal or transient:
+# no shared cache may keep it, and a CDN's heuristic caching of a 404 is ruled out too.
+NOT_SHARED = "private, no-store"
+
+
+@reader_bp.after_request
+def _not_shared(response):
+    response.headers.setdefault("Cache-Control", NOT_SHARED)
+    return response
+
+
+def _shared_briefly(response):
+    """The list is the same for every reader (no cookie, no token, no reader state: the
+    author's own pending comment comes from the browser's storage), so shared caches may keep
+    it a second or two: 20,000 readers polling one article cost the app ~1 request/s.
+    Browsers still revalidate every poll (max-age=0), a cheap 304 on the ETag. The CORS
+    headers depend on Origin, so every answer names it in Vary, with or without one."""
+    config = current_app.config
+    shared = config["LIST_SHARED_MAX_AGE"]
+    if shared > 0:
+        response.headers["Cache-Control"] = (
+            f"public, max-age=0, s-maxage={shared}, stale-while-revalidate={config['LIST_STALE_WHILE_REVALIDATE']}")
+    else:
+        response.headers["Cache-Control"] = "no-cache"
+    response.vary.add("Origin")
     return response
 
 
@@ -155,16 +158,10 @@ def list_comments():
 def submission_status(client_id):
     """Where a submission stands on a site (`?site=KEY`: client_ids are unique per site).
     200; 400 bad id or no site, 403 site/origin, 404 unknown, 503."""
-    errors = {}
-    ok, reason, _ = validate_client_id(client_id)
-    if not ok:
-        errors["client_id"] = reason
-    key = request.args.get("site", "").strip()
-    if not key:
-        errors["site"] = "site is required"
+    query, errors = check(SubmissionQuery, {"client_id": client_id, "site": request.args.get("site")})
     if errors:
         raise ApiError(400, "invalid fields", errors)
-    site = _site(key)
+    site = _site(query["site"])
     found = submissions.describe(site.id, client_id)
     if found is None:
         raise ApiError(404, "no submission with this client_id")

@@ -9,7 +9,18 @@ from flask_login import current_user
 from markupsafe import escape
 from sqlalchemy.exc import OperationalError
 
+from ..extensions import login_manager
+
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+# Staff sign in here and nowhere else, so Flask-Login is set up on this blueprint:
+# its `init_app` registers its one hook (the remember cookie's after_request) and the
+# `current_user` template variable, which a Blueprint takes like an app, scoped to its
+# own requests. App-wide, that hook read the session on every answer, and Flask added
+# `Vary: Cookie` to every reader API answer (the public comment list included).
+# Once, here: a blueprint takes no new hooks after its first registration.
+login_manager.init_app(bp)
+login_manager.blueprint_login_views = {bp.name: "dashboard.login"}
 
 # Endpoints reachable without signing in.
 PUBLIC_ENDPOINTS = {"dashboard.login"}
@@ -66,9 +77,6 @@ from . import (  # noqa: E402,F401  (routes register on import)
 
 
 def init_app(app):
-    from ..extensions import login_manager  # noqa: PLC0415
-
-    login_manager.login_view = "dashboard.login"
     common.init_app(app)
     labels.init_app(app)
     app.register_blueprint(bp)

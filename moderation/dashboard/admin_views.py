@@ -23,6 +23,7 @@ from ..models.sites import LANGUAGES, MODES, new_site_key
 from ..services.audit import audit
 from ..site_registry import registry
 from ..urls import origin_of
+from ..schemas.limits import MAX_ID  # an INTEGER column: a bigger id would fail in the database
 from . import bp
 from .audit_views import utc
 from .common import register_nav, requires
@@ -34,7 +35,6 @@ SITE_FIELDS = ("name", "allowed_origins", "moderation_mode", "language",
                "rate_limit_reports", "rate_limit_comments", "flag_threshold")
 MAX_FLAG_THRESHOLD = 10_000
 MIN_PASSWORD, MAX_PASSWORD = 10, 200
-MAX_ID = 2**31 - 1  # an INTEGER column: a bigger number would fail in the database, not match
 _HOST = re.compile(r"[a-z0-9-]+(\.[a-z0-9-]+)*(:\d+)?|\[[0-9a-f:.]+\](:\d+)?")
 
 

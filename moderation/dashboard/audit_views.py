@@ -13,6 +13,7 @@ from flask_login import current_user
 from ..extensions import db
 from ..models import AuditEntry
 from ..models.base import as_utc
+from ..schemas.limits import MAX_ID
 from . import bp, labels
 from .common import register_nav, visible_sites
 
@@ -53,7 +54,7 @@ def _query(args):
         query = query.where(AuditEntry.created_at < until)
     before = args.get("before", type=int)
     # Past the INTEGER range every id qualifies: no bound (and none PostgreSQL would refuse).
-    if before and before <= 2**31 - 1:
+    if before and before <= MAX_ID:
         query = query.where(AuditEntry.id < before)
     return query.order_by(AuditEntry.id.desc()).limit(PAGE_SIZE + 1)
 

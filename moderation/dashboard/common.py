@@ -10,6 +10,8 @@ from flask_login import current_user
 
 from ..extensions import db
 from ..models import Comment, ReportCluster, Site
+from ..redis_keys import QUEUE_COUNTS_PREFIX, dashboard_claim_key
+from ..schemas import limits
 from ..services import queue_version
 from ..services.common import COMMENT_QUEUES, REPORT_QUEUES
 
@@ -104,7 +106,7 @@ def queue_counts():
         version = None
     # The answer depends on which queues the user may see (role) and on which sites:
     # both are in the key, so a moderator never gets an editor's cached reports_new.
-    key = "moderation:counts:{}:{}:{}".format(
+    key = QUEUE_COUNTS_PREFIX + "{}:{}:{}".format(
         version, "+".join(scopes) or "none", "all" if allowed is None else ",".join(map(str, sorted(allowed))))
     cached = None
     if version is not None:
@@ -132,7 +134,7 @@ def claim(kind, item_id):
 
     Returns the e-mail of whoever else holds it, or None if it is ours now.
     """
-    key = f"moderation:claim:{kind}:{item_id}"
+    key = dashboard_claim_key(kind, item_id)
     redis = current_app.broker.redis
     me = current_user.email
     try:
@@ -154,7 +156,7 @@ def claims_for(kind, ids):
         return {}
     redis = current_app.broker.redis
     try:
-        values = redis.mget([f"moderation:claim:{kind}:{i}" for i in ids])
+        values = redis.mget([dashboard_claim_key(kind, i) for i in ids])
     except Exception:  # noqa: BLE001
         return {}
     me = current_user.email
@@ -179,6 +181,8 @@ def init_app(app):
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["COUNT_CAP"] = COUNT_CAP
     app.jinja_env.globals["nav_extra"] = lambda: list(NAV)
+    # The API contract's limits and enums (moderation/schemas/limits.py) for the forms' maxlength.
+    app.jinja_env.globals["limits"] = limits
     from ..judgment.staff_names import IMITATES_STAFF  # noqa: PLC0415
 
     app.jinja_env.globals["IMITATES_STAFF"] = IMITATES_STAFF  # the marker on a comment item

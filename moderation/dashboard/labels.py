@@ -24,6 +24,10 @@ ACTIONS = {
     "comment.flagged": _l("Comment flagged by readers"),
     "commenter.block": _l("Commenter blocked"),
     "commenter.unblock": _l("Commenter unblocked"),
+    "reader.ban": _l("Reader banned"),
+    "reader.unban": _l("Reader unbanned"),
+    "reader.trust": _l("Reader trust changed"),
+    "reader.premoderate": _l("Reader pre-moderation changed"),
     "report.fix": _l("Error report fixed"),
     "report.reject": _l("Error report rejected"),
     "report.reopen": _l("Error report reopened"),
@@ -36,6 +40,7 @@ ACTIONS = {
     "site.screening": _l("Screening rules changed"),
     "site.retention": _l("Retention period changed"),
     "site.spam_model": _l("Spam model auto-spam switched"),
+    "site.sso_secret": _l("Sign-in secret created or replaced"),
     "webhook.create": _l("Webhook added"),
     "webhook.update": _l("Webhook changed"),
     "webhook.delete": _l("Webhook deleted"),
@@ -69,12 +74,15 @@ FIELDS = {
     "email": _l("e-mail"), "role": _l("role"), "active": _l("active"), "sites": _l("sites"),
     "password_reset": _l("password reset"), "url": _l("address"), "events": _l("events"),
     "format": _l("format"), "job_id": _l("job"), "description": _l("description"),
+    "banned_until": _l("banned until"), "trusted": _l("trusted"), "premoderate": _l("always pre-moderated"),
+    "rotated": _l("replaced"),
 }
 
 # What an audit entry points at (target_type).
 TARGETS = {
     "comment": _l("comment"), "cluster": _l("error report"), "report": _l("error report"), "site": _l("site"),
     "user": _l("user"), "page": _l("article"), "job": _l("job"), "person": _l("person"),
+    "reader": _l("reader"),
 }
 
 # Who acted when no signed-in user did.

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_login import current_user
 
+from .. import tasks
 from ..extensions import db
 from ..models import Site
 from ..models.base import utcnow
@@ -222,11 +223,9 @@ def notify_webhook_delete(webhook_id):
 @requires("admin")
 def notify_webhook_test(webhook_id):
     """Queue a signed "ping"; its attempts appear in the delivery log. 503 if Redis is down."""
-    from ..jobs.notify import send_test  # noqa: PLC0415
-
     hook = _hook(webhook_id)
     try:
-        send_test(hook.id)
+        tasks.enqueue(tasks.WEBHOOK, hook.id, "ping", [], description=f"webhook {hook.id} test")
     except redis.RedisError:
         abort(503)
     flash(_("Test message queued; reload to see the delivery."))

@@ -6,7 +6,6 @@ from flask_login import current_user
 
 from ..extensions import db
 from ..judgment import wordlists
-from ..judgment.screening import DEFAULTS
 from ..json_limits import body_limit
 from ..site_registry import registry
 from ..models import BlockedCommenter, Comment, Site
@@ -118,6 +117,9 @@ def site_screening(site_id):
     input (field errors name each refused word; nothing is saved, the form keeps what was
     typed), 403 unless admin, 404 unknown site, 413 over SCREENING_FORM_BYTES (admins; 64 KB
     for everyone else)."""
+    # The worker's screening stage owns the defaults; only this admin page reads them here.
+    from ..judgment.screening import DEFAULTS  # noqa: PLC0415
+
     site = db.session.get(Site, site_id)
     if site is None:
         abort(404)

@@ -2,8 +2,9 @@
 import time
 
 from flask import current_app
-from rq import Retry, get_current_job
+from rq import get_current_job
 
+from .. import tasks
 from . import in_app_context, stop_requested
 from .persist import PoisonSubmission, persist_batch, persist_one
 
@@ -44,14 +45,8 @@ def drain_inbox():
 
 def _quarantine(broker, payload):
     """One submission that makes processing raise: its own job, retried, then failed."""
-    broker.queue.enqueue(
-        process_submission,
-        payload,
-        job_timeout=60,
-        failure_ttl=365 * 24 * 3600,
-        retry=Retry(max=3, interval=[10, 60, 300]),
-        description=f"submission {payload.get('client_id', '?')}",
-    )
+    tasks.enqueue(tasks.SUBMISSION, payload, queue=broker.queue,
+                  description=f"submission {payload.get('client_id', '?')}")
 
 
 @in_app_context

@@ -14,12 +14,9 @@ clusters whose quote is gone from the page, so editors confirm instead of search
   ``FIXED_CHECK_MIN_TEXT`` characters of text *and* the spot's surroundings (the 16
   characters before or after) are still on it: a 404, an empty page, a paywall or a
   different article never marks anything. A quote that comes back clears the flag.
-- **Scheduling.** Every worker's periodic maintenance (`AppWorker.run_maintenance_tasks`,
-  every ``MODERATION_WORKER_MAINTENANCE`` seconds) calls `maybe_schedule`; a Redis
-  ``SET NX EX interval`` lets exactly one worker enqueue the job per interval. Chosen
-  over RQ's scheduler / cron: ``enqueue_in`` needs a seed and a self-re-enqueuing chain
-  that breaks when one run is lost, and ``rq cron`` is one more process to run; this
-  needs nothing and heals after a Redis flush.
+- **Scheduling.** One of the periodic jobs in `moderation.tasks.PERIODIC`: every worker's
+  maintenance (every ``MODERATION_WORKER_MAINTENANCE`` seconds) queues it at most once per
+  ``FIXED_CHECK_INTERVAL`` across all workers (why not RQ's scheduler: see `moderation.tasks`).
 - **Bounded.** A job stops after ``FIXED_CHECK_PAGES`` pages or ``FIXED_CHECK_BUDGET``
   seconds and enqueues a fresh job at the back of the queue, so drain jobs queued
   meanwhile run first (one worker never stalls ingest for long).
@@ -30,11 +27,10 @@ import unicodedata
 from datetime import timedelta
 from html.parser import HTMLParser
 
-import redis
 import sqlalchemy as sa
 from flask import current_app
 
-from .. import safe_fetch
+from .. import safe_fetch, tasks
 from ..extensions import db
 from ..models import Page, ReportCluster, Site
 from ..models.base import utcnow
@@ -44,7 +40,6 @@ from . import in_app_context
 
 log = logging.getLogger(__name__)
 
-SCHEDULE_KEY = "moderation:fixed-check:scheduled"
 # A page checked this recently is skipped (unless forced), whatever the interval.
 MIN_RECHECK_SECONDS = 300
 # Elements whose text is not article text.
@@ -233,30 +228,5 @@ def check_fixed_job():
     cfg = current_app.config
     summary = run_check(budget=cfg["FIXED_CHECK_BUDGET"], max_pages=cfg["FIXED_CHECK_PAGES"])
     if summary["more"]:
-        enqueue(current_app)
+        tasks.enqueue(tasks.FIXED_CHECK)
     return summary
-
-
-def enqueue(app):
-    cfg = app.config
-    return app.broker.queue.enqueue(
-        check_fixed_job,
-        # The budget is checked between pages: one more fetch, and slack, may follow it.
-        job_timeout=int(cfg["FIXED_CHECK_BUDGET"] + 2 * cfg["FETCH_TIMEOUT"] + cfg["FIXED_CHECK_DELAY"] + 60),
-        result_ttl=3600,
-        failure_ttl=7 * 24 * 3600,
-        description="already-fixed check of open error reports",
-    )
-
-
-def maybe_schedule(app):
-    """Called by every worker's maintenance: enqueue the check once per interval overall."""
-    interval = int(app.config["FIXED_CHECK_INTERVAL"] or 0)
-    if interval <= 0:
-        return None
-    try:
-        if app.broker.redis.set(SCHEDULE_KEY, "1", nx=True, ex=interval):
-            return enqueue(app)
-    except redis.RedisError:
-        log.warning("maintenance: redis unavailable, fixed check not scheduled")
-    return None

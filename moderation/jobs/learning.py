@@ -1,6 +1,6 @@
 """The spam model learns from moderator decisions, in the worker, never in the request.
 
-The service layer calls `enqueue_learning([comment.id])` after a decision. The
+The service layer calls `moderation.tasks.enqueue_learning([comment.id])` after a decision. The
 ids wait in a Redis list and one job (`learn_pending`) learns everything that
 waits, in batches: a moderator deciding 50 comments in a minute costs one model
 write, not 50 (the stored model is megabytes). The job reads the comments'
@@ -12,26 +12,20 @@ the comment). A "Not spam" from the Spam queue is queued with a weight
 had sent that comment to Spam by itself, auto-spam on its site pauses and a
 retrain is queued at once to measure the model again.
 """
-import uuid
-
 import redis
 import sqlalchemy as sa
 from flask import current_app
-from rq import Retry
-from rq.exceptions import NoSuchJobError
-from rq.job import Job
 
+from .. import tasks
 from ..extensions import db
 from ..models import Comment
+from ..redis_keys import LEARN_INBOX as INBOX_KEY
+from ..redis_keys import LEARN_REQUESTED as REQUESTED_KEY
+from ..redis_keys import SPAM_RETRAIN_QUEUED as RETRAIN_QUEUED_KEY
 from . import in_app_context
 
-# A locked or briefly unreachable database: try again, backing off to 5 minutes.
-RETRY_INTERVALS = [1, 5, 30, 60, 300]
-
-
-# Decisions waiting to be learned, and the id of the job that will learn them.
-INBOX_KEY = "moderation:learn-inbox"
-REQUESTED_KEY = "moderation:learn-requested"
+# Decisions waiting to be learned (INBOX_KEY), and the id of the job that will learn them
+# (REQUESTED_KEY); RETRAIN_QUEUED_KEY is set while a retrain job waits: many decisions, one retrain.
 BATCH = 1000
 
 
@@ -128,64 +122,13 @@ def retrain_model():
     return retrain(current_app.config.get("SPAM_MODEL_RETRAIN_MAX", 50_000))
 
 
-# Set while a retrain job waits in the queue: many decisions, one retrain.
-RETRAIN_QUEUED_KEY = "moderation:spam-retrain-queued"
-
 
 def enqueue_retrain():
     """Queue one retrain unless one is already waiting. Returns the job or None."""
     try:
         if not current_app.broker.redis.set(RETRAIN_QUEUED_KEY, "1", nx=True, ex=3600):
             return None
-        return current_app.broker.queue.enqueue(
-            retrain_model,
-            job_timeout=1800,
-            result_ttl=300,
-            failure_ttl=30 * 24 * 3600,
-            retry=Retry(max=3, interval=[30, 300, 900]),
-            description="spam model: retrain on all decisions",
-        )
+        return tasks.enqueue(tasks.RETRAIN)
     except redis.RedisError as exc:
         current_app.logger.warning("spam model: retrain not queued (%s)", exc)
-        return None
-
-
-def enqueue_learning(comment_ids, weight=1.0):
-    """Queue decisions for learning. Returns the job that will learn them, or None if Redis is unavailable.
-
-    `weight` > 1: a "Not spam" from the Spam queue (see spam_model.EXTRA_WEIGHT).
-
-    A decision must never fail because learning is unavailable: the error is
-    logged and the example is lost (the model learns from the next ones).
-    """
-    ids = [int(comment_id) for comment_id in comment_ids]
-    if not ids:
-        return None
-    entries = ids if weight == 1.0 else [f"{cid}:{float(weight)}" for cid in ids]
-    queue = current_app.broker.queue
-    try:
-        job_id = str(uuid.uuid4())
-        pipe = queue.connection.pipeline()
-        pipe.rpush(INBOX_KEY, *entries)
-        # The job id as the flag's value: later decisions find the job that will take them.
-        pipe.set(REQUESTED_KEY, job_id, nx=True, ex=3600)
-        pipe.get(REQUESTED_KEY)
-        _, created, waiting = pipe.execute()
-        if not created:
-            try:
-                return Job.fetch(waiting.decode(), connection=queue.connection)
-            except NoSuchJobError:
-                current_app.broker.redis.delete(REQUESTED_KEY)  # stale flag: the next call queues a job
-                return None
-        return queue.enqueue(
-            learn_pending,
-            job_id=job_id,
-            job_timeout=600,
-            result_ttl=300,
-            failure_ttl=30 * 24 * 3600,
-            retry=Retry(max=5, interval=RETRY_INTERVALS),
-            description="spam model: learn from moderator decisions",
-        )
-    except redis.RedisError as exc:
-        current_app.logger.warning("spam model: learning from comments %s not queued (%s)", ids, exc)
         return None

@@ -12,8 +12,9 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from rq import Retry, get_current_job
+from rq import get_current_job
 
+from .. import tasks
 from ..extensions import db
 from ..models import Comment, ReportCluster, Site, TypoReport, User
 from ..models.base import as_utc, utcnow
@@ -30,18 +31,6 @@ USER_AGENT = "moderation-webhooks/1"
 
 class DeliveryFailed(Exception):
     """The receiver did not accept the webhook; RQ retries the job."""
-
-
-def retry():
-    intervals = list(current_app.config["NOTIFY_RETRY_INTERVALS"])
-    return Retry(max=len(intervals), interval=intervals) if intervals else None
-
-
-def _enqueue(fn, *args, description):
-    return current_app.broker.queue.enqueue(
-        fn, *args, job_timeout=120, result_ttl=3600, failure_ttl=30 * 24 * 3600,
-        retry=retry(), description=description,
-    )
 
 
 # -- fan-out --------------------------------------------------------------------------------
@@ -81,11 +70,11 @@ def dispatch(event, ids):
     ).first() is not None
     db.session.rollback()
     for hook_id, object_ids in plan:
-        _enqueue(deliver_webhook, hook_id, event, object_ids, description=f"webhook {hook_id} {event}")
+        tasks.enqueue(tasks.WEBHOOK, hook_id, event, object_ids, description=f"webhook {hook_id} {event}")
     for user_id, object_ids in staff:
-        _enqueue(send_staff_mail, user_id, event, object_ids, description=f"mail user {user_id} {event}")
+        tasks.enqueue(tasks.STAFF_MAIL, user_id, event, object_ids, description=f"mail user {user_id} {event}")
     if readers:  # no confirmed reader anywhere: no job
-        _enqueue(notify_readers, event, list(ids), description=f"reader follow-up {event}")
+        tasks.enqueue(tasks.READER_FOLLOWUP, event, list(ids), description=f"reader follow-up {event}")
     return {"webhooks": len(plan), "staff": len(staff), "readers": readers}
 
 
@@ -158,11 +147,6 @@ def deliver_webhook(webhook_id, event, object_ids):
     return status
 
 
-def send_test(webhook_id):
-    """The dashboard's "send a test": a ping through the real delivery path."""
-    return _enqueue(deliver_webhook, webhook_id, "ping", [], description=f"webhook {webhook_id} test")
-
-
 # -- staff e-mail -----------------------------------------------------------------------------
 
 def _staff_unsubscribe(user):
@@ -224,26 +208,6 @@ def send_digests():
     return sent
 
 
-DIGEST_LOCK = "moderation:notify:digest-check"
-
-
-def schedule_digests(app):
-    """Called from the worker's maintenance loop (every WORKER_MAINTENANCE_INTERVAL seconds).
-
-    Why here and not RQ's scheduler (`enqueue_at`): a digest chain that re-enqueues
-    itself stops for good the first time one link is lost (a failed job, a Redis
-    restart without AOF), and it needs a worker started `with_scheduler`. The
-    maintenance loop runs on every worker as long as any worker runs; a Redis
-    SET NX with a TTL makes N workers queue one check per DIGEST_CHECK_SECONDS,
-    and the job itself decides who is due from `last_digest_at` in the database.
-    """
-    interval = int(app.config["DIGEST_CHECK_SECONDS"])
-    if interval <= 0:
-        return None
-    if not app.broker.redis.set(DIGEST_LOCK, "1", nx=True, ex=interval):
-        return None
-    return app.broker.queue.enqueue(send_digests, job_timeout=600, result_ttl=300,
-                                    failure_ttl=7 * 24 * 3600, description="notification digests")
 
 
 # -- readers ------------------------------------------------------------------------------------
@@ -288,7 +252,7 @@ def notify_readers(event, ids):
             report_ids = db.session.execute(
                 sa.select(TypoReport.id).where(TypoReport.cluster_id == cluster.id)).scalars().all()
             for sub in _active_subscriptions("report", report_ids):
-                _enqueue(send_reader_mail, sub.id, event, cluster.id, description=f"reader mail {sub.id}")
+                tasks.enqueue(tasks.READER_MAIL, sub.id, event, cluster.id, description=f"reader mail {sub.id}")
                 queued += 1
     elif event == "comment.approved":
         replies = db.session.execute(sa.select(Comment).where(
@@ -297,7 +261,7 @@ def notify_readers(event, ids):
             for sub in _active_subscriptions("comment", [reply.parent_id]):
                 if reply.email and reply.email.lower() == sub.email.lower():
                     continue  # answering oneself is no news
-                _enqueue(send_reader_mail, sub.id, event, reply.id, description=f"reader mail {sub.id}")
+                tasks.enqueue(tasks.READER_MAIL, sub.id, event, reply.id, description=f"reader mail {sub.id}")
                 queued += 1
     db.session.rollback()
     return queued

@@ -36,19 +36,16 @@ from rq.job import Job, JobStatus
 from rq.job_lifecycle import record_job_failure
 from rq.worker import Worker
 
+from ..redis_keys import RECOVERY_SWEEP_LOCK as SWEEP_LOCK
+from ..redis_keys import worker_alive_key as alive_key
+
 log = logging.getLogger(__name__)
 
-ALIVE_PREFIX = "moderation:worker-alive:"
-SWEEP_LOCK = "moderation:recovery-sweep"
 # A field in RQ's worker hash: "this worker keeps an alive key" (so its absence means death).
 MARK_FIELD = "moderation_alive_ttl"
 BEAT_SECONDS = 2
 ALIVE_TTL = 10
 MAX_ABANDONED = 3
-
-
-def alive_key(worker_name):
-    return ALIVE_PREFIX + worker_name
 
 
 class Liveness:

@@ -8,12 +8,11 @@ E-mail hashes are not stored on rows at all (they are computed when a block is
 made), so the only e-mail hashes kept are those of active blocks, which stay
 until an admin lifts the block.
 
-It runs as an RQ job: `schedule_if_due` is called by every worker's maintenance
-loop (`AppWorker.run_maintenance_tasks`) and enqueues the job at most once per
-RETENTION_INTERVAL across all workers (a Redis key with a TTL decides who). We
-chose that over RQ's cron scheduler because it needs no extra process to run and
-monitor: any running worker keeps retention going, and the job itself goes
-through the normal queue (failed registry, retries) like every other job.
+It runs as an RQ job, one of the periodic jobs in `moderation.tasks.PERIODIC`: every
+worker's maintenance loop queues it at most once per RETENTION_INTERVAL (default one
+hour) across all workers (a Redis key with a TTL decides who; why not RQ's cron: see
+`moderation.tasks`). The job goes through the normal queue (failed registry) like
+every other job.
 `moderation retention run` does the same by hand.
 """
 from datetime import datetime, timedelta, timezone
@@ -24,8 +23,6 @@ import sqlalchemy as sa
 from . import in_app_context
 
 DEFAULT_RETENTION_DAYS = 90
-RETENTION_INTERVAL = 3600  # seconds between two scheduled runs
-SCHEDULE_KEY = "moderation:retention:scheduled"
 
 
 def retention_days(site):
@@ -102,21 +99,3 @@ def run_retention(site_ids=None, now=None, dry_run=False):
     else:
         db.session.commit()
     return results
-
-
-def schedule_if_due(app):
-    """Enqueue the retention job unless one was scheduled in the last RETENTION_INTERVAL.
-
-    Called from every worker's maintenance loop; SET NX with a TTL makes it one
-    job per interval however many workers run. Returns the job or None.
-    """
-    broker = app.broker
-    interval = int(app.config.get("RETENTION_INTERVAL", RETENTION_INTERVAL))
-    try:
-        if not broker.redis.set(SCHEDULE_KEY, "1", nx=True, ex=interval):
-            return None
-        return broker.queue.enqueue(run_retention, job_timeout=1800, result_ttl=24 * 3600,
-                                    failure_ttl=30 * 24 * 3600, description="privacy retention")
-    except redis.RedisError:
-        app.logger.warning("maintenance: redis unavailable, retention not scheduled")
-        return None

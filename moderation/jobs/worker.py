@@ -14,9 +14,9 @@ import time
 import redis
 from rq import SimpleWorker
 
+from .. import tasks
 from ..extensions import db
 from . import recovery, stop_requested
-from .fixed_check import maybe_schedule as schedule_fixed_check
 
 # Seconds between attempts to start a worker again while Redis is unreachable.
 RESTART_PAUSE = 1.0
@@ -74,17 +74,8 @@ class AppWorker(SimpleWorker):
             self.log.warning("maintenance: redis unavailable (%s)", exc)
         self.ensure_drain()
         self.recover_abandoned()
-        self.ensure_digests()
-        try:
-            if not started:
-                # Not on a worker's first pass: a burst worker (tests, catch-ups) does
-                # only what is queued; long-running workers keep retention going.
-                from .retention import schedule_if_due  # noqa: PLC0415
-
-                schedule_if_due(self.app)
-            schedule_fixed_check(self.app)  # once per FIXED_CHECK_INTERVAL across all workers
-        except (redis.RedisError, OSError) as exc:
-            self.log.warning("maintenance: redis unavailable, scheduled jobs skipped (%s)", exc)
+        # Retention, the fixed check, digests: each once per its interval across all workers.
+        tasks.schedule_due(self.app, first_pass=started)
 
     def ensure_drain(self):
         """Safety net: submissions in the inbox with no drain job queued get one.
@@ -106,15 +97,6 @@ class AppWorker(SimpleWorker):
                 recovery.sweep(queue, self.liveness)
             except (redis.RedisError, OSError) as exc:
                 self.log.warning("maintenance: redis unavailable, recovery sweep skipped (%s)", exc)
-
-    def ensure_digests(self):
-        """Queue the notification digest check when it is due (see jobs.notify.schedule_digests)."""
-        from .notify import schedule_digests  # noqa: PLC0415
-
-        try:
-            schedule_digests(self.app)
-        except redis.RedisError:
-            self.log.warning("maintenance: redis unavailable, digest check skipped")
 
 
 def build_worker(app, name=None):

@@ -6,6 +6,7 @@ from .content import Comment, CommentFlag, TypoReport
 from .imports import ImportedComment
 from .moderation_rules import BlockedCommenter
 from .notifications import NotificationPreference, ReaderSubscription, Webhook, WebhookDelivery
+from .readers import Reader, SiteSsoSecret
 from .sites import Page, Site
 from .spam import SpamExample, SpamModelState, SpamSiteState
 
@@ -13,4 +14,5 @@ __all__ = [
     "ApiToken", "BlockedCommenter", "AuditEntry", "Comment", "CommentFlag", "ImportedComment", "Page",
     "ReportCluster", "Site", "SpamExample", "SpamModelState", "SpamSiteState", "TypoReport", "User", "user_sites",
     "NotificationPreference", "ReaderSubscription", "Webhook", "WebhookDelivery",
+    "Reader", "SiteSsoSecret",
 ]

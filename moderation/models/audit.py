@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..schemas.limits import REASON_MAX
 from .base import isoformat, utcnow
 
 
@@ -25,7 +26,7 @@ class AuditEntry(db.Model):
     site_id: Mapped[int | None] = mapped_column(sa.ForeignKey("site.id", ondelete="SET NULL"))
     before: Mapped[dict | None] = mapped_column(sa.JSON)
     after: Mapped[dict | None] = mapped_column(sa.JSON)
-    reason: Mapped[str | None] = mapped_column(sa.String(500))
+    reason: Mapped[str | None] = mapped_column(sa.String(REASON_MAX))
     created_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=utcnow, index=True
     )

@@ -2,6 +2,12 @@
 from datetime import datetime, timezone
 
 
+def one_of(column, values):
+    """A CHECK constraint's SQL for an enum of the API contract (moderation/schemas/limits.py),
+    written as the migrations wrote it: `kind in ('a', 'b')`."""
+    return f"{column} in ({', '.join(repr(value) for value in values)})"
+
+
 def utcnow():
     return datetime.now(timezone.utc)
 

@@ -6,7 +6,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import isoformat, utcnow
+from ..schemas import limits
+from .base import isoformat, one_of, utcnow
 
 # Characters of context on each side that must agree for two reports to be "the same spot".
 CONTEXT_MATCH = 16
@@ -23,7 +24,7 @@ def cluster_key(page_id, exact, prefix, suffix):
 class ReportCluster(db.Model):
     __tablename__ = "report_cluster"
     __table_args__ = (
-        sa.CheckConstraint("status in ('new', 'fixed', 'rejected')", name="status"),
+        sa.CheckConstraint(one_of("status", limits.REPORT_QUEUES), name="status"),
         sa.Index("ix_report_cluster_queue", "status", "id"),
         sa.Index("ix_report_cluster_site_queue", "site_id", "status", "id"),
     )
@@ -32,20 +33,20 @@ class ReportCluster(db.Model):
     key: Mapped[str] = mapped_column(sa.String(64), unique=True)
     site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id", ondelete="CASCADE"))
     page_id: Mapped[int] = mapped_column(sa.ForeignKey("page.id", ondelete="CASCADE"), index=True)
-    exact: Mapped[str] = mapped_column(sa.String(300))
-    prefix: Mapped[str] = mapped_column(sa.String(64), default="")
-    suffix: Mapped[str] = mapped_column(sa.String(64), default="")
+    exact: Mapped[str] = mapped_column(sa.String(limits.EXACT_MAX))
+    prefix: Mapped[str] = mapped_column(sa.String(limits.CONTEXT_MAX), default="")
+    suffix: Mapped[str] = mapped_column(sa.String(limits.CONTEXT_MAX), default="")
     status: Mapped[str] = mapped_column(sa.String(12), default="new")
     report_count: Mapped[int] = mapped_column(default=0)
     first_reported_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     last_reported_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     correction: Mapped[str | None] = mapped_column(sa.Text)
-    decision_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    decision_reason: Mapped[str | None] = mapped_column(sa.String(limits.REASON_MAX))
     decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     # A spell-checker's correction of a one- or two-word selection nobody suggested a fix for
     # (moderation.judgment.suggestions); shown to editors as machine-made, never sent to readers.
-    machine_suggestion: Mapped[str | None] = mapped_column(sa.String(300))
+    machine_suggestion: Mapped[str | None] = mapped_column(sa.String(limits.EXACT_MAX))
     # "Fixed (detected)": the quote is gone from the live page (moderation.jobs.fixed_check).
     # A flag, not a status: the status is an editor's decision and is what readers are told,
     # so the cluster stays 'new' until an editor confirms; no CheckConstraint change needed.

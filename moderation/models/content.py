@@ -5,18 +5,20 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import isoformat, utcnow
+from ..schemas import limits
+from ..schemas.limits import FLAG_REASONS, REPORT_KINDS  # noqa: F401  (re-exported)
+from .base import isoformat, one_of, utcnow
 
-REPORT_KINDS = ("typo", "fact", "other")
-REPORT_STATUSES = ("new", "fixed", "rejected")
-COMMENT_STATUSES = ("pending", "approved", "rejected", "spam", "flagged")
+# Column sizes and CHECKs come from the API contract: a limit changed there changes here.
+REPORT_STATUSES = limits.REPORT_QUEUES
+COMMENT_STATUSES = limits.COMMENT_QUEUES
 
 
 class TypoReport(db.Model):
     __tablename__ = "typo_report"
     __table_args__ = (
-        sa.CheckConstraint("kind in ('typo', 'fact', 'other')", name="kind"),
-        sa.CheckConstraint("status in ('new', 'fixed', 'rejected')", name="status"),
+        sa.CheckConstraint(one_of("kind", REPORT_KINDS), name="kind"),
+        sa.CheckConstraint(one_of("status", REPORT_STATUSES), name="status"),
         sa.Index("ix_typo_report_queue", "status", "id"),
         sa.Index("ix_typo_report_site_queue", "site_id", "status", "id"),
         # Unique per site, not globally: one site's readers cannot squat another's ids.
@@ -25,21 +27,22 @@ class TypoReport(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    client_id: Mapped[str] = mapped_column(sa.String(64))
+    client_id: Mapped[str] = mapped_column(sa.String(limits.CLIENT_ID_MAX))
     site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id", ondelete="CASCADE"))
     page_id: Mapped[int] = mapped_column(sa.ForeignKey("page.id", ondelete="CASCADE"), index=True)
     # W3C TextQuoteSelector plus the offset in the article text when the widget knows it.
-    exact: Mapped[str] = mapped_column(sa.String(300))
-    prefix: Mapped[str] = mapped_column(sa.String(64), default="")
-    suffix: Mapped[str] = mapped_column(sa.String(64), default="")
+    exact: Mapped[str] = mapped_column(sa.String(limits.EXACT_MAX))
+    prefix: Mapped[str] = mapped_column(sa.String(limits.CONTEXT_MAX), default="")
+    suffix: Mapped[str] = mapped_column(sa.String(limits.CONTEXT_MAX), default="")
     position: Mapped[int | None]
-    suggestion: Mapped[str | None] = mapped_column(sa.String(600))
-    comment: Mapped[str | None] = mapped_column(sa.String(1000))
-    kind: Mapped[str] = mapped_column(sa.String(8), default="typo")
+    suggestion: Mapped[str | None] = mapped_column(sa.String(limits.SUGGESTION_MAX))
+    comment: Mapped[str | None] = mapped_column(sa.String(limits.REPORT_COMMENT_MAX))
+    kind: Mapped[str] = mapped_column(sa.String(8), default=limits.DEFAULT_REPORT_KIND)
     status: Mapped[str] = mapped_column(sa.String(12), default="new")
     correction: Mapped[str | None] = mapped_column(sa.Text)
-    decision_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    decision_reason: Mapped[str | None] = mapped_column(sa.String(limits.REASON_MAX))
     reporter_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    reader_id: Mapped[int | None] = mapped_column(sa.ForeignKey("reader.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     # When the reader pressed Send (from the widget's clock-free view: our ingest time).
     submitted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
@@ -81,7 +84,7 @@ class Comment(db.Model):
     __tablename__ = "comment"
     __table_args__ = (
         sa.CheckConstraint(
-            "status in ('pending', 'approved', 'rejected', 'spam', 'flagged')", name="status"
+            one_of("status", COMMENT_STATUSES), name="status"
         ),
         sa.Index("ix_comment_queue", "status", "id"),
         sa.Index("ix_comment_site_queue", "site_id", "status", "id"),
@@ -92,11 +95,13 @@ class Comment(db.Model):
         # The article's recent comments: surge detection counts them (and their status) per batch.
         sa.Index("ix_comment_page_recent", "page_id", "created_at", "status"),
         sa.Index("ix_comment_body_hash", "site_id", "body_hash"),
+        # A reader's comments (history, trust, velocity by reader): covering like the one above.
+        sa.Index("ix_comment_reader_history", "reader_id", "status", "created_at"),
         sa.UniqueConstraint("client_id", "site_id", name="uq_comment_site_client"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    client_id: Mapped[str] = mapped_column(sa.String(64))
+    client_id: Mapped[str] = mapped_column(sa.String(limits.CLIENT_ID_MAX))
     site_id: Mapped[int] = mapped_column(sa.ForeignKey("site.id", ondelete="CASCADE"))
     page_id: Mapped[int] = mapped_column(sa.ForeignKey("page.id", ondelete="CASCADE"))
     parent_id: Mapped[int | None] = mapped_column(
@@ -105,9 +110,9 @@ class Comment(db.Model):
     # The top-level comment of the thread (None for a top-level comment itself):
     # a page of threads is then two indexed queries, whatever the reply depth.
     thread_id: Mapped[int | None] = mapped_column(sa.ForeignKey("comment.id", ondelete="SET NULL"))
-    author: Mapped[str] = mapped_column(sa.String(80))
+    author: Mapped[str] = mapped_column(sa.String(limits.AUTHOR_MAX))
     # Never shown to readers; used for follow-up mail and blocking.
-    email: Mapped[str | None] = mapped_column(sa.String(254))
+    email: Mapped[str | None] = mapped_column(sa.String(limits.EMAIL_MAX))
     body_raw: Mapped[str] = mapped_column(sa.Text)
     body_html: Mapped[str] = mapped_column(sa.Text)
     # Fingerprint of the normalized body: the same text posted on several articles is spam.
@@ -116,12 +121,14 @@ class Comment(db.Model):
     spam_score: Mapped[float | None]
     spam_reasons: Mapped[list] = mapped_column(sa.JSON, default=list)
     reporter_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    # models.readers.Reader: one person's comments, whatever the address (None: nobody known).
+    reader_id: Mapped[int | None] = mapped_column(sa.ForeignKey("reader.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     edited_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
-    decision_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    decision_reason: Mapped[str | None] = mapped_column(sa.String(limits.REASON_MAX))
 
     page = relationship("Page")
     site = relationship("Site")
@@ -160,24 +167,24 @@ class Comment(db.Model):
         }
 
 
-FLAG_REASONS = ("spam", "abuse", "offtopic")
-
-
 class CommentFlag(db.Model):
     """A reader's flag on a published comment: once per reader (address hash) per comment."""
 
     __tablename__ = "comment_flag"
     __table_args__ = (
         sa.UniqueConstraint("comment_id", "reporter_hash", name="uq_comment_flag_once"),
+        # Once per reader too (NULL reader ids, flags from before readers, never collide).
+        sa.UniqueConstraint("comment_id", "reader_id", name="uq_comment_flag_once_per_reader"),
         # The comment fixes the site; persist checks (site, client_id) like for the other kinds.
         sa.UniqueConstraint("client_id", "comment_id", name="uq_comment_flag_comment_client"),
-        sa.CheckConstraint("reason in ('spam', 'abuse', 'offtopic')", name="reason"),
+        sa.CheckConstraint(one_of("reason", FLAG_REASONS), name="reason"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    client_id: Mapped[str] = mapped_column(sa.String(64))
+    client_id: Mapped[str] = mapped_column(sa.String(limits.CLIENT_ID_MAX))
     comment_id: Mapped[int] = mapped_column(sa.ForeignKey("comment.id", ondelete="CASCADE"), index=True)
     reason: Mapped[str] = mapped_column(sa.String(12))
     # None once retention or an erasure removed it.
     reporter_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    reader_id: Mapped[int | None] = mapped_column(sa.ForeignKey("reader.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..schemas.limits import SITE_KEY_MAX
 from .base import utcnow
 
 MODES = ("pre", "post")
@@ -25,7 +26,7 @@ class Site(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Public: it is printed in the embed snippet on every article page.
-    key: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_site_key)
+    key: Mapped[str] = mapped_column(sa.String(SITE_KEY_MAX), unique=True, default=new_site_key)
     name: Mapped[str] = mapped_column(sa.String(200))
     allowed_origins: Mapped[list] = mapped_column(sa.JSON, default=list)
     moderation_mode: Mapped[str] = mapped_column(sa.String(8), default="pre")

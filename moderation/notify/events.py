@@ -8,6 +8,7 @@ import redis
 import sqlalchemy as sa
 from flask import current_app
 
+from .. import tasks
 from ..extensions import db
 from ..models import Comment, TypoReport
 from ..models.notifications import EVENTS
@@ -20,13 +21,8 @@ def emit(event, ids):
     ids = sorted({int(i) for i in ids})
     if not ids:
         return None
-    from ..jobs.notify import dispatch, retry  # noqa: PLC0415 - jobs import services lazily
-
     try:
-        return current_app.broker.queue.enqueue(
-            dispatch, event, ids, job_timeout=120, result_ttl=300, failure_ttl=30 * 24 * 3600,
-            retry=retry(), description=f"notify {event} {ids[:10]}",
-        )
+        return tasks.enqueue(tasks.NOTIFY_DISPATCH, event, ids, description=f"notify {event} {ids[:10]}")
     except redis.RedisError as exc:
         current_app.logger.warning("notify: %s for %s not queued (%s)", event, ids[:10], exc)
         return None

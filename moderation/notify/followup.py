@@ -1,50 +1,27 @@
 """Readers' opt-in follow-up: "tell me when it's fixed", "tell me about replies".
 
-The reader API accepts an optional `notify_email` (validated here, not in
-validators.py). The worker stores a subscription after the submission is
+The reader API accepts an optional `notify_email` (a field of the submission models,
+moderation/schemas/reader.py). The worker stores a subscription after the submission is
 persisted and sends exactly one mail: a confirmation link. Nothing else is
 mailed to the address until that link is opened, so the field cannot be used
 to mail strangers more than once; every later mail has a one-click unsubscribe.
 """
-import re
-
 import sqlalchemy as sa
 from flask import current_app
 
+from .. import tasks
 from ..extensions import db
 from ..models import Comment, Site, TypoReport
 from ..models.notifications import ReaderSubscription
 from ..privacy import hash_value
+from ..redis_keys import CONFIRM_SENT_PREFIX
 from .mail import mail_language
-
-EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
-
-
-def validate_notify_email(data, values, errors):
-    """Copy a valid optional `notify_email` from the request into `values`, or add a field error."""
-    value = data.get("notify_email")
-    if value in (None, ""):
-        return
-    if not isinstance(value, str) or len(value) > 254 or not EMAIL.fullmatch(value.strip()):
-        errors["notify_email"] = "notify_email is not a valid address"
-        return
-    values["notify_email"] = value.strip()
-
-
-def with_notify_email(validator, data):
-    """Run the reader API's validator for `data`, plus the optional notify_email field."""
-    values, errors = validator(data)
-    validate_notify_email(data, values, errors)
-    return values, errors
-
 
 def subscribe_persisted(payloads):
     """Subscriptions for persisted submissions that asked for follow-up; queue confirmations.
 
     Idempotent: a replayed batch finds the subscription already there.
     """
-    from ..jobs.notify import _enqueue, send_reader_confirmation  # noqa: PLC0415
-
     ids = {}
     for kind, model in (("report", TypoReport), ("comment", Comment)):
         wanted = [p["client_id"] for p in payloads if p.get("type") == kind]
@@ -73,7 +50,7 @@ def subscribe_persisted(payloads):
     for sub in created:
         try:
             if first_confirmation_today(sub.email):
-                _enqueue(send_reader_confirmation, sub.id, description=f"reader confirmation {sub.id}")
+                tasks.enqueue(tasks.READER_CONFIRMATION, sub.id, description=f"reader confirmation {sub.id}")
         except Exception:  # noqa: BLE001 - logged; the reader can ask again
             current_app.logger.exception("reader confirmation %s not queued", sub.id)
     return len(created)
@@ -86,5 +63,5 @@ def first_confirmation_today(email):
     """At most one confirmation mail per address per day, whoever types it in: the field
     cannot be used to flood a stranger's inbox. The one link confirms every subscription
     of that address on the site that waits at the moment it is opened."""
-    key = "moderation:notify:confirm-sent:" + hash_value(email.strip().lower())
+    key = CONFIRM_SENT_PREFIX + hash_value(email.strip().lower())
     return bool(current_app.broker.redis.set(key, "1", nx=True, ex=CONFIRM_THROTTLE))

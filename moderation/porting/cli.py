@@ -1,16 +1,21 @@
-"""`moderation import isso|disqus` and `moderation export`: thin click wrappers over the porting modules."""
+"""`moderation import isso|disqus` and `moderation export`: thin click wrappers over the porting modules.
+
+Every web process builds its `app.cli` from this module, so the importers (their XML
+parser and the screening they run each comment through) are imported by the commands
+that use them, not here.
+"""
 import os
 import sys
 
 import click
 from flask.cli import with_appcontext
 
-from . import disqus, isso
-from .common import MalformedInput, Summary, import_thread, site_by_key
 from .export import FORMATS, WHATS, parse_since, write_export
 
 
 def _site(key):
+    from .common import site_by_key  # noqa: PLC0415
+
     try:
         return site_by_key(key)
     except LookupError as exc:
@@ -26,6 +31,8 @@ def _default_base(site):
 
 
 def _run(reader, site, source, summary):
+    from .common import import_thread  # noqa: PLC0415
+
     threads, comments = reader.counts()
     click.echo(f"{source}: {threads} threads with {comments} comments to import into site {site.key!r}", err=True)
     with click.progressbar(
@@ -66,6 +73,9 @@ def import_group():
 @with_appcontext
 def import_isso_command(path, site_key, base_url):
     """Import an Isso SQLite database (comments.db)."""
+    from . import isso  # noqa: PLC0415
+    from .common import MalformedInput, Summary  # noqa: PLC0415
+
     site = _site(site_key)
     summary = Summary()
     try:
@@ -88,6 +98,9 @@ def import_isso_command(path, site_key, base_url):
 @with_appcontext
 def import_disqus_command(path, site_key):
     """Import a Disqus XML export (Admin > Community > Export)."""
+    from . import disqus  # noqa: PLC0415
+    from .common import MalformedInput, Summary  # noqa: PLC0415
+
     site = _site(site_key)
     summary = Summary()
     reader = disqus.DisqusReader(path)

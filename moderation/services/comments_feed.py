@@ -8,6 +8,8 @@ from flask import current_app
 from ..extensions import db
 from ..models import Comment, Page
 from ..models.sites import url_hash
+from ..redis_keys import FEED_CACHE_PREFIX as CACHE_PREFIX
+from ..schemas.limits import REPLIES_SHOWN
 from ..urls import normalize_url
 
 VISIBLE = ("approved",)
@@ -50,9 +52,9 @@ def etag(page, after, limit, site=None, thread=None):
     return f"c{page.id}-{page.comments_version}-{after or 0}-{limit}{shown}{of}"
 
 
-# Replies shown under each top-level comment of a list page; the rest is paged per
-# thread (`?thread=<id>&after=<replies_next>`): one thread's replies cannot grow a page.
-REPLIES_SHOWN = 5
+# Replies shown under each top-level comment of a list page (REPLIES_SHOWN, part of the API
+# contract); the rest is paged per thread (`?thread=<id>&after=<replies_next>`): one thread's
+# replies cannot grow a page.
 # No list body is larger than this (bytes of JSON): a page ends early (its `next`, or
 # a thread's `replies_next`, says where to go on) rather than grow past it. A page
 # always holds at least one comment, so the bound holds for comments within the
@@ -189,7 +191,6 @@ def _replies_page(page, base, visible, thread, after, limit):
 # mark is served from the database and not kept. So each version of an article
 # holds at most one cached copy of each of its comments (every comment is on one
 # page of the chain), each key at most MAX_BYTES, for CACHE_TTL seconds.
-CACHE_PREFIX = "moderation:feed:"
 CACHE_TTL = 600
 # After a Redis error the cache is skipped this long: a hung Redis must not add
 # its socket timeout to every reader's list (the list itself needs only the DB).

@@ -6,12 +6,8 @@ the other's private helpers.
 from ..extensions import db
 from ..models import Site
 from ..sanitizer import strip_controls
+from ..schemas.limits import COMMENT_QUEUES, MAX_ID, MAX_PAGE, REASON_MAX, REPORT_QUEUES  # noqa: F401 - services import them from here
 from .audit import TARGET_TYPES
-
-COMMENT_QUEUES = ("pending", "approved", "rejected", "spam", "flagged")
-REPORT_QUEUES = ("new", "fixed", "rejected")  # a cluster's and a report's
-MAX_PAGE = 200
-MAX_ID = 2**31 - 1  # INTEGER columns: a larger cursor is a bad request, not a 500
 
 
 class ServiceError(Exception):
@@ -56,8 +52,8 @@ def clean_reason(reason):
         raise Invalid("invalid fields", {"reason": "reason must be a string"})
     # Same rules as readers' text: NFC, no control characters (PostgreSQL refuses NUL: a 500).
     reason = strip_controls(reason).strip()
-    if len(reason) > 500:
-        raise Invalid("invalid fields", {"reason": "reason must be at most 500 characters"})
+    if len(reason) > REASON_MAX:
+        raise Invalid("invalid fields", {"reason": f"reason must be at most {REASON_MAX} characters"})
     return reason or None
 
 

@@ -30,6 +30,7 @@ from rq.registry import (CanceledJobRegistry, DeferredJobRegistry, FailedJobRegi
 
 import sqlalchemy as sa
 
+from .. import tasks
 from ..extensions import db
 from ..broker import CLAIM_PREFIX, INBOX, get_broker
 from ..models import AuditEntry, Comment, CommentFlag, TypoReport
@@ -206,12 +207,6 @@ class Queued:
         return self.inbox + self.claimed + self.jobs
 
 
-def _quarantine_job_name():
-    from ..jobs.drain import process_submission  # noqa: PLC0415 - worker code, loaded only here
-
-    return f"{process_submission.__module__}.{process_submission.__name__}"
-
-
 def _own(payload, subject):
     return any(normalize_email(payload.get(key)) == subject for key in ("email", "notify_email"))
 
@@ -259,10 +254,9 @@ def _quarantined(broker):
     ids = set(queue.get_job_ids()) | {i.decode() for i in redis.lrange(queue.intermediate_queue_key, 0, -1)}
     for registry in _registries(queue) + [StartedJobRegistry(queue=queue)]:
         ids |= set(registry.get_job_ids(cleanup=False))
-    name = _quarantine_job_name()
     out = []
     for job in Job.fetch_many(sorted(ids), connection=redis):
-        if job is None or job.func_name != name:
+        if job is None or job.func_name != tasks.SUBMISSION:
             continue
         try:
             args = job.args

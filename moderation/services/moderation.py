@@ -13,6 +13,8 @@ from ..models import Comment, Page
 from ..models.base import utcnow
 from ..notify.events import comment_decided
 from ..sanitizer import render_comment, strip_controls
+from ..schemas.limits import BODY_MAX
+from ..tasks import enqueue_learning
 from . import actions
 from .audit import audit
 from .common import (  # noqa: F401 - the errors and limits callers know from here
@@ -30,7 +32,6 @@ from .common import (  # noqa: F401 - the errors and limits callers know from he
     require,
     site_filter,
 )
-
 
 
 # -- comments -------------------------------------------------------------------
@@ -105,10 +106,6 @@ def _learn(comment, from_spam=False):
     """Approve and Spam are training examples for the spam model (queued, never blocking);
     a Reject is queued too, so the learning job drops an earlier example of the comment.
     An approve from the Spam queue ("Not spam") is learned with extra weight."""
-    try:
-        from ..jobs.learning import enqueue_learning  # noqa: PLC0415 - the model is optional
-    except ImportError:
-        return
     if comment.status in ("approved", "rejected", "spam"):
         from ..models.spam import NOT_SPAM_WEIGHT  # noqa: PLC0415
 
@@ -142,8 +139,8 @@ def fix_comment(comment_id, actor, body, reason=None):
     body = strip_controls(body) if isinstance(body, str) else body
     if not isinstance(body, str) or not body.strip():
         raise Invalid("invalid fields", {"body": "body is required"})
-    if len(body) > 5000:
-        raise Invalid("invalid fields", {"body": "body must be at most 5000 characters"})
+    if len(body) > BODY_MAX:
+        raise Invalid("invalid fields", {"body": f"body must be at most {BODY_MAX} characters"})
     before = {"body": comment.body_raw}
     comment.body_raw = body.strip()
     comment.body_html = render_comment(comment.body_raw)

@@ -10,8 +10,9 @@ from flask import current_app, has_app_context
 
 from ..extensions import db
 from ..models import Comment, ReportCluster
+from ..redis_keys import QUEUE_VERSION
 
-VERSION_KEY = "moderation:queue-version"  # not under the counts prefix: no key may prefix another
+VERSION_KEY = QUEUE_VERSION
 _QUEUED = (Comment, ReportCluster)
 _TABLES = {model.__table__.name for model in _QUEUED}
 _FLAG = "queue_changed"

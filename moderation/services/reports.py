@@ -9,9 +9,10 @@ from ..models import ReportCluster, TypoReport
 from ..models.base import utcnow
 from ..notify.events import emit
 from ..sanitizer import strip_controls
+from ..schemas.limits import CORRECTION_MAX, REPORT_QUEUES
 from . import actions
 from .audit import audit
-from .common import REPORT_QUEUES, Invalid, clean_reason, load, paginate, require, site_filter
+from .common import Invalid, clean_reason, load, paginate, require, site_filter
 
 
 def list_clusters(actor, status="new", site_key=None, after=None, limit=50, url=None, search=None,
@@ -94,8 +95,8 @@ def fix_cluster(cluster_id, actor, correction=None, reason=None):
     if not isinstance(correction, str):
         raise Invalid("invalid fields", {"correction": "correction must be a string"})
     correction = strip_controls(correction)
-    if len(correction) > 2000:
-        raise Invalid("invalid fields", {"correction": "correction must be at most 2000 characters"})
+    if len(correction) > CORRECTION_MAX:
+        raise Invalid("invalid fields", {"correction": f"correction must be at most {CORRECTION_MAX} characters"})
     cluster = _decide(cluster, actor, "fix", clean_reason(reason), correction)
     emit("cluster.fixed", [cluster.id])
     return cluster

@@ -35,16 +35,13 @@ def describe(site_id, client_id):
             sa.select(TypoReport.id).where(TypoReport.cluster_id == row.cluster_id, TypoReport.id < row.id).limit(1)
         ).first() is not None
         return {"status": REPORT_PUBLIC_STATUS[row.status], "already_reported": earlier}
-    status = _comment_or_queued_status(site_id, client_id)
-    return {"status": status} if status else None
-
-
-def _comment_or_queued_status(site_id, client_id):
-    status = db.session.execute(
-        sa.select(Comment.status).where(Comment.client_id == client_id, Comment.site_id == site_id)
-    ).scalar_one_or_none()
-    if status is not None:
-        return COMMENT_PUBLIC_STATUS[status]
+    comment = db.session.execute(
+        sa.select(Comment.id, Comment.status).where(Comment.client_id == client_id, Comment.site_id == site_id)
+    ).first()
+    if comment is not None:
+        status = COMMENT_PUBLIC_STATUS[comment.status]
+        # The widget drops the reader's own copy once a list answer holds this id.
+        return {"status": status, "comment_id": comment.id} if status == "published" else {"status": status}
     if get_broker().is_queued(site_id, client_id):
-        return "queued"
+        return {"status": "queued"}
     return None

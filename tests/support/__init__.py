@@ -1,2 +1,2 @@
 """What the tests share: payloads, accounts, the test database, processes and servers,
-headless Chromium. Fixtures stay in tests/conftest.py; these are plain modules."""
+headless Chromium, SSO tokens. Fixtures stay in tests/conftest.py; these are plain modules."""

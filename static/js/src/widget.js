@@ -18,7 +18,11 @@
   var OUTBOX = "moderation:outbox";
   var MINE = "moderation:mine";
   var POLL_MS = 4000;
-  var CTX = 64;
+  var HOLD_MS = 30000; // a published comment of the reader stays shown this long at most (see render)
+  /* The API contract's limits and enums (moderation/schemas/limits.py): tools/build_widget.py
+     fills this table, so the widget refuses exactly what the server refuses. */
+  var LIMITS = {};
+  var CTX = LIMITS.context;
 
   /* English is the source; the other languages live in the Babel domain "widget"
      (moderation/translations/<lang>/LC_MESSAGES/widget.po, msgctxt = the key below).
@@ -209,7 +213,7 @@
     if (start < 0 || end <= start) return null;
     var exact = squash(text.slice(start, end)).trim();
     if (!exact) return null;
-    if (exact.length > 300) exact = exact.slice(0, 300);
+    if (exact.length > LIMITS.exact) exact = exact.slice(0, LIMITS.exact);
     var prefix = squash(text.slice(Math.max(0, start - CTX * 3), start));
     var suffix = squash(text.slice(end, end + CTX * 3));
     return {
@@ -225,13 +229,13 @@
     lastFocus = document.activeElement;
     dialogRoot = shadowHost(document.body);
     var titleId = "mw-title";
-    var suggestion = el("input", { id: "mw-s", type: "text", maxlength: "600" });
+    var suggestion = el("input", { id: "mw-s", type: "text", maxlength: LIMITS.suggestion });
     suggestion.value = quote.exact;
-    var note = el("textarea", { id: "mw-c", maxlength: "1000" });
-    var kind = el("select", { id: "mw-k" }, ["typo", "fact", "other"].map(function (k) {
+    var note = el("textarea", { id: "mw-c", maxlength: LIMITS.comment });
+    var kind = el("select", { id: "mw-k" }, LIMITS.kinds.map(function (k) {
       return el("option", { value: k, text: T[k] });
     }));
-    var fixMail = el("input", { id: "mw-e", type: "email", maxlength: "254", autocomplete: "email" });
+    var fixMail = el("input", { id: "mw-e", type: "email", maxlength: LIMITS.email, autocomplete: "email" });
     var live = el("div", { class: "live", role: "status", "aria-live": "polite" });
     var send = el("button", { type: "submit", text: T.send });
     var cancel = el("button", { type: "button", class: "sec", text: T.cancel });
@@ -372,7 +376,7 @@
       var node = el("article", { class: "c" + (pending ? " pend" : ""), id: "comment-" + (c.id || c.client_id) }, [meta, body]);
       if (!pending) {
         var flag = el("button", { type: "button", "aria-expanded": "false", text: state.flagged[c.id] ? T.flagged : T.flag });
-        var reasons = el("span", { hidden: "" }, ["spam", "abuse", "offtopic"].map(function (why) {
+        var reasons = el("span", { hidden: "" }, LIMITS.reasons.map(function (why) {
           var b = el("button", { type: "button", "data-reason": why, text: T[why] });
           b.addEventListener("click", function () {
             state.flagged[c.id] = true;
@@ -418,6 +422,11 @@
       if (!all.length) list.appendChild(el("p", { class: "note", text: T.empty }));
       all.forEach(function (c) { list.appendChild(renderComment(c)); });
       more.hidden = !state.next;
+      // A published comment of the reader's stays shown until the list (maybe a shared cache's
+      // copy, seconds old) has it, or for HOLD_MS if it is on a later page.
+      save(MINE, load(MINE).filter(function (m) {
+        return !m.shown || (Date.now() < m.shown[1] && !list.querySelector("#comment-" + m.shown[0]));
+      }));
       renderMine();
     }
 
@@ -450,13 +459,16 @@
       });
     }
     function checkMine() {
-      var mine = load(MINE).filter(function (m) { return m.url === PAGE_URL; });
+      var mine = load(MINE).filter(function (m) { return m.url === PAGE_URL && !m.shown; });
       return Promise.all(mine.map(function (m) {
         return fetch(status(m.client_id), { credentials: "omit" }).then(function (r) {
           return r.ok ? r.json() : null;
         }).then(function (s) {
           if (s && (s.status === "published" || s.status === "rejected")) {
-            save(MINE, load(MINE).filter(function (x) { return x.client_id !== m.client_id; }));
+            save(MINE, load(MINE).filter(function (x) {
+              if (x.client_id === m.client_id && s.comment_id) x.shown = [s.comment_id, Date.now() + HOLD_MS];
+              return x.client_id !== m.client_id || x.shown;
+            }));
             return true;
           }
         }).catch(function () {});
@@ -466,9 +478,9 @@
     }
 
     function commentForm() {
-      var name = el("input", { id: "mc-n", required: "", maxlength: "80", autocomplete: "name" });
-      var mail = el("input", { id: "mc-e", type: "email", maxlength: "254", autocomplete: "email" });
-      var body = el("textarea", { id: "mc-b", required: "", maxlength: "5000" });
+      var name = el("input", { id: "mc-n", required: "", maxlength: LIMITS.author, autocomplete: "name" });
+      var mail = el("input", { id: "mc-e", type: "email", maxlength: LIMITS.email, autocomplete: "email" });
+      var body = el("textarea", { id: "mc-b", required: "", maxlength: LIMITS.body });
       var follow = el("input", { id: "mc-r", type: "checkbox" });
       var hp = el("input", { id: "mc-w", name: "website", tabindex: "-1", autocomplete: "off" });
       var live = el("div", { class: "live", role: "status", "aria-live": "polite" });

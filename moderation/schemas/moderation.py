@@ -1,0 +1,141 @@
+"""The moderation API: queue listings, decision bodies, and the items as moderators see them.
+
+The services (moderation/services) check these bodies themselves, with the same limits; the
+models are the document of that contract (the OpenAPI document is generated from them).
+"""
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from . import limits
+from .fields import NON_BLANK, Contract, Integer, Text
+
+
+def _listing(name, queues, default):
+    """A listing's query parameters for one kind of queue."""
+    return type(name, (Contract,), {
+        "__annotations__": {
+            "status": Literal[queues],
+            "site": str | None,
+            "after": Integer(0, limits.MAX_ID) | None,
+            "limit": Integer(1, limits.MAX_PAGE),
+        },
+        "__doc__": "Oldest first, keyset-paginated.",
+        "status": Field(default, description="The queue."),
+        "site": Field(None, description="Only this site (its key)."),
+        "after": Field(None, description="Keyset cursor: the `next` of the previous page."),
+        "limit": Field(limits.DEFAULT_PAGE, description=f"Items per page (default {limits.DEFAULT_PAGE})."),
+    })
+
+
+CommentListing = _listing("CommentListing", limits.COMMENT_QUEUES, "pending")
+ReportListing = _listing("ReportListing", limits.REPORT_QUEUES, "new")
+
+Reason = Annotated[Text(limits.REASON_MAX) | None, Field(
+    default=None, description=f"Why (shown in the audit log); trimmed, at most {limits.REASON_MAX} characters.")]
+
+
+class ReasonBody(Contract):
+    """JSON object; may be omitted when nothing is required. Unknown fields are ignored."""
+
+    reason: Reason
+
+
+class FixSpotBody(Contract):
+    """JSON object; may be omitted when nothing is required. Unknown fields are ignored."""
+
+    correction: Annotated[Text(limits.CORRECTION_MAX) | None, Field(
+        default=None, description="The corrected text; default: the most suggested text, else the selection itself.")]
+    reason: Reason
+
+
+class FixCommentBody(Contract):
+    """JSON object; may be omitted when nothing is required. Unknown fields are ignored."""
+
+    body: Annotated[str, Field(min_length=1, max_length=limits.BODY_MAX, json_schema_extra={"pattern": NON_BLANK},
+                               description="The edited comment text (re-sanitized, then published).")]
+    reason: Reason
+
+
+# -- items ---------------------------------------------------------------------------------
+
+class Report(BaseModel):
+    id: int
+    client_id: str
+    cluster: int | None = None
+    cluster_reports: int = Field(None, ge=1)
+    site: str
+    url: str
+    title: str | None = None
+    exact: str
+    prefix: str | None = None
+    suffix: str | None = None
+    position: int | None = None
+    suggestion: str | None = None
+    comment: str | None = None
+    kind: Literal[limits.REPORT_KINDS] = None
+    status: Literal[limits.REPORT_QUEUES]
+    correction: str | None = None
+    reason: str | None = None
+    created_at: datetime
+    decided_at: datetime | None = None
+
+
+class Suggestion(BaseModel):
+    text: str
+    count: int = Field(ge=1)
+
+
+class Cluster(BaseModel):
+    """Reports of the same spot (same page, selection and context)."""
+
+    id: int
+    site: str
+    url: str
+    title: str | None = None
+    exact: str
+    prefix: str | None = None
+    suffix: str | None = None
+    status: Literal[limits.REPORT_QUEUES]
+    reports: int = Field(ge=0, description="How many readers reported it.")
+    suggestions: list[Suggestion]
+    correction: str | None = None
+    reason: str | None = None
+    first_reported_at: datetime | None = None
+    last_reported_at: datetime | None = None
+    decided_at: datetime | None = None
+
+
+class Comment(BaseModel):
+    """A comment as a moderator sees it."""
+
+    id: int
+    client_id: str
+    site: str
+    url: str
+    title: str | None = None
+    parent: int | None = None
+    author: str
+    email: str | None = None
+    body: str = Field(description="As the reader wrote it.")
+    body_html: str | None = Field(None, description="Sanitized HTML, as published.")
+    status: Literal[limits.COMMENT_QUEUES]
+    spam_score: float | None = None
+    spam_reasons: list[str] = Field(default_factory=list)
+    reason: str | None = None
+    created_at: datetime
+    edited_at: datetime | None = None
+    decided_at: datetime | None = None
+
+
+def page_of(item):
+    """One page of a queue: {"items": [...], "next": cursor}."""
+    return type(f"{item.__name__}Page", (BaseModel,), {
+        "__annotations__": {"items": list[item], "next": int | None},
+        "__doc__": "One page of the queue.",
+        "next": Field(description="Pass as `after` for the next page."),
+    })
+
+
+ReportPage, ClusterPage, CommentPage = page_of(Report), page_of(Cluster), page_of(Comment)

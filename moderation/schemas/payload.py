@@ -1,0 +1,31 @@
+"""The queued payload: what the reader API puts in the Redis inbox for the worker to persist.
+
+A submission's cleaned fields (its model's, `site` replaced by `site_id`) plus the envelope the
+view adds. `notify_email` is present only when the reader asked for follow-up.
+"""
+from typing import Literal
+
+from pydantic import BaseModel, create_model
+
+from .reader import CommentSubmission, FlagSubmission, ReportSubmission
+
+
+class Envelope(BaseModel):
+    type: Literal["report", "comment", "flag"]
+    site_id: int
+    # Both hashes come from the server, never from the body (moderation/privacy.py).
+    reporter_hash: str | None
+    reporter_hash_prev: str | None
+    received_at: float
+
+
+def _queued(name, submission, **extra):
+    fields = {key: (info.annotation, info.default) for key, info in submission.model_fields.items()
+              if key != "site"}
+    return create_model(name, __base__=Envelope, **fields, **extra)
+
+
+QueuedReport = _queued("QueuedReport", ReportSubmission)
+QueuedComment = _queued("QueuedComment", CommentSubmission)
+QueuedFlag = _queued("QueuedFlag", FlagSubmission, comment_id=(int, ...))
+QUEUED = {"report": QueuedReport, "comment": QueuedComment, "flag": QueuedFlag}

@@ -1,0 +1,224 @@
+"""The reader API: what the widget sends (submissions, list queries) and what it gets back."""
+import re
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, WithJsonSchema
+
+from . import limits
+from .fields import (
+    NON_BLANK,
+    ClientId,
+    Contract,
+    Integer,
+    PageUrl,
+    Refusal,
+    SiteKey,
+    Text,
+    blank_is_none,
+    collapsed,
+    context,
+    email_matching,
+    line,
+    optional,
+    optional_email,
+    refuse,
+    text,
+)
+
+# Deliberately loose: the address is confirmed by a link before any mail is sent.
+EMAIL = re.compile(r"[^@\s<>\"]{1,64}@[^@\s<>\"]+\.[^@\s<>\"]+")
+# The follow-up address (moderation/notify/followup.py): a looser pattern, matched on the value as
+# sent (no control characters stripped), as it always was.
+NOTIFY_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
+
+
+def _kind(value):
+    return value or limits.DEFAULT_REPORT_KIND
+
+
+def _reason(value):
+    return value or limits.DEFAULT_FLAG_REASON
+
+
+def _elapsed(value):
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _honeypot(value):
+    return bool(value) if not isinstance(value, str) else bool(value.strip())
+
+
+def _notify(description):
+    return Annotated[
+        Text(limits.EMAIL_MAX) | None, BeforeValidator(blank_is_none), AfterValidator(email_matching(NOTIFY_EMAIL)),
+        Field(default=None, description=description,
+              json_schema_extra={"format": "email"}),
+        Refusal("is not a valid address"),
+    ]
+
+
+NOTIFY_SUFFIX = (" Nothing is sent before the reader opens the confirmation link mailed to this address "
+                 "(docs/notifications.md).")
+
+
+class ReportSubmission(Contract):
+    """A W3C TextQuoteSelector on the article text plus the reader's suggestion. Unknown fields are ignored."""
+
+    site: SiteKey
+    url: PageUrl
+    client_id: ClientId
+    exact: Annotated[str, BeforeValidator(collapsed), Field(
+        min_length=1, max_length=limits.EXACT_MAX, json_schema_extra={"pattern": NON_BLANK},
+        description=f"The selected text (whitespace collapsed, 1-{limits.EXACT_MAX} characters).")]
+    prefix: Annotated[Text(limits.CONTEXT_MAX) | None, BeforeValidator(context), Field(
+        default=None, description="Text just before the selection.")]
+    suffix: Annotated[Text(limits.CONTEXT_MAX) | None, BeforeValidator(context), Field(
+        default=None, description="Text just after the selection.")]
+    suggestion: Annotated[Text(limits.SUGGESTION_MAX) | None, BeforeValidator(optional(text)), Field(
+        default=None, description="What it should read.")]
+    comment: Annotated[Text(limits.REPORT_COMMENT_MAX) | None, BeforeValidator(optional(text)), Field(
+        default=None, description="A note to the editors.")]
+    kind: Annotated[Literal[limits.REPORT_KINDS] | None, BeforeValidator(_kind), Field(
+        default=limits.DEFAULT_REPORT_KIND), Refusal("must be one of: " + ", ".join(limits.REPORT_KINDS))]
+    position: Annotated[Integer(0, limits.POSITION_MAX) | None, Field(
+        default=None, description="Offset of the selection in the normalized article text."),
+        Refusal("must be a non-negative integer")]
+    notify_email: _notify("Opt-in follow-up: mail me when this error is fixed." + NOTIFY_SUFFIX)
+
+
+class CommentSubmission(Contract):
+    """Unknown fields are ignored. Text is stored as sent (control characters removed); the worker renders the body to HTML with a small safelist."""  # noqa: E501  (one line: it is the document's description)
+
+    site: SiteKey
+    url: PageUrl
+    client_id: ClientId
+    author: Annotated[str, BeforeValidator(line), Field(
+        min_length=1, max_length=limits.AUTHOR_MAX, json_schema_extra={"pattern": NON_BLANK})]
+    body: Annotated[str, BeforeValidator(text), Field(
+        min_length=1, max_length=limits.BODY_MAX, json_schema_extra={"pattern": NON_BLANK})]
+    title: Annotated[Text(limits.TITLE_MAX) | None, BeforeValidator(optional(line)), Field(
+        default=None, description="The article's title.")]
+    email: Annotated[Text(limits.EMAIL_MAX) | None, BeforeValidator(optional_email),
+                     AfterValidator(email_matching(EMAIL)), Field(default=None, description="Never shown to readers.",
+        json_schema_extra={"format": "email"}), Refusal("is not a valid address")]
+    parent: Annotated[Integer(1, limits.MAX_ID) | None, BeforeValidator(blank_is_none), Field(
+        default=None, description="The comment replied to."),
+        Refusal("must be a comment id")]
+    # How long the form was open: bots submit within a second or two (used by screening).
+    elapsed_ms: Annotated[Integer(0) | None, BeforeValidator(_elapsed), Field(
+        default=None, description="How long the form was open (screening).")]
+    # Never reported as an error: a bot must not learn it was caught.
+    honeypot: Annotated[bool, BeforeValidator(_honeypot), WithJsonSchema({}), Field(
+        default=False, validation_alias="hp",
+        description="Honeypot, left empty by people. When filled the comment is silently stored as "
+                    "spam and its status answers `pending`.")]
+    notify_email: _notify("Opt-in follow-up: mail me about approved replies." + NOTIFY_SUFFIX)
+
+
+class FlagSubmission(Contract):
+    site: SiteKey
+    client_id: ClientId
+    reason: Annotated[Literal[limits.FLAG_REASONS] | None, BeforeValidator(_reason), Field(
+        default=limits.DEFAULT_FLAG_REASON), Refusal("must be one of: " + ", ".join(limits.FLAG_REASONS))]
+
+
+# -- answers -------------------------------------------------------------------------------
+
+class Queued(BaseModel):
+    id: str = Field(description="The submission's client_id.")
+    status: Literal["queued"]
+
+
+class Error(BaseModel):
+    error: str = Field(description=(
+        "Machine-readable code: `bad_request`, `unauthorized`, `forbidden`, `unknown_site`, "
+        "`origin_not_allowed`, `not_found`, `method_not_allowed`, `too_large`, "
+        "`unsupported_media_type`, `rate_limited`, `unavailable`."))
+    message: str = Field(description="For people (English).")
+    fields: dict[str, str] = Field(default_factory=dict, description="Field name → what is wrong with it (400 only).")
+
+
+class PublicComment(BaseModel):
+    id: int
+    parent: int | None
+    author: str
+    body_html: str = Field(description="Sanitized by the server (bleach safelist).")
+    created_at: datetime
+
+
+class SubmissionStatus(BaseModel):
+    id: str
+    status: Literal[limits.SUBMISSION_STATUSES] = Field(
+        description="Spam, flagged and held comments all answer `pending`.")
+    already_reported: bool = Field(default_factory=bool, description="Error reports only: other readers reported the same spot first.")
+    comment_id: int | None = Field(default=None, description=(
+        "Published comments only: the comment's id in the public list. The widget keeps showing the "
+        "reader's own copy until a list answer (which a shared cache may hold for a few seconds) has it."))
+
+
+class Thread(PublicComment):
+    replies: list[PublicComment] = Field(max_length=limits.REPLIES_SHOWN, description=(
+        f"The first published replies (at most {limits.REPLIES_SHOWN}) at any depth, oldest first."))
+    replies_total: int = Field(ge=0, description="Published replies in the thread.")
+    replies_next: int | None = Field(description=(
+        "Cursor for the rest (\"More replies\"): `thread`=this id, `after`=this value. "
+        "Null when every reply is shown."))
+
+
+class CommentList(BaseModel):
+    comments: list[Thread | PublicComment] = Field(description="Threads; with `thread`, that thread's replies.")
+    total: int = Field(ge=0, description="Published comments on the page (with `thread`: replies in the thread).")
+    next: int | None = Field(description="Cursor for `after` (\"Show more\").")
+
+
+# -- list queries (query strings: every value arrives as text) --------------------------------
+
+def _query_site(value):
+    value = (value or "").strip()
+    if not value:
+        refuse("is required")
+    return value
+
+
+def _query_id(value):
+    """An optional id: absent or empty is None; anything int() refuses is an error."""
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        refuse("must be a comment id")
+
+
+def _query_limit(value):
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0  # not an integer: refused, not ignored
+
+
+QuerySite = Annotated[str, BeforeValidator(_query_site), Field(
+    min_length=1, description="The site's key.", json_schema_extra={"pattern": NON_BLANK})]
+QueryId = Annotated[Integer(0, limits.MAX_ID) | None, BeforeValidator(_query_id), Field(default=None),
+                    Refusal("must be a comment id")]
+
+
+class CommentListQuery(Contract):
+    site: QuerySite
+    url: PageUrl
+    after: Annotated[QueryId, Field(
+        description="The previous page's `next` (with `thread`: a thread's `replies_next`).")]
+    thread: Annotated[QueryId, Field(
+        description="A top-level comment's id: list its replies instead of threads.")]
+    limit: Annotated[Integer(1, limits.COMMENTS_LIMIT_MAX) | None, BeforeValidator(_query_limit), Field(
+        default=None, description="Threads (or replies) per page (default `MODERATION_COMMENTS_PAGE`, 50; "
+                                  "only this size is cached)."),
+        Refusal(f"must be between 1 and {limits.COMMENTS_LIMIT_MAX}")]
+
+
+class SubmissionQuery(Contract):
+    client_id: ClientId  # in the path
+    site: QuerySite

@@ -1,0 +1,231 @@
+"""Readers: who wrote a submission, and what moderators decided about that person.
+
+`resolve_reader` runs where submissions are stored (the worker), with identities the
+reader API verified before queueing (identity.sso, identity.anonymous). The moderation
+actions (ban, unban, trust, premoderate) are checked and audited like decisions on
+comments (services/moderation.py). `is_banned` applies a ban to the person, not to the
+address: see docs/identity.md.
+"""
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from ..db_retry import unit_of_work
+from ..extensions import db
+from ..identity.sso import SsoIdentity
+from ..models import Comment, Reader
+from ..models.base import as_utc, isoformat, utcnow
+from ..models.readers import BANNED_UNTIL_LIFTED
+from ..privacy import hash_email
+from .audit import Target, audit
+from .common import Invalid, NotFound, clean_reason, require
+
+# A ban on a reader also holds, for anonymous readers only, on their e-mail hash and, this
+# long after the banned reader was last seen there, on their address hash: a troll who
+# clears the id (or signs out) is still banned. Short, as carrier NAT puts many readers
+# behind one address: an innocent neighbour is held back for hours, not for the ban.
+ADDRESS_BAN_WINDOW = timedelta(hours=6)
+MAX_BAN_DAYS = 3650
+TARGET_TYPE = "reader"
+
+
+# -- who wrote it ------------------------------------------------------------------------
+
+def _find(key):
+    return db.session.execute(sa.select(Reader).where(Reader.key == key)).scalar_one_or_none()
+
+
+def resolve_reader(site_id, sso=None, anon_key=None, name=None, email_hash=None, address_hash=None, now=None):
+    """The Reader behind one submission, created on first sight, its last-seen data updated.
+
+    `sso`: a verified SsoIdentity (or its `as_payload()` dict from the queue), which wins;
+    its username is the name and its e-mail the e-mail. Otherwise `anon_key`: the key from
+    `identity.anonymous.verify`/`issue` (the reader API always has one). Neither: None.
+    `email_hash` / `address_hash`: privacy.hash_email / hash_address of this submission.
+    Flushes, does not commit: it is part of the caller's transaction (a worker batch).
+    """
+    now = now or utcnow()
+    if isinstance(sso, dict):
+        sso = SsoIdentity.from_payload(sso)
+    if sso is not None:
+        key, kind, name = sso.reader_key, "sso", sso.username
+        email_hash = hash_email(sso.email) if sso.email else email_hash
+    elif anon_key:
+        key, kind = anon_key, "anonymous"
+    else:
+        return None
+    reader = _find(key)
+    if reader is None:
+        reader = Reader(key=key, site_id=site_id, kind=kind, first_seen=now, last_seen=now)
+        try:
+            with db.session.begin_nested():
+                db.session.add(reader)
+        except IntegrityError:  # another worker stored the same reader a moment ago
+            reader = _find(key)
+    if reader.site_id != site_id:
+        # Keys carry or are bound to their site (identity.*): this is a bug, not a reader.
+        raise ValueError(f"reader {key!r} belongs to another site")
+    reader.last_seen = max(as_utc(reader.last_seen), now)
+    if name:
+        reader.display_name = name
+    # Only what this submission brought replaces what we knew: no e-mail this time keeps the last one.
+    if email_hash:
+        reader.email_hash = email_hash
+    if address_hash:
+        reader.address_hash = address_hash
+    db.session.flush()
+    return reader
+
+
+# -- history -----------------------------------------------------------------------------
+
+HISTORY_STATUSES = ("approved", "rejected", "spam")
+
+
+def reader_history(reader_ids):
+    """{reader id: {"approved": n, "rejected": n, "spam": n}}: decided comments per reader
+    (services.moderation.author_history, keyed on the person instead of the address)."""
+    ids = {i for i in reader_ids if i is not None}
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Comment.reader_id, Comment.status, sa.func.count())
+        .where(Comment.reader_id.in_(ids), Comment.status.in_(HISTORY_STATUSES))
+        .group_by(Comment.reader_id, Comment.status)
+    ).all()
+    history = {i: dict.fromkeys(HISTORY_STATUSES, 0) for i in ids}
+    for reader_id, status, count in rows:
+        history[reader_id][status] = count
+    return history
+
+
+# -- bans --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Ban:
+    """A ban in force. `by`: "reader" (their own), "email" or "address" (derived)."""
+
+    until: object  # datetime; BANNED_UNTIL_LIFTED for "until lifted"
+    reason: str | None
+    by: str
+
+    @property
+    def until_lifted(self):
+        return as_utc(self.until) == BANNED_UNTIL_LIFTED
+
+
+def is_banned(reader, now=None):
+    """The Ban that holds this reader's submissions at `now`, or None.
+
+    Their own ban first. Then, for an anonymous reader only, another banned reader of the
+    site with the same e-mail hash, or with the same address hash seen there within
+    ADDRESS_BAN_WINDOW. An SSO reader is a known account: only their own ban counts (a
+    typed, unverified e-mail or a shared address must not lock out a signed-in reader).
+    """
+    now = now or utcnow()
+    if reader is None:
+        return None
+    if reader.own_ban_in_force(now):
+        return Ban(as_utc(reader.banned_until), reader.ban_reason, "reader")
+    if reader.kind != "anonymous":
+        return None
+    matches = []
+    if reader.email_hash:
+        matches.append((Reader.email_hash == reader.email_hash, "email"))
+    if reader.address_hash:
+        matches.append((sa.and_(Reader.address_hash == reader.address_hash,
+                                Reader.last_seen >= now - ADDRESS_BAN_WINDOW), "address"))
+    for condition, by in matches:
+        other = db.session.execute(
+            sa.select(Reader).where(Reader.site_id == reader.site_id, Reader.id != reader.id,
+                                    Reader.banned_until > now, condition)
+            .order_by(Reader.banned_until.desc()).limit(1)
+        ).scalar_one_or_none()
+        if other is not None:
+            return Ban(as_utc(other.banned_until), other.ban_reason, by)
+    return None
+
+
+# -- moderators' decisions -------------------------------------------------------------
+
+def load_reader(reader_key, actor):
+    """The reader with this public key, if the actor may moderate comments on its site."""
+    require(actor, "comments")
+    reader = _find(reader_key) if isinstance(reader_key, str) else None
+    if reader is None or not actor.can_site(reader.site_id):
+        raise NotFound("no such reader")  # "missing" and "not yours" alike
+    return reader
+
+
+def _state(reader):
+    return {"banned_until": isoformat(reader.banned_until), "trusted": bool(reader.trusted),
+            "premoderate": bool(reader.premoderate)}
+
+
+def _decide(reader_key, actor, action, change, reason=None):
+    reader = load_reader(reader_key, actor)
+    reason = clean_reason(reason)
+    before, before_reason = _state(reader), reader.ban_reason
+    change(reader)
+    if _state(reader) == before and reader.ban_reason == before_reason:
+        return reader  # nothing changes (unban of a reader not banned): no audit noise
+    audit(actor, action, Target(TARGET_TYPE, reader.id, reader.site_id),
+          before=before, after=_state(reader), reason=reason)
+    db.session.commit()
+    return reader
+
+
+def _days(days):
+    if days is None:
+        return None
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_BAN_DAYS:
+        raise Invalid("invalid fields", {"days": f"days must be a whole number from 1 to {MAX_BAN_DAYS}"})
+    return days
+
+
+@unit_of_work
+def ban(reader_key, actor, days=None, reason=None, now=None):
+    """Ban for `days` (1..MAX_BAN_DAYS) or, with None, until lifted. Their later comments are
+    stored as rejected (the caller's screening asks `is_banned`)."""
+    days = _days(days)
+    now = now or utcnow()
+
+    def change(reader):
+        reader.banned_until = BANNED_UNTIL_LIFTED if days is None else now + timedelta(days=days)
+        reader.banned_at = now
+        reader.ban_reason = clean_reason(reason)
+
+    return _decide(reader_key, actor, "reader.ban", change, reason)
+
+
+@unit_of_work
+def unban(reader_key, actor, reason=None):
+    def change(reader):
+        reader.banned_until = reader.banned_at = reader.ban_reason = None
+
+    return _decide(reader_key, actor, "reader.unban", change, reason)
+
+
+@unit_of_work
+def trust(reader_key, actor, on=True, reason=None):
+    """Trusted (their comments may skip the pre-moderation queue); `on=False` undoes it.
+    Trust and always-pre-moderate exclude each other: setting one clears the other."""
+    def change(reader):
+        reader.trusted = bool(on)
+        if on:
+            reader.premoderate = False
+
+    return _decide(reader_key, actor, "reader.trust", change, reason)
+
+
+@unit_of_work
+def premoderate(reader_key, actor, on=True, reason=None):
+    """Always hold this reader's comments for a moderator, without telling them; `on=False` undoes it."""
+    def change(reader):
+        reader.premoderate = bool(on)
+        if on:
+            reader.trusted = False
+
+    return _decide(reader_key, actor, "reader.premoderate", change, reason)
