@@ -16,7 +16,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,postgres]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# axe-core (npm, pinned in package.json: one exact version, no dependencies) for the accessibility test.
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package.json
+	@command -v npm >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; \
+	  else echo "npm is missing: sudo apt-get install npm"; exit 1; fi; }
+	npm install --no-audit --no-fund --silent
+	touch $(AXE)
+
+install: $(STAMP) $(AXE)
 
 ## The service with a demo article: http://$(HOST):$(PORT)/demo
 run: install

@@ -38,6 +38,7 @@ CONFIRM_SENT_PREFIX = "moderation:notify:confirm-sent:"  # + address hash
 # -- caches and privacy --------------------------------------------------------------------------
 FEED_CACHE_PREFIX = "moderation:feed:"
 QUEUE_COUNTS_PREFIX = "moderation:counts:"
+QUEUE_VERSION = "moderation:queue-version"  # bumped by every commit that changes a queue (services/queue_version.py)
 PRIVACY_SALTS = "moderation:privacy:address-salts"
 
 # -- the dashboard ---------------------------------------------------------------------------

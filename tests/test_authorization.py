@@ -37,11 +37,14 @@ DASHBOARD = {
     "dashboard.stats": ("comments", None),
     "dashboard.comments": ("comments", None),
     "dashboard.comment": ("comments", "comment"),
+    "dashboard.comments_live": ("comments", None),
+    "dashboard.conversation": ("comments", "comment"),
     "dashboard.comment_action": ("comments", "comment"),
     "dashboard.block_author": ("comments", "comment"),
     "dashboard.comments_bulk": ("comments", None),
     "dashboard.reports": ("reports", None),
     "dashboard.report": ("reports", "cluster"),
+    "dashboard.reports_live": ("reports", None),
     "dashboard.report_action": ("reports", "cluster"),
     "dashboard.reports_bulk": ("reports", None),
     "dashboard.health": ("admin", None),
@@ -85,7 +88,8 @@ API = {
     "moderation_api.reopen_cluster": ("reports", "cluster"),
 }
 # Query strings a GET needs to be a valid request ({site}: the site the objects belong to).
-EXTRA_QUERY = {"dashboard.export_download": "?site={site}&what=comments&format=json"}
+EXTRA_QUERY = {"dashboard.export_download": "?site={site}&what=comments&format=json",
+               "dashboard.comments_live": "?after=0", "dashboard.reports_live": "?after=0"}
 # URL arguments that are not object ids.
 EXTRA_ARGS = {"dashboard.comment_action": {"action": "reject"}, "dashboard.report_action": {"action": "reject"},
               "dashboard.claim_item": {"kind": "comment"}}

@@ -92,7 +92,7 @@ def test_question_mark_opens_the_help_and_escape_closes_it(live_server, new_page
     assert help_box.is_hidden()
 
 
-def test_r_focuses_the_reason_and_enter_rejects(app, live_server, new_page, auth, drain):
+def test_r_opens_the_reason_popup_a_number_picks_a_preset_and_enter_rejects(app, live_server, new_page, auth, drain):
     client = app.test_client()
     assert client.post("/api/v1/comments", json={
         "site": "demo", "url": live_server + "/demo", "author": "Спамер", "body": "Купите окна",
@@ -101,9 +101,16 @@ def test_r_focuses_the_reason_and_enter_rejects(app, live_server, new_page, auth
     page = new_page()
     sign_in(page, live_server, auth.create("moderator"))
     page.goto(live_server + "/dashboard/comments")
+    # The card carries no reason list or box: the reason is asked for when rejecting.
+    assert page.locator(".queue .item select, .queue .item input[name=reason]").count() == 0
     page.keyboard.press("r")
-    assert page.evaluate("document.activeElement.name") == "preset"
-    page.select_option("select[name=preset]", "Advertising or spam")
+    popup = page.locator("#reason-dialog")
+    assert popup.is_visible()
+    page.keyboard.press("Escape")  # cancels: nothing decided, the focus back on the card
+    assert popup.is_hidden() and page.evaluate("document.activeElement.classList.contains('item')")
+    page.keyboard.press("r")
+    page.keyboard.press("3")  # the third preset: "Advertising or spam"
+    assert page.locator('[data-preset="Advertising or spam"]').get_attribute("aria-pressed") == "true"
     page.keyboard.press("Enter")
     page.wait_for_function("() => document.querySelectorAll('.queue .item').length === 0")
     with app.app_context():

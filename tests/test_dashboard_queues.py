@@ -206,17 +206,125 @@ def test_reader_flags_show_before_the_threshold_and_reports_filter_by_date(app, 
     assert "обьявил" not in client.get("/dashboard/reports?since=2999-01-01").get_data(as_text=True)
 
 
+# Every status has a count (the queue tabs show them): one pending comment, nothing decided.
+COMMENT_COUNTS = {"comments_pending": 1, "comments_flagged": 0, "comments_spam": 0, "comments_approved": 0,
+                  "comments_rejected": 0}
+
+
 def test_a_moderators_counts_never_come_from_an_editors_cached_answer(app, client, auth, site, drain):
     # Same sites (all), different roles: the cache must not hand the editor's reports_new to the moderator.
     submit(client, drain, report_payload(), comment_payload())
     editor, moderator = auth.create("editor"), auth.create("moderator")
     auth.login(editor)
-    assert client.get("/dashboard/counts.json").json == {
-        "comments_pending": 1, "comments_flagged": 0, "comments_spam": 0, "reports_new": 1}
+    assert client.get("/dashboard/counts.json").json == dict(COMMENT_COUNTS, reports_new=1, reports_fixed=0,
+                                                             reports_rejected=0)
     auth.logout()
     auth.login(moderator)
-    assert client.get("/dashboard/counts.json").json == {
-        "comments_pending": 1, "comments_flagged": 0, "comments_spam": 0}
+    assert client.get("/dashboard/counts.json").json == COMMENT_COUNTS
     auth.logout()
     auth.login(editor)  # and the other way round: the moderator's answer is not the editor's
     assert "reports_new" in client.get("/dashboard/counts.json").json
+
+
+# -- issue 17: the live queue, fresh counts, bulk reasons, the conversation ---------------------
+
+def test_counts_are_fresh_right_after_each_action(app, client, auth, site, drain):
+    """The cached counts are keyed by a version every decision bumps: no stale badge after an action."""
+    submit(client, drain, *[comment_payload() for _ in range(3)])
+    first, second, _third = ids(app, Comment)
+    auth.login(role="moderator")
+    token = auth.csrf("/dashboard/")
+    assert client.get("/dashboard/counts.json").json["comments_pending"] == 3  # now cached
+    answer = client.post(f"/dashboard/comments/{first}/approve", data={"csrf_token": token}, headers=FETCH).json
+    assert (answer["counts"]["comments_pending"], answer["counts"]["comments_approved"]) == (2, 1)
+    client.post(f"/dashboard/comments/{second}/spam", data={"csrf_token": token}, headers=FETCH)
+    counts = client.get("/dashboard/counts.json").json
+    assert (counts["comments_pending"], counts["comments_spam"], counts["comments_approved"]) == (1, 1, 1)
+    # A comment arriving (the worker's commit) counts at once too.
+    submit(client, drain, comment_payload())
+    assert client.get("/dashboard/counts.json").json["comments_pending"] == 2
+    page = client.get("/dashboard/comments").get_data(as_text=True)
+    assert 'data-count="comments_spam">1</span>' in page and 'data-count="comments_pending">2</span>' in page
+
+
+def test_the_live_feed_renders_only_newer_items_with_the_same_filters(app, client, auth, site, post_site, drain):
+    submit(client, drain, comment_payload(body="старый"))
+    [old] = ids(app, Comment)
+    auth.login(auth.create("moderator", site_ids=[site.id]))
+    page = client.get("/dashboard/comments").get_data(as_text=True)
+    assert f'data-newest="{old}"' in page
+    assert client.get("/dashboard/comments/live.json?after=").status_code == 400
+    assert client.get(f"/dashboard/comments/live.json?after={old}").json["count"] == 0
+    submit(client, drain, comment_payload(body="<b>новый</b> & свежий"), comment_payload(site="post-site", body="чужой"),
+           comment_payload(body="другой текст"))
+    answer = client.get(f"/dashboard/comments/live.json?after={old}&q=свеж").json
+    assert answer["count"] == 1 and "свежий" in answer["html"] and "чужой" not in answer["html"]
+    assert "<b>новый</b>" not in answer["html"]  # escaped by the item template
+    assert answer["newest"] > old and answer["counts"]["comments_pending"] == 3
+    assert f'id="comment-{answer["newest"]}"' in answer["html"]
+    assert "live.json" not in answer["html"]  # its forms return to the queue, not to the feed
+    assert client.get(f"/dashboard/comments/live.json?after={old}").json["count"] == 2  # not the other site's
+    auth.logout()
+    auth.login(role="moderator")
+    assert client.get("/dashboard/reports/live.json?after=0").status_code == 403
+
+
+def test_bulk_reject_takes_a_reason_and_audits_it(app, client, auth, site, drain):
+    submit(client, drain, *[comment_payload() for _ in range(2)])
+    all_ids = ids(app, Comment)
+    auth.login(role="moderator")
+    response = client.post("/dashboard/comments/bulk", data={
+        "csrf_token": auth.csrf("/dashboard/"), "action": "reject", "preset": "Off-topic",
+        "ids": [str(i) for i in all_ids]})
+    assert response.status_code == 302
+    with app.app_context():
+        entries = db.session.execute(sa.select(AuditEntry).order_by(AuditEntry.id)).scalars().all()
+        assert [(e.action, e.reason) for e in entries] == [("comment.reject", "Off-topic")] * 2
+    assert 'data-bulk-key="R"' in client.get("/dashboard/comments").get_data(as_text=True)
+
+
+def test_the_conversation_shows_the_thread_with_each_status(app, client, auth, site, post_site, drain, staff):
+    submit(client, drain, comment_payload(body="корень <script>x</script>"))
+    [root] = ids(app, Comment)
+    auth.login(role="moderator")
+    token = auth.csrf("/dashboard/")
+    client.post(f"/dashboard/comments/{root}/approve", data={"csrf_token": token})
+    submit(client, drain, comment_payload(body="ответ", parent=root))
+    reply = ids(app, Comment)[-1]
+    submit(client, drain, comment_payload(body="ответ на ответ", parent=reply), comment_payload(body="другая ветка"))
+    deep, other = ids(app, Comment)[-2:]
+    page = client.get(f"/dashboard/comments/{reply}/conversation").get_data(as_text=True)
+    assert page.index("корень") < page.index(">ответ<") < page.index("ответ на ответ")
+    assert "другая ветка" not in page and "<script>x" not in page
+    assert 'data-status="approved"' in page and page.count('data-status="pending"') == 2
+    assert f'id="comment-{deep}"' in page and 'data-focus' in page
+    # Moderated from there: the same item forms.
+    assert f'/dashboard/comments/{deep}/reject' in page
+    # The queue's `o` link leads here.
+    assert f'/dashboard/comments/{other}/conversation' in client.get("/dashboard/comments").get_data(as_text=True)
+    assert client.get("/dashboard/comments/2147483647/conversation").status_code == 404
+
+
+def test_decided_tabs_count_up_to_the_cap(app, client, auth, site, drain, monkeypatch):
+    from moderation.dashboard import common
+
+    monkeypatch.setattr(common, "COUNT_CAP", 2)
+    submit(client, drain, *[comment_payload() for _ in range(4)])
+    auth.login(role="moderator")
+    token = auth.csrf("/dashboard/")
+    for comment_id in ids(app, Comment):
+        client.post(f"/dashboard/comments/{comment_id}/approve", data={"csrf_token": token})
+    assert client.get("/dashboard/counts.json").json["comments_approved"] == 3  # "more than the cap"
+
+
+def test_the_report_live_feed_renders_new_clusters(app, client, auth, site, drain):
+    auth.login(role="editor")
+    page = client.get("/dashboard/reports").get_data(as_text=True)
+    assert 'data-newest="0"' in page and "/dashboard/reports/live.json" in page
+    submit(client, drain, report_payload())
+    [cluster_id] = ids(app, ReportCluster)
+    answer = client.get("/dashboard/reports/live.json?after=0&status=new").json
+    assert (answer["count"], answer["newest"], answer["counts"]["reports_new"]) == (1, cluster_id, 1)
+    assert f'id="cluster-{cluster_id}"' in answer["html"] and 'data-key="r"' in answer["html"]
+    assert client.get(f"/dashboard/reports/live.json?after={cluster_id}").json["count"] == 0
+    assert client.get("/dashboard/reports/live.json?after=0&status=bogus").status_code == 400

@@ -107,11 +107,19 @@ def test_api_only_targets_have_no_dashboard_queue():
 
 
 def test_the_keyboard_keys_are_the_registry_keys():
-    """static/js/dashboard.js binds the keys; each must run the action the registry gives it."""
+    """The item templates render each action's key from the registry (data-key, data-bulk-key);
+    static/js/dashboard.js reads them there and writes no action key of its own."""
     script = (ROOT / "static" / "js" / "dashboard.js").read_text(encoding="utf-8")
-    bound = dict(re.findall(r'(\w): function \(\) \{ act\("(\w+)"\); \}', script))
+    assert re.findall(r'(\w): function \(\) \{ act\("(\w+)"\); \}', script) == []
     registered = {a.key: a.name for a in ACTIONS if a.key and a.dashboard}
-    assert bound == registered
+    for target, template in ITEM_TEMPLATES.items():
+        text = (TEMPLATES / template).read_text(encoding="utf-8")
+        keyed = {a.name for a in ACTIONS if a.target == target and a.key}
+        rendered = set(re.findall(r'data-key="\{\{ act\.(\w+)\.key \}\}"', text))
+        rendered |= {"reject"} if "reject_fields(act.reject" in text else set()
+        assert rendered == keyed, target
+    macros = (TEMPLATES / "_macros.html").read_text(encoding="utf-8")
+    assert 'data-key="{{ action.key }}"' in macros and 'data-bulk-key="{{ a.bulk_key }}"' in macros
     help_box = re.search(r'<div id="help".*?</dl>', (TEMPLATES / "base.html").read_text(encoding="utf-8"), re.S)
     assert {key for key in registered if f"<kbd>{key}</kbd>" not in help_box.group(0)} == set()
     # One key means one action on every queue that has it.

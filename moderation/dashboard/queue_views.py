@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -16,6 +17,7 @@ from ..models import AuditEntry, Comment, CommentFlag, Page, ReportCluster
 from ..services import actions
 from ..services import moderation as service
 from ..services import reports as report_service
+from ..services.common import site_filter
 from ..services.audit import audit
 from . import bp
 from .common import claim, claims_for, queue_counts, requires, visible_sites
@@ -127,6 +129,19 @@ def claim_item(kind, item_id):
 
 # -- comments ---------------------------------------------------------------------
 
+def _comment_context(items):
+    """What a comment card needs besides the comment (queue, live additions, conversation)."""
+    parents = {}
+    parent_ids = {c.parent_id for c in items if c.parent_id}
+    if parent_ids:
+        parents = {c.id: c for c in db.session.execute(sa.select(Comment).where(Comment.id.in_(parent_ids))).scalars()}
+    return {
+        "history": service.author_history(items), "parents": parents,
+        "claims": claims_for("comment", [c.id for c in items]), "presets": REJECT_PRESETS["comments"],
+        "flags": flag_counts([c.id for c in items]),
+    }
+
+
 @bp.get("/comments")
 @requires("comments")
 def comments():
@@ -137,17 +152,49 @@ def comments():
         items, cursor = service.list_comments(current_user, status, limit=50, **filters)
     except service.Invalid:
         abort(400)
-    parents = {}
-    parent_ids = {c.parent_id for c in items if c.parent_id}
-    if parent_ids:
-        parents = {c.id: c for c in db.session.execute(sa.select(Comment).where(Comment.id.in_(parent_ids))).scalars()}
     return render_template(
         "dashboard/comments.html", items=items, status=status, cursor=cursor, values=request.args,
-        sites=visible_sites(), history=service.author_history(items), parents=parents,
-        claims=claims_for("comment", [c.id for c in items]), presets=REJECT_PRESETS["comments"],
-        flags=flag_counts([c.id for c in items]),
+        sites=visible_sites(), counts=queue_counts(), newest=_newest_comment(status, filters, items, cursor),
         surges=surge.active_surges(current_user.site_ids(), datetime.now(timezone.utc)),
+        **_comment_context(items),
     )
+
+
+LIVE_LIMIT = 50  # items one poll renders; the bar says "50+" past that
+
+
+def _newest_comment(status, filters, items, cursor):
+    if not cursor:
+        return items[-1].id if items else filters["after"] or 0
+    query = site_filter(sa.select(sa.func.max(Comment.id)).where(Comment.status == status), Comment,
+                        current_user, filters["site_key"])
+    return db.session.execute(query).scalar() or cursor
+
+
+def _queue_url(kind):
+    """The queue page a live item's forms return to (not the JSON endpoint that rendered them)."""
+    return url_for(f"dashboard.{kind}", **{k: v for k, v in request.args.items() if k != "after"})
+
+
+@bp.get("/comments/live.json")
+@requires("comments")
+def comments_live():
+    """The comments stored after `after` in the queue as filtered (the "N new" bar), rendered
+    as the queue renders them, and the counts. Same rules as the queue: scope, sites, filters."""
+    status = request.args.get("status", "pending")
+    filters = _filters()
+    if filters["after"] is None:
+        abort(400)
+    try:
+        items, more = service.list_comments(current_user, status, limit=LIVE_LIMIT, **filters)
+    except service.Invalid:
+        abort(400)
+    html = "".join(
+        render_template("dashboard/_comment_item.html", c=c, status=status, bulk=True, back=_queue_url("comments"),
+                        **_comment_context(items))
+        for c in items)
+    return jsonify({"count": len(items), "more": more is not None, "html": html,
+                    "newest": items[-1].id if items else filters["after"], "counts": queue_counts()})
 
 
 @bp.post("/pages/<int(max=2147483647):page_id>/end-surge")
@@ -196,6 +243,36 @@ def comment(comment_id):
     )
 
 
+@bp.get("/comments/<int(max=2147483647):comment_id>/conversation")
+@requires("comments")
+def conversation(comment_id):
+    """The comment inside its thread on the article: the top-level comment and every reply,
+    parents before their replies, each with its status and its actions. Same rules as the
+    comment itself (404 outside the user's sites); the thread is on the comment's page, so
+    on its site."""
+    item = db.session.get(Comment, comment_id)
+    if item is None or not current_user.can_site(item.site_id):
+        abort(404)
+    root_id = item.thread_id or item.id
+    thread = db.session.execute(
+        sa.select(Comment).where(sa.or_(Comment.id == root_id, Comment.thread_id == root_id),
+                                 Comment.site_id == item.site_id)
+        .options(selectinload(Comment.page), selectinload(Comment.site)).order_by(Comment.id)
+    ).scalars().all()
+    children = {}
+    for c in thread:
+        children.setdefault(c.parent_id if c.id != root_id else None, []).append(c)
+    ordered = []  # depth-first, each reply under its parent, oldest first (a stack: any depth)
+    stack = [(c, 0) for c in reversed(children.get(None, []))]
+    while stack:
+        c, depth = stack.pop()
+        ordered.append((c, depth))
+        stack.extend((reply, depth + 1) for reply in reversed(children.get(c.id, [])))
+    context = _comment_context(thread)
+    context["parents"] = {}  # the thread shows the parents themselves
+    return render_template("dashboard/conversation.html", item=item, thread=ordered, page=item.page, **context)
+
+
 @bp.post("/comments/<int(max=2147483647):comment_id>/<action>")
 @requires("comments")
 def comment_action(comment_id, action):
@@ -226,6 +303,14 @@ def text_fragment(cluster):
     return cluster.page.url + "#:~:text=" + ",".join(parts)
 
 
+def _list_clusters(status, filters, limit=50):
+    return report_service.list_clusters(
+        current_user, status, site_key=filters["site_key"], after=filters["after"], limit=limit,
+        url=filters["url"], search=filters["search"], since=filters["since"], until=filters["until"],
+        detected=request.args.get("detected") == "1",
+    )
+
+
 @bp.get("/reports")
 @requires("reports")
 def reports():
@@ -233,18 +318,42 @@ def reports():
     status = request.args.get("status", "new")
     filters = _filters()
     try:
-        items, cursor = report_service.list_clusters(
-            current_user, status, site_key=filters["site_key"], after=filters["after"], limit=50,
-            url=filters["url"], search=filters["search"], since=filters["since"], until=filters["until"],
-            detected=request.args.get("detected") == "1",
-        )
+        items, cursor = _list_clusters(status, filters)
     except service.Invalid:
         abort(400)
+    if cursor:
+        query = site_filter(sa.select(sa.func.max(ReportCluster.id)).where(ReportCluster.status == status),
+                            ReportCluster, current_user, filters["site_key"])
+        newest = db.session.execute(query).scalar() or cursor
+    else:
+        newest = items[-1].id if items else filters["after"] or 0
     return render_template(
         "dashboard/reports.html", items=items, status=status, cursor=cursor, values=request.args,
-        sites=visible_sites(), claims=claims_for("cluster", [c.id for c in items]),
-        presets=REJECT_PRESETS["reports"], diff_html=diff_html, text_fragment=text_fragment,
+        sites=visible_sites(), claims=claims_for("cluster", [c.id for c in items]), counts=queue_counts(),
+        presets=REJECT_PRESETS["reports"], diff_html=diff_html, text_fragment=text_fragment, newest=newest,
     )
+
+
+@bp.get("/reports/live.json")
+@requires("reports")
+def reports_live():
+    """New same-spot clusters after `after` in the report queue as filtered (see comments_live)."""
+    status = request.args.get("status", "new")
+    filters = _filters()
+    if filters["after"] is None:
+        abort(400)
+    try:
+        items, more = _list_clusters(status, filters, limit=LIVE_LIMIT)
+    except service.Invalid:
+        abort(400)
+    claims = claims_for("cluster", [c.id for c in items])
+    html = "".join(
+        render_template("dashboard/_report_item.html", r=r, status=status, bulk=True, claims=claims,
+                        presets=REJECT_PRESETS["reports"], diff_html=diff_html, text_fragment=text_fragment,
+                        back=_queue_url("reports"))
+        for r in items)
+    return jsonify({"count": len(items), "more": more is not None, "html": html,
+                    "newest": items[-1].id if items else filters["after"], "counts": queue_counts()})
 
 
 @bp.get("/reports/<int(max=2147483647):cluster_id>")

@@ -50,6 +50,11 @@ class Action:
     key: str | None = None  # keyboard key on the dashboard (static/js/dashboard.js binds it)
 
     @property
+    def bulk_key(self):
+        """The key for the bulk action on the selection: Shift + the item's key (e.key is "A")."""
+        return self.key.upper() if self.bulk and self.key else None
+
+    @property
     def scope(self):
         return TARGETS[self.target].scope
 

@@ -10,6 +10,7 @@ from typing import NamedTuple
 from .. import metrics
 from ..extensions import db
 from ..models import AuditEntry, BlockedCommenter, Comment, Page, ReportCluster, Site, TypoReport, User, Webhook
+from . import queue_version  # noqa: F401 - every decision path imports this module: the count cache's hook
 
 
 class Target(NamedTuple):
