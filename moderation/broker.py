@@ -45,8 +45,9 @@ DRAIN_FLAG_MS = 200
 # enqueue a drain job. One round trip for the whole ingest.
 # ARGV[4] = '1' when the caller then WAITs for replicas: a duplicate then rewrites its
 # dedup key's expiry, so this connection's replication offset covers the first write of
-# the submission and WAIT proves the replicas hold it (a duplicate that writes nothing
-# would pass WAIT at once, even while the replicas still lack the submission).
+# the submission and WAIT proves the replicas hold it. (Redis 6.2 and 7.0 count a
+# connection that wrote nothing from the server's offset anyway; a Redis that counts only
+# the connection's own writes would let a duplicate that writes nothing pass WAIT at once.)
 _INGEST_LUA = """
 for i = 4, #KEYS do
   local a = 2 * (i - 4) + 5
