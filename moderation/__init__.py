@@ -96,17 +96,13 @@ def _finish_config(app):
 
 
 def _limiter_storage(app):
-    """Flask-Limiter shares our Redis; a down Redis must not slow requests down."""
-    url = app.config["REDIS_URL"]
-    if url.startswith("unix://"):
-        url = "redis+unix://" + url[len("unix://"):]
-    app.config.setdefault("RATELIMIT_STORAGE_URI", url)
+    """Flask-Limiter shares our Redis (the same master, with Sentinel); a down Redis must
+    not slow requests down."""
     # Half the budget: a POST meets the limiter, then the enqueue; against a hung
     # Redis both time out and the 503 must still come within a second.
-    timeout = app.config["REDIS_SOCKET_TIMEOUT"] / 2
-    app.config.setdefault(
-        "RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": timeout, "socket_timeout": timeout}
-    )
+    uri, options = app.broker.target.limiter_storage(app.config["REDIS_SOCKET_TIMEOUT"] / 2)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", uri)
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", options)
 
 
 def _sqlite_pragmas(app, engine):

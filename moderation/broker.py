@@ -12,13 +12,20 @@ Redis and both durable (AOF):
    deletes the claim. A worker killed mid-batch leaves the claim behind; RQ
    re-queues the abandoned job (same id), which finishes that claim first.
    Persisting is idempotent on client_id, so a replay never doubles a row.
+
+Where Redis is (`RedisTarget`): one URL, or a master found through Redis Sentinel, asked
+again after a failover. Replication is asynchronous, so with `REDIS_WAIT_REPLICAS` the
+ingest also waits (Redis WAIT) for that many replicas to hold the submission before its 202.
 """
 import json
 
 import redis
 from flask import current_app
 from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError, ReadOnlyError
 from redis.retry import Retry as RedisRetry
+from redis.sentinel import Sentinel
 from rq import Queue
 from rq.job import Job
 from rq.results import Result
@@ -31,14 +38,19 @@ from .redis_keys import INBOX, drain_claim_key, submission_key
 # A drain job is requested at most once per this many milliseconds by ingest.
 DRAIN_FLAG_MS = 200
 
-# Rate-limit windows first (KEYS[4..], with ARGV[4..] = amount, seconds per window):
+# Rate-limit windows first (KEYS[4..], with ARGV[5..] = amount, seconds per window):
 # each is a fixed-window counter (INCR; the first hit sets the expiry); the first full
 # one stops the script, returning minus the seconds until it resets. Then the dedup:
 # 0 for a duplicate client_id, 1 when queued, 2 when queued and the caller should
 # enqueue a drain job. One round trip for the whole ingest.
+# ARGV[4] = '1' when the caller then WAITs for replicas: a duplicate then rewrites its
+# dedup key's expiry, so this connection's replication offset covers the first write of
+# the submission and WAIT proves the replicas hold it. (Redis 6.2 and 7.0 count a
+# connection that wrote nothing from the server's offset anyway; a Redis that counts only
+# the connection's own writes would let a duplicate that writes nothing pass WAIT at once.)
 _INGEST_LUA = """
 for i = 4, #KEYS do
-  local a = 2 * (i - 4) + 4
+  local a = 2 * (i - 4) + 5
   local count = redis.call('INCR', KEYS[i])
   if count == 1 then redis.call('EXPIRE', KEYS[i], ARGV[a + 1]) end
   if count > tonumber(ARGV[a]) then
@@ -55,6 +67,7 @@ if redis.call('SET', KEYS[1], 'queued', 'NX', 'EX', ARGV[2]) then
   if redis.call('SET', KEYS[3], '1', 'NX', 'PX', ARGV[3]) then return 2 end
   return 1
 end
+if ARGV[4] == '1' then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
 return 0
 """
 
@@ -102,21 +115,109 @@ return redis.call('DEL', KEYS[1], KEYS[4])
 """
 
 
+class ReplicasBehind(redis.RedisError):
+    """Fewer replicas than REDIS_WAIT_REPLICAS confirmed a submission in time: the reader API
+    answers 503 with Retry-After (as for any RedisError). The submission may be queued all
+    the same; the client's retry with the same client_id is a duplicate, stored once."""
+
+
+class RedisTarget:
+    """Where the Redis master is: one URL, or the master that Redis Sentinel names.
+
+    Every client of the app (web broker, queue workers, their liveness beat, the rate
+    limiter) is made here, so all of them follow the same master. A Sentinel-made client
+    asks the sentinels for the master's address whenever it opens a connection; after a
+    failover its connections to the old master fail (a dead master: connection errors; a
+    demoted one: READONLY, which redis-py turns into a connection error), and one retry
+    reconnects to the master the sentinels now name.
+    """
+
+    def __init__(self, url=None, sentinels=(), master=None, sentinel_password=None,
+                 password=None, db=0, sentinel_timeout=0.5):
+        if sentinels and not master:
+            raise RuntimeError("REDIS_SENTINELS is set but REDIS_SENTINEL_MASTER (the master's name) is not")
+        self.url = url
+        self.sentinels = tuple(tuple(address) for address in sentinels)
+        self.master = master
+        self.sentinel_password = sentinel_password
+        self.password = password
+        self.db = db
+        self.sentinel_timeout = sentinel_timeout
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(
+            url=config.get("REDIS_URL"),
+            sentinels=config.get("REDIS_SENTINELS") or (),
+            master=config.get("REDIS_SENTINEL_MASTER"),
+            sentinel_password=config.get("REDIS_SENTINEL_PASSWORD"),
+            password=config.get("REDIS_SENTINEL_MASTER_PASSWORD"),
+            db=config.get("REDIS_SENTINEL_DB") or 0,
+            sentinel_timeout=config["REDIS_SOCKET_TIMEOUT"],
+        )
+
+    @property
+    def uses_sentinel(self):
+        return bool(self.sentinels)
+
+    def __str__(self):
+        if self.uses_sentinel:
+            return "sentinel %s at %s" % (self.master, ",".join(f"{h}:{p}" for h, p in self.sentinels))
+        return self.url
+
+    def client(self, **options):
+        """A new redis.Redis for the master; `options` are redis-py connection options."""
+        if not self.uses_sentinel:
+            return redis.Redis.from_url(self.url, **options)
+        # One retry on a connection error (READONLY included): the first attempt may use a
+        # pooled connection to the old master, the retry asks the sentinels again. No retry
+        # on a timeout: a hung master must still become a 503 within the budget.
+        retry = RedisRetry(NoBackoff(), 1, supported_errors=(RedisConnectionError, ReadOnlyError))
+        options["retry"] = retry
+        sentinel = Sentinel(self.sentinels, sentinel_kwargs=self._sentinel_options())
+        return sentinel.master_for(self.master, password=self.password, db=self.db, **options)
+
+    def _sentinel_options(self):
+        return {"socket_connect_timeout": self.sentinel_timeout, "socket_timeout": self.sentinel_timeout,
+                "password": self.sentinel_password}
+
+    def limiter_storage(self, timeout):
+        """(storage URI, options) for Flask-Limiter (the `limits` package) on the same master."""
+        options = {"socket_connect_timeout": timeout, "socket_timeout": timeout}
+        if not self.uses_sentinel:
+            url = self.url
+            if url.startswith("unix://"):
+                url = "redis+unix://" + url[len("unix://"):]
+            return url, options
+        hosts = ",".join(f"[{h}]:{p}" if ":" in h else f"{h}:{p}" for h, p in self.sentinels)
+        # Counters live on the master: a replica's count lags behind it.
+        options.update(password=self.password, db=self.db, use_replicas=False,
+                       sentinel_kwargs=self._sentinel_options())
+        return f"redis+sentinel://{hosts}/{self.master}", options
+
+
 class Broker:
     """Owns the Redis connection, the RQ queue and the inbox scripts of one app."""
 
-    def __init__(self, url, queue_name, socket_timeout=0.5, submission_ttl=7 * 24 * 3600):
-        # No client-side retries: a dead Redis must become a 503 within a second.
-        self.redis = redis.Redis.from_url(
-            url,
+    def __init__(self, url, queue_name, socket_timeout=0.5, submission_ttl=7 * 24 * 3600,
+                 target=None, wait_replicas=0, wait_timeout=0.25):
+        self.target = target or RedisTarget(url, sentinel_timeout=socket_timeout)
+        # No client-side retries (one, to find a new master, with Sentinel): a dead Redis
+        # must become a 503 within a second.
+        self.redis = self.connect(
             socket_connect_timeout=socket_timeout,
             socket_timeout=socket_timeout,
             retry=RedisRetry(NoBackoff(), 0),
             health_check_interval=30,
         )
-        self.url = url
+        self.url = self.target.url
         self.queue = Queue(queue_name, connection=self.redis)
         self.submission_ttl = submission_ttl
+        if wait_replicas and wait_timeout >= socket_timeout:
+            raise RuntimeError("MODERATION_REDIS_WAIT_TIMEOUT must be below MODERATION_REDIS_TIMEOUT")
+        self.wait_replicas = wait_replicas
+        # WAIT's timeout is in milliseconds, and 0 would mean "forever".
+        self.wait_ms = max(1, round(wait_timeout * 1000))
         self._ingest = self.redis.register_script(_INGEST_LUA)
         self._claim = self.redis.register_script(_CLAIM_LUA)
         self._erase_raw = self.redis.register_script(_ERASE_RAW_LUA)
@@ -136,16 +237,39 @@ class Broker:
         key = submission_key(payload["site_id"], payload["client_id"])
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
         keys = [key, INBOX, DRAIN_FLAG]
-        args = [body, self.submission_ttl, DRAIN_FLAG_MS]
+        args = [body, self.submission_ttl, DRAIN_FLAG_MS, 1 if self.wait_replicas else 0]
         for window_key, amount, seconds in rate_windows:
             keys.append(window_key)
             args += [amount, seconds]
-        result = self._ingest(keys=keys, args=args)
+        if self.wait_replicas:
+            result, acked = self._ingest_and_wait(keys, args)
+        else:
+            result, acked = self._ingest(keys=keys, args=args), None
         if result < 0:
             raise ratelimit.Limited(-result)
         if result == 2:
             self.request_drain()
+        if acked is not None and acked < self.wait_replicas:
+            raise ReplicasBehind(f"{acked} of {self.wait_replicas} replicas confirmed within {self.wait_ms} ms")
         return result != 0
+
+    def _ingest_and_wait(self, keys, args):
+        """The ingest script, then WAIT, on one connection in one round trip (a pipeline:
+        WAIT counts the replicas holding *this connection's* writes). EVALSHA directly: a
+        pipeline running a registered Script checks SCRIPT EXISTS first, every time.
+        Returns (script result, replicas that confirmed)."""
+        for attempt in (1, 2):
+            with self.redis.pipeline(transaction=False) as pipe:
+                pipe.evalsha(self._ingest.sha, len(keys), *keys, *args)
+                pipe.execute_command("WAIT", self.wait_replicas, self.wait_ms)
+                result, acked = pipe.execute(raise_on_error=False)
+            if isinstance(result, NoScriptError) and attempt == 1:
+                self.redis.script_load(_INGEST_LUA)  # a new master, or SCRIPT FLUSH
+                continue
+            for reply in (result, acked):
+                if isinstance(reply, Exception):
+                    raise reply
+            return result, acked
 
     def request_drain(self):
         # By name (moderation.tasks): the web process never imports the worker's code
@@ -216,11 +340,18 @@ class Broker:
     def ping(self):
         return self.redis.ping()
 
+    def connect(self, **options):
+        """Another client for the same master (a worker's blocking reads, a liveness beat)."""
+        return self.target.client(**options)
+
 
 def init_app(app):
-    """Attach `app.broker`; with REDIS_URL unset, point at the embedded server's socket."""
+    """Attach `app.broker`. With REDIS_SENTINELS set, Sentinel names the master (REDIS_URL is
+    ignored); else REDIS_URL, and with it unset, the embedded server's socket."""
     url = app.config.get("REDIS_URL")
-    if not url:
+    if app.config.get("REDIS_SENTINELS"):
+        url = app.config["REDIS_URL"] = None
+    elif not url:
         url = embedded_redis.url_for(app.config["DATA_DIR"])
         app.config["REDIS_URL"] = url
         app.config["EMBEDDED_REDIS"] = True
@@ -229,6 +360,9 @@ def init_app(app):
         app.config["QUEUE_NAME"],
         socket_timeout=app.config["REDIS_SOCKET_TIMEOUT"],
         submission_ttl=app.config["SUBMISSION_TTL"],
+        target=RedisTarget.from_config(app.config),
+        wait_replicas=app.config["REDIS_WAIT_REPLICAS"],
+        wait_timeout=app.config["REDIS_WAIT_TIMEOUT"],
     )
 
 

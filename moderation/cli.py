@@ -97,9 +97,10 @@ def run_command(host, port, workers):
         upgrade()
         base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
         site, password = ensure_demo(base)
-        env = dict(os.environ, REDIS_URL=app.config["REDIS_URL"],
-                   MODERATION_DATA_DIR=app.config["DATA_DIR"],
+        env = dict(os.environ, MODERATION_DATA_DIR=app.config["DATA_DIR"],
                    MODERATION_ENV=app.config["ENV_NAME"])
+        if app.config["REDIS_URL"]:  # unset with Sentinel: the children read REDIS_SENTINELS
+            env["REDIS_URL"] = app.config["REDIS_URL"]
         if not os.environ.get("SECRET_KEY"):
             env["SECRET_KEY"] = app.config["SECRET_KEY"]
         for n in range(max(workers, 0)):

@@ -23,6 +23,17 @@ def _list(value):
     return tuple(item.strip() for item in value.split(",") if item.strip())
 
 
+def _addresses(value, default_port=26379):
+    """"host1:26379,host2:26379" (or "[::1]:26379") -> (("host1", 26379), ("host2", 26379))."""
+    out = []
+    for item in _list(value):
+        host, colon, port = item.rpartition(":")
+        if not colon or host.endswith(":"):  # no port, or a bare IPv6 address
+            host, port = item, default_port
+        out.append((host.strip("[]"), int(port)))
+    return tuple(out)
+
+
 class Config:
     """Defaults; `from_env` overlays the environment when the app is created."""
 
@@ -48,6 +59,20 @@ class Config:
     REDIS_APPENDFSYNC = "everysec"
     # Client-side budget: a down Redis must turn into a 503 well within 1 s.
     REDIS_SOCKET_TIMEOUT = 0.5
+    # Redis Sentinel (docs/configuration.md): set, the web app and the workers ask these
+    # sentinels ((host, port), ...) where the master named REDIS_SENTINEL_MASTER is, and ask
+    # again after a failover; REDIS_URL is then ignored. The password is the sentinels' own;
+    # the master's (and replicas') password and database number are the next two.
+    REDIS_SENTINELS = ()
+    REDIS_SENTINEL_MASTER = None
+    REDIS_SENTINEL_PASSWORD = None
+    REDIS_SENTINEL_MASTER_PASSWORD = None
+    REDIS_SENTINEL_DB = 0
+    # Replication is asynchronous: a 202 can be lost in a failover unless that many replicas
+    # confirmed the submission first (Redis WAIT after the ingest script, docs/guarantees.md).
+    # Fewer within REDIS_WAIT_TIMEOUT seconds (below REDIS_SOCKET_TIMEOUT): 503, Retry-After.
+    REDIS_WAIT_REPLICAS = 0
+    REDIS_WAIT_TIMEOUT = 0.25
     QUEUE_NAME = "moderation"
     # How many submissions one worker job takes from the inbox at a time.
     DRAIN_BATCH_SIZE = 500
@@ -162,6 +187,13 @@ ENVIRONMENT = {
     "REDIS_URL": ("REDIS_URL", str),
     "MODERATION_REDIS_APPENDFSYNC": ("REDIS_APPENDFSYNC", str),
     "MODERATION_REDIS_TIMEOUT": ("REDIS_SOCKET_TIMEOUT", float),
+    "REDIS_SENTINELS": ("REDIS_SENTINELS", _addresses),
+    "REDIS_SENTINEL_MASTER": ("REDIS_SENTINEL_MASTER", str),
+    "REDIS_SENTINEL_PASSWORD": ("REDIS_SENTINEL_PASSWORD", str),
+    "REDIS_SENTINEL_MASTER_PASSWORD": ("REDIS_SENTINEL_MASTER_PASSWORD", str),
+    "REDIS_SENTINEL_DB": ("REDIS_SENTINEL_DB", int),
+    "MODERATION_REDIS_WAIT_REPLICAS": ("REDIS_WAIT_REPLICAS", int),
+    "MODERATION_REDIS_WAIT_TIMEOUT": ("REDIS_WAIT_TIMEOUT", float),
     "MODERATION_QUEUE": ("QUEUE_NAME", str),
     "MODERATION_BATCH_SIZE": ("DRAIN_BATCH_SIZE", int),
     "MODERATION_DRAIN_BUDGET": ("DRAIN_TIME_BUDGET", float),

@@ -51,9 +51,10 @@ MAX_ABANDONED = 3
 class Liveness:
     """A daemon thread that keeps this worker's alive key fresh while the process lives."""
 
-    def __init__(self, url, worker_name, beat=BEAT_SECONDS, ttl=ALIVE_TTL):
-        # Its own client with short timeouts: a dead Redis must not wedge the beat.
-        self.redis = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+    def __init__(self, url, worker_name, beat=BEAT_SECONDS, ttl=ALIVE_TTL, client=None):
+        # Its own client (`client`, or one for `url`) with short timeouts: a dead Redis must
+        # not wedge the beat.
+        self.redis = client or redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
         self.key = alive_key(worker_name)
         self.beat = beat
         self.ttl = ttl

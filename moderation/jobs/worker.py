@@ -7,7 +7,9 @@ does the rest.
 Faults it survives (docs/guarantees.md): a sibling worker killed mid-batch (its
 job is re-queued by `recovery.sweep` within seconds, not RQ's six minutes), and
 Redis going away (maintenance logs and carries on; `run_worker` starts a fresh
-worker when RQ's loop gives up, instead of letting the process exit).
+worker when RQ's loop gives up, instead of letting the process exit). With Redis
+Sentinel the fresh worker's connection asks the sentinels for the master, so after
+a failover it works against the promoted replica.
 """
 import time
 
@@ -28,7 +30,7 @@ class AppWorker(SimpleWorker):
     def __init__(self, *args, app, redis_url=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.app = app
-        self.redis_url = redis_url or app.broker.url
+        self.redis_url = redis_url
         self.liveness = None
 
     def perform_job(self, job, queue, execution):
@@ -52,7 +54,9 @@ class AppWorker(SimpleWorker):
     def register_birth(self):
         super().register_birth()
         # Beat from now on: a kill -9 stops the beat, and the sweep notices.
-        self.liveness = recovery.Liveness(self.redis_url, self.name)
+        # Short timeouts: a dead Redis must not wedge the beat.
+        client = None if self.redis_url else self.app.broker.connect(socket_connect_timeout=1, socket_timeout=1)
+        self.liveness = recovery.Liveness(self.redis_url, self.name, client=client)
         self.liveness.start()
         recovery.mark(self.connection, self)
 
@@ -101,8 +105,9 @@ class AppWorker(SimpleWorker):
 
 def build_worker(app, name=None):
     broker = app.broker
-    # The worker's own connection: long blocking reads, reconnects on its own.
-    connection = redis.Redis.from_url(broker.url)
+    # The worker's own connection: long blocking reads, reconnects on its own (through
+    # Sentinel, to whichever master it names now).
+    connection = broker.connect()
     queue = broker.queue.__class__(broker.queue.name, connection=connection)
     return AppWorker(
         [queue],

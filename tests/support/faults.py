@@ -225,7 +225,7 @@ def service_env(app, **extra):
         MODERATION_ENV="testing",
         MODERATION_DATA_DIR=app.config["DATA_DIR"],
         DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-        REDIS_URL=app.config["REDIS_URL"],
+        REDIS_URL=app.config["REDIS_URL"] or "",  # unset with Sentinel (REDIS_SENTINELS in extra)
         MODERATION_RATELIMIT="0",
         MODERATION_WORKER_MAINTENANCE="1",
     )
