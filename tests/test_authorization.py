@@ -39,6 +39,8 @@ DASHBOARD = {
     "dashboard.comment": ("comments", "comment"),
     "dashboard.comment_action": ("comments", "comment"),
     "dashboard.block_author": ("comments", "comment"),
+    "dashboard.reader": ("comments", "reader"),
+    "dashboard.reader_action": ("comments", "reader"),
     "dashboard.comments_bulk": ("comments", None),
     "dashboard.reports": ("reports", None),
     "dashboard.report": ("reports", "cluster"),
@@ -92,7 +94,7 @@ API = {
 # Query strings a GET needs to be a valid request ({site}: the site the objects belong to).
 EXTRA_QUERY = {"dashboard.export_download": "?site={site}&what=comments&format=json"}
 # URL arguments that are not object ids.
-EXTRA_ARGS = {"dashboard.comment_action": {"action": "reject"}, "dashboard.report_action": {"action": "reject"},
+EXTRA_ARGS = {"dashboard.comment_action": {"action": "reject"}, "dashboard.reader_action": {"action": "ban"}, "dashboard.report_action": {"action": "reject"},
               "dashboard.claim_item": {"kind": "comment"}}
 ID_ARGS = {"comment_id": "comment", "cluster_id": "cluster", "report_id": "report", "site_id": "site",
            "user_id": "user", "block_id": "block", "job_id": "job", "item_id": "comment", "page_id": "page",

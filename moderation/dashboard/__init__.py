@@ -71,6 +71,7 @@ from . import (  # noqa: E402,F401  (routes register on import)
     notify_views,
     privacy_views,
     queue_views,
+    reader_panel_views,
     rules_views,
     stats_views,
 )
