@@ -55,6 +55,8 @@ DASHBOARD = {
     "dashboard.admin_site_rotate_key": ("admin", "site"),
     "dashboard.site_screening": ("admin", "site"),
     "dashboard.site_spam_model": ("admin", "site"),
+    "dashboard.site_sso": ("admin", "site"),
+    "dashboard.site_sso_secret": ("admin", "site"),
     "dashboard.unblock": ("admin", "block"),
     "dashboard.admin_users": ("admin", None),
     "dashboard.admin_user_new": ("admin", None),

@@ -73,6 +73,7 @@ from . import (  # noqa: E402,F401  (routes register on import)
     queue_views,
     reader_panel_views,
     rules_views,
+    sso_views,
     stats_views,
 )
 
