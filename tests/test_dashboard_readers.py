@@ -1,12 +1,14 @@
 """The reader panel: click an author → their comments across articles, history, the address
 hint, and Ban / Unban / Trust / Always pre-moderate, CSRF-protected and audited."""
+import pytest
 import sqlalchemy as sa
 
 from moderation.extensions import db
-from moderation.models import AuditEntry, Reader
+from moderation.models import AuditEntry, Reader, Site
 from moderation.models.base import utcnow
 
 from support.accounts import make_site
+from support.browser import sign_in
 from support.payloads import ARTICLE, ORIGIN
 from support.readers import make_reader, reader_comment
 
@@ -122,9 +124,30 @@ def test_another_sites_reader_is_404_and_unknown_actions_too(app, client, auth, 
 
 
 def test_the_b_key_is_bound_in_the_dashboard_script():
-    """The queue script opens the focused comment's [data-reader] link on `b` (browser-tested
-    in test_dashboard_readers_browser when Chromium is available)."""
+    """The queue script opens the focused comment's [data-reader] link on `b` (in a browser: below)."""
     from pathlib import Path
 
     script = (Path(__file__).resolve().parent.parent / "static" / "js" / "dashboard.js").read_text()
     assert 'b: function () { var link = current && current.querySelector("[data-reader]")' in script
+
+
+@pytest.mark.browser
+def test_b_on_a_focused_comment_opens_the_reader_panel_and_the_ban_form_works(app, live_server, new_page, auth):
+    with app.app_context():
+        demo = db.session.execute(sa.select(Site).where(Site.key == "demo")).scalar_one()
+        site_id = demo.id
+    reader = make_reader(app, site_id, name="Гость с клавиатуры")
+    reader_comment(app, reader, url=live_server + "/demo", body="Комментарий для b")
+    page = new_page()
+    sign_in(page, live_server, auth.create("moderator"))
+    page.goto(live_server + "/dashboard/comments")
+    assert page.evaluate("document.activeElement.classList.contains('item')")
+    page.keyboard.press("b")
+    page.wait_for_url(f"**/dashboard/readers/{reader.id}")
+    assert "Комментарий для b" in page.inner_text(".reader-comments")
+    page.select_option("form[data-action=ban] select[name=days]", "7")
+    page.fill("form[data-action=ban] input[name=reason]", "флуд")
+    page.click("form[data-action=ban] button[type=submit]")
+    page.wait_for_selector("[data-banned]")
+    banned = row(app, reader)
+    assert banned.own_ban_in_force() and banned.ban_reason == "флуд" and not banned.banned_until_lifted
