@@ -10,13 +10,15 @@ from .models import Site
 
 
 @click.command("erase")
-@click.argument("email")
+@click.argument("email", required=False)
+@click.option("--reader", "reader_key", default=None, metavar="ID",
+              help="Erase one reader (their id, as in the API: anon:… or sso:…) instead of an e-mail.")
 @click.option("--dry-run", is_flag=True, help="Show what would be erased; change nothing.")
 @click.option("--reason", default=None, help="Stored in the audit entry (e.g. the request's ticket).")
 @click.option("--actor", default="cli", show_default=True, help="Who ran it, for the audit entry.")
 @with_appcontext
-def erase_command(email, dry_run, reason, actor):
-    """Anonymize everything of one reader (found by e-mail) and write an audit entry.
+def erase_command(email, reader_key, dry_run, reason, actor):
+    """Anonymize everything of one reader (found by e-mail, or `--reader ID`) and write an audit entry.
 
     Exit code 0 when erased (or erased earlier and nothing is left), 1 when
     nothing was ever found for this e-mail, when Redis cannot be reached (nothing
@@ -26,6 +28,10 @@ def erase_command(email, dry_run, reason, actor):
 
     from .services import erasure  # noqa: PLC0415
 
+    if (email is None) == (reader_key is None):
+        raise click.UsageError("give an EMAIL or --reader ID (one of them)")
+    if reader_key is not None:
+        return _erase_reader(erasure, reader_key, dry_run, reason, actor)
     found = erasure.find(email)
     # Redis first, then the database (found again): see erasure.erase_queued for why.
     try:
@@ -42,9 +48,7 @@ def erase_command(email, dry_run, reason, actor):
             click.echo(f"Nothing left to erase: erased on {when} (audit entry #{earlier[-1].id}).")
             return
         raise click.ClickException("no comments with this e-mail address (nothing erased)")
-    counts = (f"{len(found.comments)} comment(s), {len(found.reports)} error report(s) and "
-              f"{len(found.flags)} flag(s) linked by address, {len(found.subscriptions)} follow-up "
-              f"subscription(s)")
+    counts = _counts(found)
     if dry_run:
         click.echo(f"Would erase {counts}; comment ids: {', '.join(str(c.id) for c in found.comments)}; "
                    f"would remove {waiting}")
@@ -58,6 +62,27 @@ def erase_command(email, dry_run, reason, actor):
     if queued.busy:
         raise click.ClickException(
             f"{queued.busy} submission(s) are still being processed by a worker: run erase again in a minute")
+
+
+def _counts(found):
+    return (f"{len(found.comments)} comment(s), {len(found.reports)} error report(s) and "
+            f"{len(found.flags)} flag(s) linked by address, {len(found.subscriptions)} follow-up "
+            f"subscription(s), {len(found.readers)} reader row(s)")
+
+
+def _erase_reader(erasure, reader_key, dry_run, reason, actor):
+    """`erase --reader ID`: the reader row, their comments, their own and address-linked reports
+    and flags. Submissions of theirs still queued are matched by e-mail only: erase by e-mail too."""
+    found = erasure.find_reader(reader_key)
+    if found.empty:
+        raise click.ClickException(f"no reader {reader_key!r} (nothing erased)")
+    if dry_run:
+        click.echo(f"Would erase {_counts(found)}; comment ids: {', '.join(str(c.id) for c in found.comments)}")
+        db.session.rollback()
+        return
+    summary = erasure.erase(found, actor_label=actor[:254], reason=(reason or "")[:500] or None)
+    db.session.commit()
+    click.echo(f"Erased {_counts(found)}; {summary['audit_entries_scrubbed']} audit entries scrubbed.")
 
 
 def export_person(email, no_address_linked):
@@ -93,7 +118,7 @@ def retention_run_command(site_key, dry_run):
     verb = "would clear" if dry_run else "cleared"
     for row in run_retention(site_ids=ids, dry_run=dry_run):
         click.echo(f"{row['site']}: older than {row['days']} days, {verb} {row['comments']} comment(s), "
-                   f"{row['reports']} report(s), {row['flags']} flag(s)")
+                   f"{row['reports']} report(s), {row['flags']} flag(s), {row['readers']} reader(s)")
 
 
 @retention_group.command("set")

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import url_for
 
 from moderation.extensions import db
-from moderation.models import BlockedCommenter, Comment, ReportCluster, Site, TypoReport, User, Webhook
+from moderation.models import BlockedCommenter, Comment, Reader, ReportCluster, Site, TypoReport, User, Webhook
 
 from support.accounts import AuthActions, Staff, make_site
 from support.payloads import ORIGIN, comment_payload, report_payload
@@ -22,7 +22,7 @@ ROLES = ("admin", "editor", "moderator")
 SCOPES = {"admin": {"admin", "reports", "comments"}, "editor": {"reports", "comments"},
           "moderator": {"comments"}}
 # Objects that belong to a site: a user limited to other sites must get a 404 for them.
-SITE_OBJECTS = {"comment", "cluster", "report", "page"}
+SITE_OBJECTS = {"comment", "cluster", "report", "page", "reader", "reader_key"}
 
 # endpoint: (scope, object named in the URL). scope: "public" (no sign-in), "signed-in" (any role),
 # or the role scope the route needs.
@@ -41,6 +41,8 @@ DASHBOARD = {
     "dashboard.conversation": ("comments", "comment"),
     "dashboard.comment_action": ("comments", "comment"),
     "dashboard.block_author": ("comments", "comment"),
+    "dashboard.reader": ("comments", "reader"),
+    "dashboard.reader_action": ("comments", "reader"),
     "dashboard.comments_bulk": ("comments", None),
     "dashboard.reports": ("reports", None),
     "dashboard.report": ("reports", "cluster"),
@@ -56,6 +58,8 @@ DASHBOARD = {
     "dashboard.admin_site_rotate_key": ("admin", "site"),
     "dashboard.site_screening": ("admin", "site"),
     "dashboard.site_spam_model": ("admin", "site"),
+    "dashboard.site_sso": ("admin", "site"),
+    "dashboard.site_sso_secret": ("admin", "site"),
     "dashboard.unblock": ("admin", "block"),
     "dashboard.admin_users": ("admin", None),
     "dashboard.admin_user_new": ("admin", None),
@@ -86,16 +90,21 @@ API = {
     "moderation_api.fix_cluster": ("reports", "cluster"),
     "moderation_api.reject_cluster": ("reports", "cluster"),
     "moderation_api.reopen_cluster": ("reports", "cluster"),
+    "moderation_api.get_reader": ("comments", "reader_key"),
+    "moderation_api.ban_reader": ("comments", "reader_key"),
+    "moderation_api.unban_reader": ("comments", "reader_key"),
+    "moderation_api.trust_reader": ("comments", "reader_key"),
+    "moderation_api.premoderate_reader": ("comments", "reader_key"),
 }
 # Query strings a GET needs to be a valid request ({site}: the site the objects belong to).
 EXTRA_QUERY = {"dashboard.export_download": "?site={site}&what=comments&format=json",
                "dashboard.comments_live": "?after=0", "dashboard.reports_live": "?after=0"}
 # URL arguments that are not object ids.
-EXTRA_ARGS = {"dashboard.comment_action": {"action": "reject"}, "dashboard.report_action": {"action": "reject"},
+EXTRA_ARGS = {"dashboard.comment_action": {"action": "reject"}, "dashboard.reader_action": {"action": "ban"}, "dashboard.report_action": {"action": "reject"},
               "dashboard.claim_item": {"kind": "comment"}}
 ID_ARGS = {"comment_id": "comment", "cluster_id": "cluster", "report_id": "report", "site_id": "site",
            "user_id": "user", "block_id": "block", "job_id": "job", "item_id": "comment", "page_id": "page",
-           "webhook_id": "webhook"}
+           "webhook_id": "webhook", "reader_id": "reader", "reader_key": "reader_key"}
 # Routes whose right answer for the right user is still a 404 (the object does not exist).
 EXPECTED_404 = {"dashboard.retry_job"}  # no failed job with the made-up id
 
@@ -142,11 +151,13 @@ def world(app, drain):
             block = BlockedCommenter(site_id=site.id, kind="address", value_hash="f" * 64)
             # A receiver nobody listens on: the test-send route fails to deliver, harmlessly.
             webhook = Webhook(site_id=site.id, url="http://127.0.0.1:9/hook", events=["cluster.fixed"])
-            db.session.add_all([block, webhook])
+            reader = Reader(key=f"anon:reader-of-{site.key}", site_id=site.id, kind="anonymous")
+            db.session.add_all([block, webhook, reader])
             db.session.commit()
             objects[site.key] = {"comment": comment.id, "report": report.id, "cluster": cluster.id,
                                  "site": site.id, "block": block.id, "job": "no-such-job",
-                                 "page": comment.page_id, "webhook": webhook.id}
+                                 "page": comment.page_id, "webhook": webhook.id,
+                                 "reader": reader.id, "reader_key": reader.key}
     staff, accounts = Staff(app), AuthActions(app, client)
     users = {}
     for role in ROLES:

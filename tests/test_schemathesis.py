@@ -30,7 +30,7 @@ from schemathesis.specs.openapi.checks import (
 
 from moderation.api.openapi import DOCUMENT
 from moderation.extensions import db
-from moderation.models import Comment, ReportCluster, TypoReport
+from moderation.models import Comment, Reader, ReportCluster, TypoReport
 from moderation.services import submissions
 
 from support.database import reset_database
@@ -91,10 +91,19 @@ class Seeded:
                 sa.select(Comment.id).where(Comment.client_id == reply["client_id"])).scalar_one()
         assert client.post(f"/api/v1/moderation/comments/{reply_id}/approve", headers=headers).status_code == 200
         self.comment_ids.append(reply_id)
+        # A reader of the site, one of its comments theirs (made directly: the ingest wiring is tested elsewhere).
+        with app.app_context():
+            site_id = db.session.get(Comment, reply_id).site_id
+            reader = Reader(key="anon:fuzzed-reader", site_id=site_id, kind="anonymous", display_name="Гость")
+            db.session.add(reader)
+            db.session.flush()
+            db.session.get(Comment, reply_id).reader_id = reader.id
+            db.session.commit()
+            self.reader_keys = [reader.key]
 
     def ids_for(self, name):
         return {"comment_id": self.comment_ids, "report_id": self.report_ids,
-                "cluster_id": self.cluster_ids,
+                "cluster_id": self.cluster_ids, "reader_key": self.reader_keys,
                 "client_id": self.report_client_ids + self.comment_client_ids}.get(name)
 
 
@@ -134,7 +143,7 @@ def api_schema(app, client, drain, fuzz_headers, accepted, site):
         choices = []
         for name, value in path_parameters.items():
             real = seeded.ids_for(name)
-            if real and (valid_id(value) or (name == "client_id" and valid_text(value))):
+            if real and (valid_id(value) or (name in ("client_id", "reader_key") and valid_text(value))):
                 choices += [dict(path_parameters, **{name: one}) for one in real]
         # The generated value last: Hypothesis favours the first choices.
         return st.sampled_from(choices + [path_parameters])

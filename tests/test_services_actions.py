@@ -16,6 +16,7 @@ from moderation.dashboard import labels
 from moderation.extensions import db
 from moderation.models import AuditEntry, Comment, ReportCluster, TypoReport
 from moderation.services import actions
+from moderation.services.reader_profile import READER_ACTIONS
 from moderation.services.actions import ACTIONS, TARGETS
 from support.payloads import comment_payload, report_payload
 
@@ -89,6 +90,8 @@ def test_the_moderation_api_has_one_route_per_action_and_no_other(app):
         a.endpoint: f"/{TARGETS[a.target].collection}/<int(max=2147483647):{a.target}_id>/{a.name}"
         for a in ACTIONS
     }
+    # Reader actions are listed apart (services/reader_profile.py says why), one route each too.
+    expected |= {f"{a.name}_reader": f"/readers/<path:reader_key>/{a.name}" for a in READER_ACTIONS}
     assert routes == expected
 
 

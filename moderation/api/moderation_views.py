@@ -11,6 +11,8 @@ from ..models import ApiToken
 from ..models.base import as_utc, utcnow
 from ..schemas.limits import DEFAULT_PAGE, MAX_ID, MAX_PAGE
 from ..services import actions
+from ..services import reader_profile
+from ..services import readers as reader_service
 from ..services import moderation as service
 from ..services import reports as cluster_service
 from . import moderation_bp
@@ -83,7 +85,7 @@ def _listing(fn, default_status):
         fn, g.actor, request.args.get("status", default_status),
         site_key=request.args.get("site") or None, after=after, limit=limit,
     )
-    return jsonify({"items": [item.to_dict() for item in items], "next": cursor})
+    return jsonify({"items": reader_profile.item_dicts(items), "next": cursor})
 
 
 @moderation_bp.get("/reports")
@@ -111,7 +113,7 @@ def _action_view(action):
         data = _json_or_empty()  # also for actions without fields: a non-JSON body is still a 415
         reason = data.get("reason") if action.reason else None
         item = _call(action.perform, ids[f"{action.target}_id"], g.actor, data, reason)
-        return jsonify(item.to_dict())
+        return jsonify(reader_profile.item_dicts([item])[0])
 
     view.__name__ = action.endpoint
     view.__doc__ = f"{action.name.capitalize()} one {action.target} (audited as {action.audit})."
@@ -123,3 +125,29 @@ for _action in actions.ACTIONS:
         f"/{actions.TARGETS[_action.target].collection}/<int(max={MAX_ID}):{_action.target}_id>/{_action.name}",
         endpoint=_action.endpoint, view_func=_action_view(_action), methods=["POST"],
     )
+
+
+# -- readers: /readers/<reader id>, /readers/<reader id>/<action> ------------------------------
+# `path`: an SSO reader's id holds the newsroom's user id, which may contain a "/".
+
+@moderation_bp.get("/readers/<path:reader_key>")
+def get_reader(reader_key):
+    """One reader: their recent comments across articles, history and the address hint."""
+    reader = _call(reader_service.load_reader, reader_key, g.actor)
+    return jsonify(reader_profile.profile(reader))
+
+
+def _reader_action_view(action):
+    def view(reader_key):
+        data = _json_or_empty()
+        reader = _call(action.perform, reader_key, g.actor, data, data.get("reason"))
+        return jsonify(reader_profile.profile(reader))
+
+    view.__name__ = f"{action.name}_reader"
+    view.__doc__ = f"{action.name.capitalize()} one reader (audited as {action.audit})."
+    return view
+
+
+for _action in reader_profile.READER_ACTIONS:
+    moderation_bp.add_url_rule(f"/readers/<path:reader_key>/{_action.name}", endpoint=f"{_action.name}_reader",
+                               view_func=_reader_action_view(_action), methods=["POST"])

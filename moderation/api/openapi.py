@@ -16,6 +16,7 @@ from ..schemas import reader
 from ..schemas.fields import ContractSchema, Integer
 from ..schemas.limits import MAX_ID, REPLIES_SHOWN
 from ..services import actions
+from ..services.reader_profile import READER_ACTIONS
 from ..services.comments_feed import MAX_BYTES
 
 REF = "#/components/schemas/{model}"
@@ -243,6 +244,40 @@ def _moderation_paths():
         if body is not None:
             operation["requestBody"] = _body(body, required)
         paths["/api/v1/moderation" + action.path] = {"post": operation}
+    return paths | _reader_paths_moderation()
+
+
+READER_TAG = "moderation: readers"
+# What the document says of each reader action (services/reader_profile.py lists them).
+READER_ACTION_DOCS = {
+    "ban": ("Ban a reader", "Their later comments are stored as rejected (\"banned until …\"); they are told "
+            "\"not published\", nothing more. A ban on an anonymous reader also holds on their e-mail and, "
+            "for 6 hours, their last address (docs/identity.md). Audited as `reader.ban`.", mod.BanBody),
+    "unban": ("Lift a reader's ban", "Ends a ban of either kind at once. Audited as `reader.unban`.", mod.ReasonBody),
+    "trust": ("Trust a reader", "Their comments may skip pre-moderation; clears always-pre-moderate. "
+              "`on: false` undoes it. Audited as `reader.trust`.", mod.SwitchBody),
+    "premoderate": ("Always pre-moderate a reader", "Every comment of theirs waits for a moderator, without "
+                    "telling them; clears trust. `on: false` undoes it. Audited as `reader.premoderate`.",
+                    mod.SwitchBody),
+}
+
+
+def _reader_paths_moderation():
+    parameter = {"name": "reader_key", "in": "path", "required": True,
+                 "description": "The reader's id (`reader.id` of an item: `anon:…` or `sso:<site id>:<user id>`).",
+                 "schema": {"type": "string", "minLength": 1, "maxLength": 200}}
+    profile = _json(schema_of(mod.ReaderProfile), "The reader.")
+    paths = {"/api/v1/moderation/readers/{reader_key}": {"get": _moderation(
+        READER_TAG, "A reader", f"Their latest comments across articles with their statuses, their history and "
+        f"how many readers share their address this week. Roles: {COMMENT_ROLES}; a reader belongs to a site.",
+        profile, parameters=[parameter])}}
+    for action in READER_ACTIONS:
+        summary, description, body = READER_ACTION_DOCS[action.name]
+        operation = _moderation(READER_TAG, summary, f"{description} Roles: {COMMENT_ROLES}.",
+                                _json(schema_of(mod.ReaderProfile), "The reader after the change."),
+                                413, 415, parameters=[parameter])
+        operation["requestBody"] = _body(body, False)
+        paths[f"/api/v1/moderation/readers/{{reader_key}}/{action.name}"] = {"post": operation}
     return paths
 
 
@@ -307,6 +342,8 @@ def build_document():
             {"name": "reader", "description": "Public API used by the reader widget."},
             {"name": "moderation: reports", "description": "Error reports and their clusters (admin, editor)."},
             {"name": "moderation: comments", "description": "Comment queues (every role)."},
+            {"name": READER_TAG, "description": "Readers (people, not addresses): bans, trust, pre-moderation "
+                                                "(every role)."},
         ],
         "paths": paths,
         "components": _components(),

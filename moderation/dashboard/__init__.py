@@ -71,7 +71,9 @@ from . import (  # noqa: E402,F401  (routes register on import)
     notify_views,
     privacy_views,
     queue_views,
+    reader_panel_views,
     rules_views,
+    sso_views,
     stats_views,
 )
 

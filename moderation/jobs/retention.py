@@ -4,9 +4,14 @@ What goes, per site, on rows older than N days (by `created_at`):
 comments lose `email` and `reporter_hash`, error reports lose `reporter_hash`,
 reader flags (on that site's comments) lose `reporter_hash`. The words stay:
 they were published or decided, and the moderation history needs them.
-E-mail hashes are not stored on rows at all (they are computed when a block is
-made), so the only e-mail hashes kept are those of active blocks, which stay
-until an admin lifts the block.
+E-mail hashes are not stored on comment rows (they are computed when a block is
+made); active blocks keep theirs until an admin lifts the block.
+
+Readers (models.readers.Reader) not seen for N days: an anonymous reader's id links that
+browser's comments as an address hash did, so it goes like one — their rows are unlinked
+(`reader_id` NULL) and the reader deleted, unless a ban on them is still in force (a ban
+outlives retention as a block does). Signed-in (SSO) readers are the newsroom's accounts:
+the row stays, its e-mail and address hashes go.
 
 It runs as an RQ job, one of the periodic jobs in `moderation.tasks.PERIODIC`: every
 worker's maintenance loop queues it at most once per RETENTION_INTERVAL (default one
@@ -74,8 +79,34 @@ def purge_site(site, now=None, dry_run=False):
         (CommentFlag.comment_id.in_(on_site), CommentFlag.created_at < cutoff, CommentFlag.reporter_hash.is_not(None)),
         {"reporter_hash": None}, dry_run,
     )
+    readers = _purge_readers(site, now, cutoff, dry_run)
     return {"site": site.key, "days": retention_days(site), "comments": comments, "reports": reports,
-            "flags": flags}
+            "flags": flags, "readers": readers}
+
+
+def _purge_readers(site, now, cutoff, dry_run):
+    """Old anonymous readers unlinked and deleted (kept while banned); old SSO readers' hashes cleared."""
+    from ..extensions import db  # noqa: PLC0415
+    from ..models import Comment, CommentFlag, Reader, TypoReport  # noqa: PLC0415
+
+    old = (Reader.site_id == site.id, Reader.last_seen < cutoff)
+    not_banned = sa.or_(Reader.banned_until.is_(None), Reader.banned_until <= now)
+    stale = sa.select(Reader.id).where(*old, Reader.kind == "anonymous", not_banned)
+    hashed = sa.or_(Reader.email_hash.is_not(None), Reader.address_hash.is_not(None))
+    if dry_run:
+        return _count(Reader, *old, Reader.kind == "anonymous", not_banned) + _count(
+            Reader, *old, sa.or_(Reader.kind != "anonymous", sa.not_(not_banned)), hashed)
+    ids = list(db.session.execute(stale).scalars())
+    for model in (Comment, TypoReport, CommentFlag):  # not left to ON DELETE: SQLite may not enforce it
+        for chunk in range(0, len(ids), 500):
+            _update(model, (model.reader_id.in_(ids[chunk:chunk + 500]),), {"reader_id": None}, False)
+    deleted = 0
+    for chunk in range(0, len(ids), 500):
+        deleted += db.session.execute(
+            sa.delete(Reader).where(Reader.id.in_(ids[chunk:chunk + 500])).execution_options(synchronize_session=False)
+        ).rowcount
+    cleared = _update(Reader, (*old, hashed), {"email_hash": None, "address_hash": None}, False)
+    return deleted + cleared
 
 
 @in_app_context

@@ -39,3 +39,5 @@ MAX_PAGE = 200
 DEFAULT_PAGE = 50
 REASON_MAX = 500
 CORRECTION_MAX = 2000
+# A ban on a reader: 1 to this many days, or until lifted (services/readers.py).
+MAX_BAN_DAYS = 3650

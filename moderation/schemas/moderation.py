@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from ..models.readers import READER_KINDS
 from . import limits
 from .fields import NON_BLANK, Contract, Integer, Text
 
@@ -58,7 +59,36 @@ class FixCommentBody(Contract):
     reason: Reason
 
 
+class BanBody(Contract):
+    """JSON object; may be omitted (a ban until lifted). Unknown fields are ignored."""
+
+    days: Annotated[Integer(1, limits.MAX_BAN_DAYS) | None, Field(
+        default=None, description=f"Ban for this many days (1 to {limits.MAX_BAN_DAYS}); omitted: until lifted.")]
+    reason: Reason
+
+
+class SwitchBody(Contract):
+    """JSON object; may be omitted (turns it on). Unknown fields are ignored."""
+
+    on: Annotated[bool | None, Field(default=None, description="false turns it off again; default true.")]
+    reason: Reason
+
+
 # -- items ---------------------------------------------------------------------------------
+
+class ReaderSummary(BaseModel):
+    """Who wrote the item: a person, not an address (docs/identity.md)."""
+
+    id: str = Field(description="The reader's id: `anon:…` or `sso:<site id>:<user id>`.")
+    kind: Literal[READER_KINDS]
+    name: str | None = None
+    approved: int = Field(ge=0, description="Their approved comments.")
+    rejected: int = Field(ge=0, description="Their rejected comments, spam included.")
+    banned_until: datetime | None = Field(
+        None, description="null: not banned; 9999-01-01T00:00:00Z: until lifted (compare it with now).")
+
+
+Reader = Annotated[ReaderSummary | None, Field(default=None, description="null: no reader known (older items).")]
 
 class Report(BaseModel):
     id: int
@@ -80,6 +110,7 @@ class Report(BaseModel):
     reason: str | None = None
     created_at: datetime
     decided_at: datetime | None = None
+    reader: Reader
 
 
 class Suggestion(BaseModel):
@@ -127,6 +158,43 @@ class Comment(BaseModel):
     created_at: datetime
     edited_at: datetime | None = None
     decided_at: datetime | None = None
+    reader: Reader
+
+
+class ReaderComment(BaseModel):
+    id: int
+    url: str
+    title: str | None = None
+    status: Literal[limits.COMMENT_QUEUES]
+    body: str
+    reason: str | None = None
+    created_at: datetime
+
+
+class ReaderHistory(BaseModel):
+    approved: int = Field(ge=0)
+    rejected: int = Field(ge=0)
+    spam: int = Field(ge=0)
+
+
+class ReaderProfile(BaseModel):
+    """A reader as the reader panel shows them."""
+
+    id: str
+    kind: Literal[READER_KINDS]
+    name: str | None = None
+    site: str
+    banned_until: datetime | None = None
+    banned_until_lifted: bool
+    ban_reason: str | None = None
+    premoderate: bool = Field(description="Always held for a moderator (they are not told).")
+    trusted: bool
+    first_seen: datetime
+    last_seen: datetime
+    history: ReaderHistory
+    address_shared_by: int = Field(ge=1, description="Readers (this one included) who wrote from this "
+                                   "reader's last address in the last 7 days: a hint, never a merged history.")
+    comments: list[ReaderComment] = Field(description="Their latest comments across articles, newest first.")
 
 
 def page_of(item):

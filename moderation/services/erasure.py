@@ -14,6 +14,12 @@ entries about those comments lose the text they quoted. The e-mail never
 enters the audit trail in clear, only its keyed hash (so a repeated request
 can be recognised). Their follow-up subscriptions (which hold an e-mail) are deleted.
 
+Reader rows (models.readers.Reader: a person's name and the hashes of their last e-mail and
+address) are theirs when the e-mail's hash is the row's or when the row owns one of their
+comments; `find_reader` starts from one reader instead (`moderation erase --reader ID`):
+their comments, and their own reports and flags. Erasing a reader row clears its name and
+hashes; the row and the moderators' decisions on it (a ban) stay.
+
 Submissions not stored yet are erased too (`erase_queued`), from everywhere in Redis
 a submission can wait: the inbox, the drain jobs' claim lists and the RQ jobs of
 quarantined submissions (queue, scheduled, deferred, failed and finished registries).
@@ -33,7 +39,7 @@ import sqlalchemy as sa
 from .. import tasks
 from ..extensions import db
 from ..broker import CLAIM_PREFIX, INBOX, get_broker
-from ..models import AuditEntry, Comment, CommentFlag, TypoReport
+from ..models import AuditEntry, Comment, CommentFlag, Reader, TypoReport
 from ..models.notifications import ReaderSubscription
 from ..models.base import isoformat, utcnow
 from ..privacy import hash_email, normalize_email
@@ -58,10 +64,11 @@ class Found:
     reports: list = field(default_factory=list)
     flags: list = field(default_factory=list)
     subscriptions: list = field(default_factory=list)
+    readers: list = field(default_factory=list)
 
     @property
     def empty(self):
-        return not (self.comments or self.reports or self.flags or self.subscriptions)
+        return not (self.comments or self.reports or self.flags or self.subscriptions or self.readers)
 
     @property
     def hashes(self):
@@ -81,14 +88,40 @@ def find(email):
         sa.select(ReaderSubscription).where(sa.func.lower(sa.func.trim(ReaderSubscription.email)) == subject)
         .order_by(ReaderSubscription.id)
     ).scalars())
-    hashes = found.hashes
-    if hashes:
-        found.reports = list(db.session.execute(
-            sa.select(TypoReport).where(TypoReport.reporter_hash.in_(hashes)).order_by(TypoReport.id)
-        ).scalars())
-        found.flags = list(db.session.execute(
-            sa.select(CommentFlag).where(CommentFlag.reporter_hash.in_(hashes)).order_by(CommentFlag.id)
-        ).scalars())
+    reader_ids = {c.reader_id for c in found.comments if c.reader_id is not None}
+    found.readers = list(db.session.execute(
+        sa.select(Reader).where(sa.or_(Reader.email_hash == hash_email(subject), Reader.id.in_(reader_ids)))
+        .order_by(Reader.id)
+    ).scalars())
+    _linked(found, found.hashes)
+    return found
+
+
+def _linked(found, hashes, reader_ids=()):
+    """Reports and flags sent from their address hashes (or by their reader rows)."""
+    for model, attr in ((TypoReport, "reports"), (CommentFlag, "flags")):
+        conditions = []
+        if hashes:
+            conditions.append(model.reporter_hash.in_(hashes))
+        if reader_ids:
+            conditions.append(model.reader_id.in_(list(reader_ids)))
+        if conditions:
+            setattr(found, attr, list(db.session.execute(
+                sa.select(model).where(sa.or_(*conditions)).order_by(model.id)).scalars()))
+
+
+def find_reader(reader_key):
+    """Everything of one reader (by their public id, `anon:…` / `sso:…`): the row, their
+    comments, their own reports and flags, and those linked by their comments' addresses.
+    An e-mail is not looked up here: erase by e-mail for what they sent under it elsewhere."""
+    reader = db.session.execute(sa.select(Reader).where(Reader.key == reader_key)).scalar_one_or_none()
+    found = Found("")
+    if reader is None:
+        return found
+    found.readers = [reader]
+    found.comments = list(db.session.execute(
+        sa.select(Comment).where(Comment.reader_id == reader.id).order_by(Comment.id)).scalars())
+    _linked(found, found.hashes, [reader.id])
     return found
 
 
@@ -115,6 +148,8 @@ def export(found, address_linked=True):
             }
             for c in found.comments
         ],
+        # Their reader rows as moderators see them (the hashes identify nobody to the reader).
+        "readers": [r.to_dict() | {"site": r.site.key} for r in found.readers],
     }
     if address_linked:
         data["address_linked"] = {
@@ -162,6 +197,8 @@ def erase(found, actor=None, actor_label="system", reason=None, queued=None):
             comment.page.bump()  # readers' cached copies (ETag) must change
     for row in found.reports + found.flags:
         row.reporter_hash = None
+    for reader in found.readers:
+        reader.display_name = reader.email_hash = reader.address_hash = None
     for subscription in found.subscriptions:
         db.session.delete(subscription)  # nothing in it but the e-mail and what it follows
     scrubbed = 0
@@ -180,11 +217,13 @@ def erase(found, actor=None, actor_label="system", reason=None, queued=None):
         "reports": [r.id for r in found.reports],
         "flags": len(found.flags),
         "subscriptions": len(found.subscriptions),
+        "readers": [r.key for r in found.readers],
         "audit_entries_scrubbed": scrubbed,
     }
     if queued is not None:
         summary["queued"] = queued
-    sites = {c.site_id for c in found.comments} | {r.site_id for r in found.reports}
+    sites = {c.site_id for c in found.comments} | {r.site_id for r in found.reports} | {
+        r.site_id for r in found.readers}
     audit(actor if actor is not None else actor_label, ERASE_ACTION,
           Target("person", 0, sites.pop() if len(sites) == 1 else None), after=summary, reason=reason)
     return summary

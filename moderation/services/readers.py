@@ -19,6 +19,7 @@ from ..models import Comment, Reader
 from ..models.base import as_utc, isoformat, utcnow
 from ..models.readers import BANNED_UNTIL_LIFTED
 from ..privacy import hash_email
+from ..schemas.limits import MAX_BAN_DAYS
 from .audit import Target, audit
 from .common import Invalid, NotFound, clean_reason, require
 
@@ -27,7 +28,6 @@ from .common import Invalid, NotFound, clean_reason, require
 # clears the id (or signs out) is still banned. Short, as carrier NAT puts many readers
 # behind one address: an innocent neighbour is held back for hours, not for the ban.
 ADDRESS_BAN_WINDOW = timedelta(hours=6)
-MAX_BAN_DAYS = 3650
 TARGET_TYPE = "reader"
 
 

@@ -296,6 +296,7 @@
         if (box) { box.checked = !box.checked; countSelected(); }
       },
       o: function () { var link = current && current.querySelector("[data-open]"); if (link) location.href = link.href; },
+      b: function () { var link = current && current.querySelector("[data-reader]"); if (link) location.href = link.href; },
       "/": function () { var s = document.getElementById("search"); if (s) s.focus(); },
       "?": openHelp
     };

@@ -1,0 +1,78 @@
+"""The reader panel: one person (not an address) — their recent comments across articles,
+history, the "address shared by N readers this week" hint, and the moderators' actions on
+them (ban, unban, trust, always pre-moderate), checked and audited by services.readers."""
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ..extensions import db
+from ..models import AuditEntry, Reader
+from ..services import reader_profile
+from ..services import readers as service
+from ..services.common import Invalid, ServiceError
+from . import bp
+from .common import requires
+
+MAX_ID = 2147483647
+# The ban form's choices: days, or "" for until lifted (the service's own default).
+BAN_CHOICES = (("1", _l("1 day")), ("7", _l("7 days")), ("30", _l("30 days")), ("", _l("until lifted")))
+
+
+def _reader(reader_id):
+    """The reader, if the signed-in user may moderate comments on its site; 404 otherwise."""
+    row = db.session.get(Reader, reader_id)
+    if row is None:
+        abort(404)
+    try:
+        return service.load_reader(row.key, current_user)
+    except ServiceError as exc:
+        abort(exc.status)
+
+
+@bp.get(f"/readers/<int(max={MAX_ID}):reader_id>")
+@requires("comments")
+def reader(reader_id):
+    row = _reader(reader_id)
+    audit = db.session.execute(
+        sa.select(AuditEntry)
+        .where(AuditEntry.target_type == service.TARGET_TYPE, AuditEntry.target_id == row.id)
+        .order_by(AuditEntry.id.desc())
+    ).scalars().all()
+    return render_template(
+        "dashboard/reader.html", reader=row, comments=reader_profile.recent_comments(row),
+        history=service.reader_history([row.id]).get(row.id, {}), shared=reader_profile.address_shared(row),
+        audit=audit, ban_choices=BAN_CHOICES, actions=reader_profile.BY_NAME,
+    )
+
+
+def _form_values(action):
+    values = {}
+    if "days" in action.fields:
+        days = request.form.get("days", "")
+        values["days"] = int(days) if days.isdecimal() else None
+        if days and not days.isdecimal():
+            raise Invalid("invalid fields", {"days": _("Choose how long the ban lasts.")})
+    if "on" in action.fields:
+        values["on"] = request.form.get("on", "1") != "0"
+    return values
+
+
+@bp.post(f"/readers/<int(max={MAX_ID}):reader_id>/<action>")
+@requires("comments")
+def reader_action(reader_id, action):
+    chosen = reader_profile.BY_NAME.get(action)
+    if chosen is None:
+        abort(404)
+    row = _reader(reader_id)
+    try:
+        chosen.perform(row.key, current_user, _form_values(chosen), request.form.get("reason") or None)
+    except ServiceError as exc:
+        db.session.rollback()
+        if exc.status in (403, 404):
+            abort(exc.status)
+        flash(exc.message + (": " + "; ".join(exc.fields.values()) if exc.fields else ""), "error")
+        return redirect(url_for("dashboard.reader", reader_id=reader_id))
+    flash(_("Done."))
+    return redirect(url_for("dashboard.reader", reader_id=reader_id))
