@@ -30,7 +30,7 @@ def _fit(text):
 
 def _blns_like():
     """Mixed hostile lines: our XSS set and naughty-strings style Unicode, repeated to the limit."""
-    own = Path(__file__).resolve().parent.parent / "tests" / "hostile" / "xss.txt"
+    own = Path(__file__).resolve().parent.parent / "tests" / "support" / "hostile" / "xss.txt"
     lines = [line for line in own.read_text(encoding="utf-8").splitlines()
              if line.strip() and not line.startswith("#")]
     lines += ["٩(-̮̮̃-̃)۶ ٩(●̮̮̃•̃)۶", "Ṱ̺̺̕o͞ ̷i̲̬͇̪͙n̝̗͕v̟̜̘̦͟o̶̙̰̠kè͚̮̺̪̹̱̤", "‪‪test‪", "𝕋𝕙𝕖 𝕢𝕦𝕚𝕔𝕜",
