@@ -43,8 +43,17 @@ def init_app(app):
     login_manager.user_loader(load_user)
 
 
+# A staff password's length, for every way one is set (dashboard forms, the CLI).
+PASSWORD_MIN, PASSWORD_MAX = 10, 200
+
+
 def generate_password():
     return secrets.token_urlsafe(15)
+
+
+def _check_password(password):
+    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        raise ValueError(f"the password must be {PASSWORD_MIN} to {PASSWORD_MAX} characters")
 
 
 def create_user(email, role, password=None):
@@ -57,10 +66,22 @@ def create_user(email, role, password=None):
     if db.session.execute(sa.select(User).where(User.email == email)).scalar_one_or_none():
         raise ValueError(f"a user {email} already exists")
     password = password or generate_password()
-    if len(password) < 10:
-        raise ValueError("the password must be at least 10 characters")
+    _check_password(password)
     user = User(email=email, role=role, active=True)
     user.set_password(password)
     db.session.add(user)
     db.session.commit()
+    return user, password
+
+
+def set_password(email, password=None):
+    """Give a staff account a new password (typed, or generated when None), which also ends
+    its sessions everywhere. Returns (user, password); the caller audits and commits.
+    Raises ValueError for an unknown account or a password of the wrong length."""
+    user = db.session.execute(sa.select(User).where(User.email == (email or "").strip().lower())).scalar_one_or_none()
+    if user is None:
+        raise ValueError(f"no user {email}")
+    password = password or generate_password()
+    _check_password(password)
+    user.set_password(password)
     return user, password

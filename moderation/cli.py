@@ -177,6 +177,26 @@ def create_user_command(email, role, password_stdin):
         click.echo(f"password: {password_used}")
 
 
+@click.command("set-password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
+@with_appcontext
+def set_password_command(email, password_stdin):
+    """Set a staff account's password and sign it out everywhere; a generated one is printed once."""
+    from .services.audit import audit  # noqa: PLC0415 - only this command needs it
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    try:
+        user, password_used = auth.set_password(email, password)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    audit("cli", "user.reset_password", user, after={"password_reset": True})
+    db.session.commit()
+    click.echo(f"New password set for {user.email}; its sessions have ended.")
+    if not password_stdin:
+        click.echo(f"password: {password_used}")
+
+
 @click.command("create-token")
 @click.argument("email")
 @click.option("--name", default="", help="What the token is for.")
@@ -212,7 +232,7 @@ def check_fixed_command(site_key, force):
 
 COMMANDS = [
     run_command, worker_command, create_site_command, create_user_command, create_token_command,
-    check_fixed_command, db_group, *privacy_cli.COMMANDS,
+    check_fixed_command, set_password_command, db_group, *privacy_cli.COMMANDS,
 ] + PORTING_COMMANDS + IDENTITY_COMMANDS
 
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from moderation import create_app
 from moderation.extensions import db
-from moderation.models import ApiToken, Site, User
+from moderation.models import ApiToken, AuditEntry, Site, User
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -152,9 +152,39 @@ def test_create_user_rejects_a_short_stdin_password(app, runner):
     result = runner.invoke(args=["create-user", "x@news.example", "--role", "admin", "--password-stdin"],
                            input="short\n")
     assert result.exit_code != 0
-    assert "10 characters" in result.output
+    assert "10 to 200 characters" in result.output
     with app.app_context():
         assert db.session.execute(sa.select(User)).first() is None
+
+
+def test_set_password_replaces_it_ends_sessions_and_is_audited(app, runner):
+    assert runner.invoke(args=["create-user", "ed@news.example", "--role", "editor", "--password-stdin"],
+                         input="the old password\n").exit_code == 0
+    with app.app_context():
+        version = db.session.execute(sa.select(User.session_version)).scalar_one()
+    result = runner.invoke(args=["set-password", "ED@news.example", "--password-stdin"], input="a brand new password\n")
+    assert result.exit_code == 0, result.output
+    assert "a brand new password" not in result.output
+    assert password_works(app, "ed@news.example", "a brand new password")
+    assert not password_works(app, "ed@news.example", "the old password")
+    with app.app_context():
+        user = db.session.execute(sa.select(User)).scalar_one()
+        assert user.session_version == version + 1  # signed out everywhere
+        entry = db.session.execute(sa.select(AuditEntry).where(AuditEntry.action == "user.reset_password")).scalar_one()
+        assert (entry.actor_label, entry.target_type, entry.target_id) == ("cli", "user", user.id)
+    generated = runner.invoke(args=["set-password", "ed@news.example"])
+    assert generated.exit_code == 0, generated.output
+    assert password_works(app, "ed@news.example", last_line(generated.output).removeprefix("password: "))
+
+
+def test_set_password_refuses_an_unknown_account_or_a_short_password(app, runner):
+    unknown = runner.invoke(args=["set-password", "nobody@news.example"])
+    assert unknown.exit_code != 0 and "no user nobody@news.example" in unknown.output
+    assert runner.invoke(args=["create-user", "ed@news.example", "--role", "editor", "--password-stdin"],
+                         input="the old password\n").exit_code == 0
+    short = runner.invoke(args=["set-password", "ed@news.example", "--password-stdin"], input="short\n")
+    assert short.exit_code != 0 and "10 to 200 characters" in short.output
+    assert password_works(app, "ed@news.example", "the old password")
 
 
 def test_duplicate_user_is_an_error(app, runner):

@@ -15,6 +15,8 @@ from flask_login import current_user, login_user
 from flask_login.config import COOKIE_NAME
 from limits import parse_many
 
+from ..auth import PASSWORD_MAX as MAX_PASSWORD
+from ..auth import PASSWORD_MIN as MIN_PASSWORD
 from ..auth import create_user, generate_password
 from ..extensions import db
 from ..models import Site, User
@@ -34,7 +36,6 @@ register_nav("dashboard.admin_users", lazy_gettext("Users"), "admin")
 SITE_FIELDS = ("name", "allowed_origins", "moderation_mode", "language",
                "rate_limit_reports", "rate_limit_comments", "flag_threshold")
 MAX_FLAG_THRESHOLD = 10_000
-MIN_PASSWORD, MAX_PASSWORD = 10, 200
 _HOST = re.compile(r"[a-z0-9-]+(\.[a-z0-9-]+)*(:\d+)?|\[[0-9a-f:.]+\](:\d+)?")
 
 
