@@ -13,6 +13,7 @@ reader_bp.before_request(cors.preflight)
 reader_bp.after_request(cors.apply)
 
 from . import moderation_views, openapi_view, reader_views  # noqa: E402,F401  (routes register on import)
+from . import reader_own_views  # noqa: E402,F401  (readers' own comments: PATCH, DELETE)
 
 
 @limiter.request_filter
