@@ -136,9 +136,9 @@ class Comment(db.Model):
 
     @property
     def deleted(self):
-        """Deleted by its reader (services.reader_own.delete): the thread keeps its place,
-        with no text and no name."""
-        return self.body_raw == "" and self.body_html == "" and self.author == ""
+        """Deleted by its reader (services.reader_own.delete) or erased (services.erasure): the
+        thread keeps its place, with no name and a tombstone in the site's language for text."""
+        return self.body_raw == "" and self.author == ""
 
     def public_dict(self, verified=False):
         """Whitelisted fields a reader may see (no e-mail, no hashes, no scores). `verified`:

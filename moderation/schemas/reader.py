@@ -143,12 +143,14 @@ class PublicComment(BaseModel):
     id: int
     parent: int | None
     author: str = Field(description="Empty for a deleted comment.")
-    body_html: str = Field(description="Sanitized by the server (bleach safelist). Empty for a deleted comment.")
+    body_html: str = Field(description="Sanitized by the server (bleach safelist). For a deleted comment, a "
+                                       "tombstone in the site's language.")
     created_at: datetime
     edited_at: datetime | None = Field(description="Last changed by its author (or a moderator).")
     verified: bool = Field(description="Its author signed in through the site (SSO).")
     deleted: bool = Field(description=(
-        "Deleted by its author: it keeps its place in the thread, with no text and no name."))
+        "Deleted (or erased) at its author's request: it keeps its place in the thread, with no name "
+        "and a tombstone for text."))
 
 
 class WidgetSettings(BaseModel):

@@ -28,6 +28,12 @@ ACTOR = "reader"  # the audit trail's actor label: the comment's own reader
 # (rejected, spam) is the moderators' and stays as they left it.
 EDITABLE = ("pending", "approved", "flagged")
 DELETE_REASON = "deleted by its author"
+# What readers see in its place (in the site's language, like services.erasure's tombstones).
+TOMBSTONES = {
+    "ru": "Комментарий удалён автором.",
+    "kk": "Пікірді авторы жойды.",
+    "en": "Comment deleted by its author.",
+}
 
 
 class WindowClosed(PermissionDenied):
@@ -102,7 +108,8 @@ def delete(site, comment_id, reader_key, now=None):
     comment = _own(site.id, comment_id, reader_key)
     now = now or utcnow()
     before = {"author": comment.author, "body": comment.body_raw, "status": comment.status}
-    comment.author, comment.body_raw, comment.body_html = "", "", ""
+    comment.author, comment.body_raw = "", ""
+    comment.body_html = render_comment(TOMBSTONES.get(site.language, TOMBSTONES["en"]))
     comment.edited_at = now
     if comment.status in ("approved", "flagged"):
         comment.page.bump()
