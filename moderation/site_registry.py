@@ -12,8 +12,8 @@ from cachetools import TTLCache
 from flask import current_app
 
 from .extensions import db
+from .identity import settings as identity_settings
 from .models import Site
-from .schemas.limits import EDIT_MINUTES_DEFAULT, EDIT_MINUTES_MAX
 from .urls import origin_allowed
 
 _MISSING = object()
@@ -33,7 +33,7 @@ class SiteInfo:
     # Reader identity (Site.settings, docs/configuration.md): the widget reads these from the list.
     sso_required: bool = False
     sso_login_url: str | None = None
-    edit_minutes: int = EDIT_MINUTES_DEFAULT
+    edit_minutes: int = identity_settings.DEFAULTS["edit_minutes"]
 
     def allows_origin(self, origin):
         return origin_allowed(origin, self.allowed_origins)
@@ -50,27 +50,12 @@ class SiteInfo:
             rate_limit_reports=site.rate_limit_reports,
             rate_limit_comments=site.rate_limit_comments,
             flagged_visible=bool((site.settings or {}).get("flagged_visible")),
-            **reader_settings(site.settings),
+            **identity_settings.widget_settings(site.settings),
         )
 
     def widget_settings(self):
         """What the widget needs to know about the site (in the comment list answer)."""
-        return {key: getattr(self, key) for key in WIDGET_SETTINGS}
-
-
-WIDGET_SETTINGS = ("sso_required", "sso_login_url", "edit_minutes")
-
-
-def reader_settings(settings):
-    """The reader-identity keys of a Site.settings dict, with their defaults."""
-    settings = settings or {}
-    minutes = settings.get("edit_minutes", EDIT_MINUTES_DEFAULT)
-    return {
-        "sso_required": bool(settings.get("sso_required")),
-        "sso_login_url": settings.get("sso_login_url") or None,
-        "edit_minutes": min(minutes, EDIT_MINUTES_MAX)
-        if isinstance(minutes, int) and not isinstance(minutes, bool) and minutes >= 0 else EDIT_MINUTES_DEFAULT,
-    }
+        return {key: getattr(self, key) for key in identity_settings.WIDGET_SETTINGS}
 
 
 class SiteRegistry:

@@ -32,10 +32,6 @@ COMMENTS_LIMIT_MAX = 200
 # Replies listed under each thread of a list page; the rest are paged with `thread`.
 REPLIES_SHOWN = 5
 
-# -- readers' own comments (site settings `edit_minutes`; docs/configuration.md) ----------------
-EDIT_MINUTES_DEFAULT = 10
-EDIT_MINUTES_MAX = 1440  # a day: an edit later than that rewrites a discussion others answered
-
 # -- moderation -------------------------------------------------------------------------------
 COMMENT_QUEUES = ("pending", "approved", "rejected", "spam", "flagged")
 REPORT_QUEUES = ("new", "fixed", "rejected")

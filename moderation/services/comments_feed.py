@@ -13,7 +13,8 @@ from ..models.readers import Reader
 from ..models.sites import url_hash
 from ..redis_keys import FEED_CACHE_PREFIX as CACHE_PREFIX
 from ..schemas.limits import REPLIES_SHOWN
-from ..site_registry import SiteInfo, reader_settings
+from ..identity import settings as identity_settings
+from ..site_registry import SiteInfo
 from ..urls import normalize_url
 
 VISIBLE = ("approved",)
@@ -36,7 +37,7 @@ def widget_settings(site):
     so the widget needs no second request and shared caches keep them with the list."""
     if isinstance(site, SiteInfo):
         return site.widget_settings()
-    return reader_settings(site.settings if site is not None else None)
+    return identity_settings.widget_settings(site.settings if site is not None else None)
 
 
 def _settings_tag(site):
