@@ -5,7 +5,7 @@ The body names the site and carries the reader's credentials, as the POSTs do: `
 answered with). Unlike a POST, an id that does not verify is no credential here (401):
 a POST grants nothing to an unknown reader, but these act on a comment someone wrote.
 """
-from flask import jsonify
+from flask import jsonify, request
 
 from ..identity import anonymous, sso
 from ..services import reader_own
@@ -45,15 +45,14 @@ def _own(action, model, comment_id, *args):
     return jsonify(reader_own.own_answer(comment))
 
 
-@reader_bp.patch(f"/comments/<int(max={MAX_ID}):comment_id>")
-def edit_own_comment(comment_id):
-    """Edit one's own comment within the site's `edit_minutes`; screened again. 200; 400 fields,
-    401 no or bad credentials, 403 another reader's, window closed, or decided, 404, 413, 415."""
-    return _own(reader_own.edit, OwnCommentEdit, comment_id, "body")
-
-
-@reader_bp.delete(f"/comments/<int(max={MAX_ID}):comment_id>")
-def delete_own_comment(comment_id):
-    """Delete one's own comment (a tombstone keeps the thread). 200; 400, 401 no or bad
-    credentials, 403 another reader's, 404 unknown or deleted, 413, 415."""
+# One rule for both methods: with two rules on one path, Werkzeug answers an id over MAX_ID
+# with 405 for one of them (it names the other rule's method) instead of 404.
+@reader_bp.route(f"/comments/<int(max={MAX_ID}):comment_id>", methods=["PATCH", "DELETE"])
+def own_comment(comment_id):
+    """PATCH: edit one's own comment within the site's `edit_minutes`; screened again.
+    DELETE: delete one's own comment (a tombstone keeps the thread).
+    200; 400 fields, 401 no or bad credentials, 403 another reader's, window closed (PATCH) or
+    decided (PATCH), 404 unknown or deleted, 413, 415."""
+    if request.method == "PATCH":
+        return _own(reader_own.edit, OwnCommentEdit, comment_id, "body")
     return _own(reader_own.delete, OwnCommentChange, comment_id)
