@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from moderation.extensions import db
 from moderation.identity import anonymous, sso
-from moderation.models import AuditEntry, Comment, Page, Reader, Site
+from moderation.models import AuditEntry, Comment, Page, Site
 from moderation.models.base import utcnow
 from moderation.models.sites import url_hash
 from moderation.services import readers
@@ -239,3 +239,35 @@ def test_the_verified_mark_costs_one_query_per_page(app, client, site):
     finally:
         sa.event.remove(engine, "before_cursor_execute", record)
     assert sum("FROM reader" in s for s in statements) == 1
+
+
+def test_a_decided_no_stays_as_the_moderators_left_it(app, client, site, anon_reader):
+    key, token = anon_reader
+    for status in ("rejected", "spam"):
+        cid = _comment(app, site.id, key, status=status)
+        assert _patch(client, cid, "Попробую ещё раз", reader=token).status_code == 403
+        assert _row(app, cid)["status"] == status
+
+
+def test_re_screening_never_publishes_a_pending_edit(app, client, post_site, drain):
+    """Even on a post-moderated site: a held comment edited into harmless text waits for a moderator."""
+    with app.app_context():
+        key, token = anonymous.issue(post_site.id)
+    cid = _comment(app, post_site.id, key, status="pending")
+    assert client.patch(f"/api/v1/comments/{cid}", headers=ORIGIN_HEADERS, json={
+        "site": "post-site", "body": "Спокойный текст", "reader": token}).status_code == 200
+    drain()
+    assert _row(app, cid)["status"] == "pending"
+
+
+def test_an_expired_sso_token_is_no_credential(app, client, site):
+    with app.app_context():
+        secret = sso.ensure_secret(site.id)
+        db.session.commit()
+        who = sso.verify_site_token(site.id, sso_token(secret))
+    cid = _comment(app, site.id, sso_identity=who)
+    expired = sso_token(secret, iat=int(utcnow().timestamp()) - 7200, exp=int(utcnow().timestamp()) - 3600)
+    answer = _delete(client, cid, sso=expired)
+    assert answer.status_code == 401 and answer.get_json()["error"] == "invalid_sso"
+    assert _row(app, cid)["author"] == "Анна К."  # support.sso's user
+
