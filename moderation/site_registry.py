@@ -12,6 +12,7 @@ from cachetools import TTLCache
 from flask import current_app
 
 from .extensions import db
+from .identity import settings as identity_settings
 from .models import Site
 from .urls import origin_allowed
 
@@ -29,6 +30,10 @@ class SiteInfo:
     rate_limit_reports: str | None
     rate_limit_comments: str | None
     flagged_visible: bool = False
+    # Reader identity (Site.settings, docs/configuration.md): the widget reads these from the list.
+    sso_required: bool = False
+    sso_login_url: str | None = None
+    edit_minutes: int = identity_settings.DEFAULTS["edit_minutes"]
 
     def allows_origin(self, origin):
         return origin_allowed(origin, self.allowed_origins)
@@ -45,7 +50,12 @@ class SiteInfo:
             rate_limit_reports=site.rate_limit_reports,
             rate_limit_comments=site.rate_limit_comments,
             flagged_visible=bool((site.settings or {}).get("flagged_visible")),
+            **identity_settings.widget_settings(site.settings),
         )
+
+    def widget_settings(self):
+        """What the widget needs to know about the site (in the comment list answer)."""
+        return {key: getattr(self, key) for key in identity_settings.WIDGET_SETTINGS}
 
 
 class SiteRegistry:

@@ -56,6 +56,7 @@ RETENTION = "moderation.jobs.retention.run_retention"
 FIXED_CHECK = "moderation.jobs.fixed_check.check_fixed_job"
 LEARN = "moderation.jobs.learning.learn_pending"
 RETRAIN = "moderation.jobs.learning.retrain_model"
+RESCREEN = "moderation.jobs.rescreen.rescreen_comment"  # a comment its reader edited
 
 
 def notify_retry(config):
@@ -103,6 +104,8 @@ TASKS = {
     READER_FOLLOWUP: Task("reader follow-up", **_DELIVERY),
     READER_MAIL: Task("reader mail", **_DELIVERY),
     READER_CONFIRMATION: Task("reader confirmation", **_DELIVERY),
+    RESCREEN: Task("re-screen an edited comment", job_timeout=60, result_ttl=300, failure_ttl=30 * DAY,
+                   retry=Retry(max=3, interval=[5, 30, 300])),
     DIGESTS: Task("notification digests", job_timeout=600, result_ttl=300, failure_ttl=7 * DAY),
     RETENTION: Task("privacy retention", job_timeout=1800, result_ttl=DAY, failure_ttl=30 * DAY),
     FIXED_CHECK: Task("already-fixed check of open error reports", job_timeout=_fixed_check_timeout,

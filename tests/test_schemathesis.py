@@ -30,7 +30,7 @@ from schemathesis.specs.openapi.checks import (
 
 from moderation.api.openapi import DOCUMENT
 from moderation.extensions import db
-from moderation.models import Comment, Reader, ReportCluster, TypoReport
+from moderation.models import Comment, ReportCluster, TypoReport
 from moderation.services import submissions
 
 from support.database import reset_database
@@ -91,13 +91,16 @@ class Seeded:
                 sa.select(Comment.id).where(Comment.client_id == reply["client_id"])).scalar_one()
         assert client.post(f"/api/v1/moderation/comments/{reply_id}/approve", headers=headers).status_code == 200
         self.comment_ids.append(reply_id)
-        # A reader of the site, one of its comments theirs (made directly: the ingest wiring is tested elsewhere).
+        # The published comment belongs to an anonymous reader whose signed id the hooks send, so
+        # its author's own-comment operations (PATCH, DELETE) are reached too.
         with app.app_context():
-            site_id = db.session.get(Comment, reply_id).site_id
-            reader = Reader(key="anon:fuzzed-reader", site_id=site_id, kind="anonymous", display_name="Гость")
-            db.session.add(reader)
-            db.session.flush()
-            db.session.get(Comment, reply_id).reader_id = reader.id
+            from moderation.identity import anonymous  # noqa: PLC0415
+            from moderation.services import readers  # noqa: PLC0415
+
+            site_id = db.session.get(Comment, self.comment_ids[0]).site_id
+            key, self.reader_token = anonymous.issue(site_id)
+            reader = readers.resolve_reader(site_id, anon_key=key, name="Гость")
+            db.session.get(Comment, self.comment_ids[0]).reader_id = reader.id
             db.session.commit()
             self.reader_keys = [reader.key]
 
@@ -152,6 +155,9 @@ def api_schema(app, client, drain, fuzz_headers, accepted, site):
         real = dict(values)
         if valid_text(values.get("site")):
             real["site"] = "test-site"
+        if valid_text(values.get("reader")):  # the comment author's own id (sso is optional)
+            real["reader"] = seeded.reader_token
+            real.pop("sso", None)
         if valid_text(values.get("url")) and re.match(DOCUMENTED_URL, values["url"]):
             real["url"] = ARTICLE
         return real

@@ -68,7 +68,8 @@ def test_no_decision_label_without_a_registry_action():
     """Labelled comment/report codes are the registry's, or events no one decides (readers, the fixed check)."""
     decisions = {code for code in labels.ACTIONS if code.split(".")[0] in ("comment", "report")}
     assert decisions - {a.audit for a in ACTIONS} == {
-        "comment.flagged", "report.fixed_detected", "report.fixed_undetected"}
+        "comment.flagged", "comment.reader_edit", "comment.reader_delete", "comment.rescreen",
+        "report.fixed_detected", "report.fixed_undetected"}
 
 
 def test_decisions_are_what_the_stats_count():

@@ -159,7 +159,7 @@ def build():
     _strings_node(tree).initializer = _strings_node(generated).initializer
     _inject_limits(tree)
     # Local names are shortened; globals and property names stay as written.
-    body = minify_print(tree, obfuscate=True, obfuscate_globals=False)
+    body = minify_print(tree, obfuscate=True, obfuscate_globals=False, shadow_funcname=True, drop_semi=True)
     return HEADER + body.strip() + "\n", gaps
 
 

@@ -9,7 +9,7 @@ from flask import g, make_response, request
 from ..site_registry import registry
 from .errors import ApiError, error_response
 
-ALLOW_METHODS = "GET, POST, OPTIONS"
+ALLOW_METHODS = "GET, POST, PATCH, DELETE, OPTIONS"  # PATCH, DELETE: readers' own comments
 # If-None-Match: the widget's comment polls are conditional; it is not a CORS-safelisted
 # header, so without it every poll after the first fails its preflight on a real embed.
 ALLOW_HEADERS = "Content-Type, If-None-Match"

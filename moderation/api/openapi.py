@@ -133,6 +133,20 @@ def _submit(summary, description, model, *errors, path_parameters=()):
     return operation | {"requestBody": _body(model, True), "responses": _responses(202, queued, *errors)}
 
 
+# 401 of the reader's own-comment operations: their credentials are in the body, not a Bearer token.
+READER_UNAUTHORIZED = {"description": "No reader credentials, an anonymous id that does not verify, or a "
+                                      "refused SSO token (`invalid_sso`).",
+                       "content": {"application/json": {"schema": _ref("schemas", "Error")}},
+                       "headers": CORS_HEADERS}
+
+
+def _own(summary, description, model):
+    answer = _json(schema_of(reader.OwnComment), "The comment as its reader now sees it.", CORS_HEADERS)
+    return {"tags": ["reader"], "summary": summary, "description": description, "security": [],
+            "parameters": [_id_parameter("comment_id", "comment")], "requestBody": _body(model, True),
+            "responses": {"200": answer, "401": READER_UNAUTHORIZED, **_errors(400, 403, 404, 413, 415, 503)}}
+
+
 def _reader_paths():
     etag = {"ETag": _ref("headers", "ETag")}
     return {
@@ -165,6 +179,16 @@ def _reader_paths():
             "Flag a published comment", "Once per reader; enough distinct readers send the comment to the "
             "Flagged queue. 404 unless the comment is published on this site.", reader.FlagSubmission,
             400, 403, 404, 413, 415, 429, 503, path_parameters=[_id_parameter("comment_id", "comment")])},
+        "/api/v1/comments/{comment_id}": {
+            "patch": _own("Edit one's own comment", (
+                "Only by the comment's reader (`sso` or `reader` in the body), within the site's `edit_minutes` "
+                "of posting (403 `edit_window_closed`, also when the site allows no edits), while it is pending "
+                "or published. Screened again; on a pre-moderated site an edited published comment goes back to "
+                "Pending. Every version is kept in the audit trail."), reader.OwnCommentEdit),
+            "delete": _own("Delete one's own comment", (
+                "Only by the comment's reader. The text and the name go; the comment keeps its place in the "
+                "thread (`deleted`: true). The audit trail keeps what it said."), reader.OwnCommentChange),
+        },
         "/api/v1/submissions/{client_id}": {"get": {
             "tags": ["reader"], "summary": "Where a submission stands",
             "description": "client_ids are unique per site: the same id on another site is another "
@@ -288,7 +312,7 @@ Two JSON APIs of the moderation service.
 flags, reads published comments and asks where its own submissions stand. Submissions are
 validated and queued in Redis (202); a worker stores them. CORS: only for the origins a site
 allows (`Access-Control-Allow-Origin` echoes the request's `Origin`, `Vary: Origin`); a preflight
-(`OPTIONS`) answers 204 with `Access-Control-Allow-Methods: GET, POST, OPTIONS`,
+(`OPTIONS`) answers 204 with `Access-Control-Allow-Methods: GET, POST, PATCH, DELETE, OPTIONS`,
 `Access-Control-Allow-Headers: Content-Type`, `Access-Control-Max-Age: 86400` when any site allows
 the origin, else 403.
 

@@ -134,14 +134,24 @@ class Comment(db.Model):
     site = relationship("Site")
     parent = relationship("Comment", remote_side=[id], foreign_keys=[parent_id])
 
-    def public_dict(self):
-        """Whitelisted fields a reader may see (no e-mail, no hashes, no scores)."""
+    @property
+    def deleted(self):
+        """Deleted by its reader (services.reader_own.delete) or erased (services.erasure): the
+        thread keeps its place, with no name and a tombstone in the site's language for text."""
+        return self.body_raw == "" and self.author == ""
+
+    def public_dict(self, verified=False):
+        """Whitelisted fields a reader may see (no e-mail, no hashes, no scores). `verified`:
+        its reader signed in through the site (the caller knows it for a whole page at once)."""
         return {
             "id": self.id,
             "parent": self.parent_id,
             "author": self.author,
             "body_html": self.body_html,
             "created_at": isoformat(self.created_at),
+            "edited_at": isoformat(self.edited_at),
+            "verified": verified,
+            "deleted": self.deleted,
         }
 
     def to_dict(self):

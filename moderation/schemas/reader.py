@@ -142,9 +142,42 @@ class Error(BaseModel):
 class PublicComment(BaseModel):
     id: int
     parent: int | None
-    author: str
-    body_html: str = Field(description="Sanitized by the server (bleach safelist).")
+    author: str = Field(description="Empty for a deleted comment.")
+    body_html: str = Field(description="Sanitized by the server (bleach safelist). For a deleted comment, a "
+                                       "tombstone in the site's language.")
     created_at: datetime
+    edited_at: datetime | None = Field(description="Last changed by its author (or a moderator).")
+    verified: bool = Field(description="Its author signed in through the site (SSO).")
+    deleted: bool = Field(description=(
+        "Deleted (or erased) at its author's request: it keeps its place in the thread, with no name "
+        "and a tombstone for text."))
+
+
+class WidgetSettings(BaseModel):
+    """The site's settings the widget acts on (docs/configuration.md, "Reader identity")."""
+
+    sso_required: bool = Field(description="Only signed-in (SSO) readers may comment.")
+    sso_login_url: str | None = Field(description="The site's sign-in page, shown instead of the form.")
+    edit_minutes: int = Field(ge=0, description="Readers may edit their comment this long after posting (0: never).")
+
+
+class OwnComment(PublicComment):
+    status: Literal[limits.SUBMISSION_STATUSES] = Field(description=(
+        "Where the comment now stands for its author (an edit may send it back to `pending`)."))
+
+
+class OwnCommentChange(Contract):
+    """The reader's credentials: `sso` (the site's token) or `reader` (the signed anonymous id
+    the first submission was answered with). Unknown fields are ignored."""
+
+    site: SiteKey
+    sso: str | None = Field(default=None, description="The site's SSO token (a JWT).")
+    reader: str | None = Field(default=None, description="The signed anonymous reader id.")
+
+
+class OwnCommentEdit(OwnCommentChange):
+    body: Annotated[str, BeforeValidator(text), Field(
+        min_length=1, max_length=limits.BODY_MAX, json_schema_extra={"pattern": NON_BLANK})]
 
 
 class SubmissionStatus(BaseModel):
@@ -170,6 +203,8 @@ class CommentList(BaseModel):
     comments: list[Thread | PublicComment] = Field(description="Threads; with `thread`, that thread's replies.")
     total: int = Field(ge=0, description="Published comments on the page (with `thread`: replies in the thread).")
     next: int | None = Field(description="Cursor for `after` (\"Show more\").")
+    site: WidgetSettings | None = Field(default=None, description=(
+        "Lists of threads only (not `thread` pages): what the widget needs to know of the site."))
 
 
 # -- list queries (query strings: every value arrives as text) --------------------------------

@@ -1,5 +1,7 @@
 """The published comment list of an article, as readers and the demo page see it."""
+import json
 import time
+import zlib
 
 import redis
 import sqlalchemy as sa
@@ -7,9 +9,12 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import Comment, Page
+from ..models.readers import Reader
 from ..models.sites import url_hash
 from ..redis_keys import FEED_CACHE_PREFIX as CACHE_PREFIX
 from ..schemas.limits import REPLIES_SHOWN
+from ..identity import settings as identity_settings
+from ..site_registry import SiteInfo
 from ..urls import normalize_url
 
 VISIBLE = ("approved",)
@@ -25,6 +30,22 @@ def visible_statuses(site):
     if flagged is None:  # a Site row: the setting lives in its settings
         flagged = bool((site.settings or {}).get("flagged_visible"))
     return VISIBLE_WITH_FLAGGED if flagged else VISIBLE
+
+
+def widget_settings(site):
+    """The site's settings the widget acts on (sign-in, edit window): sent with every list,
+    so the widget needs no second request and shared caches keep them with the list."""
+    if isinstance(site, SiteInfo):
+        return site.widget_settings()
+    return identity_settings.widget_settings(site.settings if site is not None else None)
+
+
+def _settings_tag(site):
+    """Part of the ETag: a changed sign-in link or edit window is a changed list."""
+    settings = widget_settings(site)
+    if settings == widget_settings(None):
+        return ""
+    return "-s" + format(zlib.crc32(json.dumps(settings, sort_keys=True).encode("utf-8")), "08x")
 
 
 def find_page(site_id, url):
@@ -47,6 +68,7 @@ def etag(page, after, limit, site=None, thread=None):
     and when the site starts or stops showing flagged comments."""
     shown = "f" if "flagged" in visible_statuses(site) else ""
     of = f"-t{thread}" if thread else ""
+    of += _settings_tag(site)
     if page is None:
         return f"c0-0-{after or 0}-{limit}{shown}{of}"
     return f"c{page.id}-{page.comments_version}-{after or 0}-{limit}{shown}{of}"
@@ -95,7 +117,7 @@ def build(page, after=None, limit=50, site=None, thread=None):
     if page is None:
         if thread:
             raise UnknownThread(thread)
-        return {"comments": [], "total": 0, "next": None}
+        return {"comments": [], "total": 0, "next": None, "site": widget_settings(site)}
     visible = visible_statuses(site if site is not None else page.site)
     base = sa.select(Comment).where(Comment.page_id == page.id, Comment.status.in_(visible))
     if thread:
@@ -107,11 +129,14 @@ def build(page, after=None, limit=50, site=None, thread=None):
     more = len(roots) > limit
     roots = roots[:limit]
     shown = _first_replies(page, visible, [root.id for root in roots])
+    verified = _sso_readers(roots + [reply for replies, _ in shown.values() for reply in replies])
+    shown = {root: ([public(reply, verified) for reply in replies], count)
+             for root, (replies, count) in shown.items()}
     budget = MAX_BYTES - _ENVELOPE
     threads = []
     for root in roots:
         replies, total = shown.get(root.id, ([], 0))
-        entry = dict(root.public_dict(), replies=[], replies_total=total, replies_next=None)
+        entry = dict(public(root, verified), replies=[], replies_total=total, replies_next=None)
         room = budget - _size(entry) - 1
         if threads and room < 0:
             more = True  # this thread starts the next page
@@ -134,11 +159,26 @@ def build(page, after=None, limit=50, site=None, thread=None):
         "comments": threads,
         "total": total,
         "next": threads[-1]["id"] if more and threads else None,
+        "site": widget_settings(site if site is not None else page.site),
     }
 
 
+def _sso_readers(comments):
+    """The reader ids among `comments` that signed in through the site: one query per page."""
+    ids = {comment.reader_id for comment in comments if comment.reader_id is not None}
+    if not ids:
+        return frozenset()
+    return frozenset(db.session.execute(
+        sa.select(Reader.id).where(Reader.id.in_(ids), Reader.kind == "sso")).scalars())
+
+
+def public(comment, verified):
+    """A comment as readers see it; `verified`: _sso_readers of its page."""
+    return comment.public_dict(verified=comment.reader_id in verified)
+
+
 def _first_replies(page, visible, root_ids):
-    """{root id: ([first REPLIES_SHOWN reply dicts], replies in the thread)}: one query,
+    """{root id: ([first REPLIES_SHOWN replies], replies in the thread)}: one query,
     ranked on the (page, status, thread, id) index, so a long thread is not read whole."""
     if not root_ids:
         return {}
@@ -153,7 +193,7 @@ def _first_replies(page, visible, root_ids):
     ).all()
     found = {}
     for reply, count in rows:
-        found.setdefault(reply.thread_id, ([], count))[0].append(reply.public_dict())
+        found.setdefault(reply.thread_id, ([], count))[0].append(reply)
     return found
 
 
@@ -166,7 +206,9 @@ def _replies_page(page, base, visible, thread, after, limit):
     query = base.where(Comment.thread_id == thread).order_by(Comment.id).limit(limit + 1)
     if after:
         query = query.where(Comment.id > after)
-    replies = [reply.public_dict() for reply in db.session.execute(query).scalars()]
+    rows = db.session.execute(query).scalars().all()
+    verified = _sso_readers(rows)
+    replies = [public(reply, verified) for reply in rows]
     count, _ = _fit(replies[:limit], MAX_BYTES - _ENVELOPE)
     total = db.session.execute(
         sa.select(sa.func.count()).select_from(Comment).where(

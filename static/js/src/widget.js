@@ -2,7 +2,8 @@
  * Reader widget: Ctrl/Cmd+Enter error reports and a live comments block.
  * One tag: <script src="https://SERVICE/static/js/widget.js" data-site="KEY" async></script>
  * Options (data-*): lang, article (selector of the article text), comments (selector of
- * the comments target, default [data-moderation-comments]), url (canonical article URL), api.
+ * the comments target, default [data-moderation-comments]), url (canonical article URL), api,
+ * sso (the site's sign-in token; pages that sign in later call ModerationWidget.setSSO(token|null)).
  * No dependencies, no eval, no inline handlers; page text enters the DOM only as text.
  */
 (function () {
@@ -17,6 +18,15 @@
   var PAGE_URL = opt.url || location.href.split("#")[0];
   var OUTBOX = "moderation:outbox";
   var MINE = "moderation:mine";
+  var READER = "moderation:reader"; // the signed anonymous id the server issued (docs/identity.md)
+  var SSO = opt.sso || null, onSSO = [];
+  window.ModerationWidget = {
+    setSSO: function (token) { SSO = token || null; onSSO.forEach(function (f) { f(); }); }
+  };
+  // The name the token vouches for, for display only (the server verifies the token).
+  function ssoName() {
+    try { return JSON.parse(decodeURIComponent(escape(atob(SSO.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))))).user.username; } catch (e) { /* not a JWT: no name */ }
+  }
   var POLL_MS = 4000;
   var HOLD_MS = 30000; // a published comment of the reader stays shown this long at most (see render)
   /* The API contract's limits and enums (moderation/schemas/limits.py): tools/build_widget.py
@@ -35,9 +45,10 @@
       thanks: "Thank you! The editors will look at it.", dup: "Already reported, the editors know.",
       limited: "Too many reports, please try again later.",
       offline: "Saved: it will be sent when you are back online.", failed: "Could not send: ",
-      comments: "Comments", name: "Name", email: "E-mail (optional, never shown)",
+      name: "Name", email: "E-mail (optional, never shown)",
       body: "Your comment", post: "Post comment", reply: "Reply", more: "Show more",
-      awaiting: "awaiting moderation", empty: "No comments yet.", sent: "Thank you! Your comment awaits moderation.",
+      awaiting: "awaiting moderation", rejected: "not published", verified: "verified",
+      signin: "Sign in to comment", empty: "No comments yet.", sent: "Thank you! Your comment awaits moderation.",
       justnow: "just now", min: " min ago", hour: " h ago", flag: "Report", flagged: "Reported",
       write: "Write a comment", spam: "Spam", abuse: "Abuse", offtopic: "Off-topic",
       cancelReply: "Cancel reply", replyTo: "Reply to ",
@@ -62,17 +73,18 @@
     for (var k in attrs || {}) {
       if (k === "text") node.textContent = attrs[k];
       else if (k === "class") node.className = attrs[k];
-      else if (attrs[k] !== null && attrs[k] !== undefined) node.setAttribute(k, attrs[k]);
+      else if (attrs[k] != null) node.setAttribute(k, attrs[k]);
     }
     (children || []).forEach(function (c) { if (c) node.appendChild(c); });
     return node;
   }
   function uuid() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    var b = crypto.getRandomValues(new Uint8Array(16));
-    b[6] = (b[6] & 15) | 64; b[8] = (b[8] & 63) | 128;
-    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
-    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+    // A version 4 UUID from the CSPRNG (randomUUID needs a secure context): each 0, 1 and 8 of the
+    // template becomes a random hex digit, the 8 keeping its variant bits (8-b); the 4 stays.
+    return "10000000-1000-4000-8000-100000000000".replace(/[018]/g, function (c) {
+      return (c ^ crypto.getRandomValues(new Uint8Array(1))[0] & 15 >> c / 4).toString(16);
+    });
   }
   function load(key) { try { return JSON.parse(localStorage.getItem(key)) || []; } catch (e) { return []; } }
   function save(key, v) { try { localStorage.setItem(key, JSON.stringify(v)); } catch (e) { /* private mode */ } }
@@ -88,9 +100,8 @@
     ".row{display:flex;gap:8px;justify-content:flex-end;margin-top:14px}" +
     "button{font-size:15px;padding:8px 16px;border-radius:4px;border:1px solid #0b57d0;background:#0b57d0;color:#fff;cursor:pointer}" +
     "button.sec{background:#fff;color:#0b57d0}button:disabled{opacity:.6;cursor:default}" +
-    "button:focus-visible,input:focus-visible,textarea:focus-visible,select:focus-visible{outline:3px solid #f5a623;outline-offset:1px}" +
+    ":focus-visible{outline:3px solid #f5a623;outline-offset:1px}" +
     ".live{margin-top:10px;min-height:1.2em}.fab{position:absolute;z-index:2147483646;box-shadow:0 2px 8px rgba(0,0,0,.3)}" +
-    ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}" +
     ".c{padding:10px 0;border-bottom:1px solid #e5e5e5}.c .m{font-size:13px;color:#555}.c .m b{color:#111}" +
     ".c .b{margin:4px 0;overflow-wrap:anywhere}.c .r{margin-left:22px;border-left:2px solid #e5e5e5;padding-left:12px}" +
     ".c button,.more{background:none;border:0;color:#0b57d0;padding:2px 0;margin-right:12px;font-size:13px}" +
@@ -114,6 +125,10 @@
   /* ---------- delivery: outbox in localStorage, retried with backoff, exactly once ---------- */
   var retryTimer = null;
   function post(path, body) {
+    // The reader's credentials, added at send time: the outbox never keeps them.
+    // With a token the server takes the SSO reader and ignores the anonymous id.
+    body.sso = SSO || undefined;
+    body.reader = load(READER)[0];
     return fetch(API + path, {
       method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
       credentials: "omit", keepalive: true
@@ -131,7 +146,12 @@
   }
   function attempt(item) {
     return post(item.path, item.body).then(function (res) {
-      if (res.status === 202) { drop(item.body.client_id); return { ok: true }; }
+      if (res.status === 202) {
+        drop(item.body.client_id);
+        // The first submission is answered with the reader's signed id: kept for the next ones.
+        res.json().then(function (j) { if (j.reader) save(READER, [j.reader]); }, Boolean);
+        return { ok: true };
+      }
       if (res.status === 429 || res.status >= 500) {
         var wait = parseInt(res.headers.get("Retry-After"), 10);
         schedule(item, isNaN(wait) ? null : wait * 1000);
@@ -213,7 +233,7 @@
     if (start < 0 || end <= start) return null;
     var exact = squash(text.slice(start, end)).trim();
     if (!exact) return null;
-    if (exact.length > LIMITS.exact) exact = exact.slice(0, LIMITS.exact);
+    exact = exact.slice(0, LIMITS.exact);
     var prefix = squash(text.slice(Math.max(0, start - CTX * 3), start));
     var suffix = squash(text.slice(end, end + CTX * 3));
     return {
@@ -358,18 +378,28 @@
     var list = el("div", { role: "feed", "aria-busy": "false" });
     var more = el("button", { type: "button", class: "more", text: T.more, hidden: "" });
     var mineBox = el("div");
-    var state = { etag: null, next: null, extra: [], replyTo: null, flagged: {}, replies: {} };
+    var state = { etag: null, next: null, extra: [], flagged: {}, replies: {}, site: {} };
     function listUrl(q) {
       return API + "/comments?site=" + encodeURIComponent(SITE) + "&url=" + encodeURIComponent(PAGE_URL) + q;
     }
     var form = commentForm();
-    root.appendChild(el("div", {}, [list, mineBox, more, form.node]));
+    // Sites that take comments from signed-in readers only show their sign-in link instead of the form.
+    var signin = el("a", { hidden: "" , text: T.signin });
+    function gate() {
+      var closed = state.site.sso_required && !SSO;
+      form.node.hidden = closed;
+      signin.hidden = !closed;
+      if (state.site.sso_login_url) signin.href = state.site.sso_login_url;
+    }
+    onSSO.push(gate);
+    root.appendChild(el("div", {}, [list, mineBox, more, form.node, signin]));
 
     function renderComment(c, pending) {
       var reply = el("button", { type: "button", text: T.reply });
       reply.addEventListener("click", function () { form.replyTo(c); });
       var meta = el("div", { class: "m" }, [el("b", { text: c.author }), document.createTextNode(" · " + ago(c.created_at))]);
-      if (pending) meta.appendChild(el("i", { text: " · " + T.awaiting }));
+      if (c.verified) meta.appendChild(el("span", { text: " ✓ " + T.verified }));
+      if (pending) meta.appendChild(el("i", { text: " · " + (c.rejected ? T.rejected : T.awaiting) }));
       var body = el("div", { class: "b" });
       if (pending) body.textContent = c.body; // the reader's own text, not yet sanitized by us
       else body.innerHTML = c.body_html; // sanitized by the server (bleach safelist)
@@ -425,6 +455,7 @@
       // A published comment of the reader's stays shown until the list (maybe a shared cache's
       // copy, seconds old) has it, or for HOLD_MS if it is on a later page.
       save(MINE, load(MINE).filter(function (m) {
+        if (m.rejected) return Date.now() < m.rejected + 864e5; // "not published", for a day
         return !m.shown || (Date.now() < m.shown[1] && !list.querySelector("#comment-" + m.shown[0]));
       }));
       renderMine();
@@ -437,6 +468,8 @@
         state.etag = res.headers.get("ETag");
         return res.json().then(function (data) {
           if (!state.extra.length) state.next = data.next;
+          state.site = data.site || {};
+          gate();
           render(data);
         });
       }).catch(function () { /* offline: keep what is shown */ });
@@ -459,15 +492,18 @@
       });
     }
     function checkMine() {
-      var mine = load(MINE).filter(function (m) { return m.url === PAGE_URL && !m.shown; });
+      var mine = load(MINE).filter(function (m) { return m.url === PAGE_URL && !m.shown && !m.rejected; });
       return Promise.all(mine.map(function (m) {
         return fetch(status(m.client_id), { credentials: "omit" }).then(function (r) {
           return r.ok ? r.json() : null;
         }).then(function (s) {
           if (s && (s.status === "published" || s.status === "rejected")) {
-            save(MINE, load(MINE).filter(function (x) {
-              if (x.client_id === m.client_id && s.comment_id) x.shown = [s.comment_id, Date.now() + HOLD_MS];
-              return x.client_id !== m.client_id || x.shown;
+            save(MINE, load(MINE).map(function (x) {
+              if (x.client_id === m.client_id) {
+                if (s.comment_id) x.shown = [s.comment_id, Date.now() + HOLD_MS];
+                else x.rejected = Date.now(); // never a silent vanish: "not published", for a day
+              }
+              return x;
             }));
             return true;
           }
@@ -498,6 +534,14 @@
         el("div", { class: "row" }, [submit]), live
       ]);
       cancelReply.addEventListener("click", function () { setParent(null); });
+      // Signed in: the name is the account's, fixed (the server takes it from the token anyway).
+      function named() {
+        var n = SSO && ssoName();
+        if (n || name.readOnly) name.value = n || "";
+        name.readOnly = !!n;
+      }
+      onSSO.push(named);
+      named();
       function setParent(c) {
         parent = c ? c.id : null;
         replyNote.hidden = cancelReply.hidden = !c;
