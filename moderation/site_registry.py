@@ -5,6 +5,7 @@ keeps that off the database. Admin changes reach every process within
 SITE_CACHE_SECONDS; `invalidate()` clears this process at once.
 """
 import threading
+import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -12,10 +13,14 @@ from cachetools import TTLCache
 from flask import current_app
 
 from .extensions import db
+from .identity import settings as identity_settings
+from .identity.sso import sso_keys
 from .models import Site
 from .urls import origin_allowed
 
 _MISSING = object()
+# A token refused with the cached SSO secrets is checked again with fresh ones at most this often.
+KEYS_REFRESH_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,7 @@ class SiteInfo:
     rate_limit_reports: str | None
     rate_limit_comments: str | None
     flagged_visible: bool = False
+    sso_required: bool = False
 
     def allows_origin(self, origin):
         return origin_allowed(origin, self.allowed_origins)
@@ -45,6 +51,7 @@ class SiteInfo:
             rate_limit_reports=site.rate_limit_reports,
             rate_limit_comments=site.rate_limit_comments,
             flagged_visible=bool((site.settings or {}).get("flagged_visible")),
+            sso_required=identity_settings.sso_required(site.settings),
         )
 
 
@@ -64,6 +71,22 @@ class SiteRegistry:
         with self._lock:
             self._cache[("site", key)] = info
         return info
+
+    def sso_keys(self, site_id, refresh=False):
+        """The site's SSO secrets (identity.sso.SsoKeys, None while SSO is not set up), cached
+        like the site row: verifying a token costs no query. `refresh=True` (a token that did
+        not verify) re-reads them if the cached copy is older than KEYS_REFRESH_SECONDS, so a
+        secret created or rotated in another process is accepted within a second, while a
+        flood of forged tokens costs at most one query per second per site and process."""
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(("sso", site_id), _MISSING)
+        if hit is not _MISSING and not (refresh and now - hit[1] > KEYS_REFRESH_SECONDS):
+            return hit[0]
+        keys = sso_keys(site_id)
+        with self._lock:
+            self._cache[("sso", site_id)] = (keys, now)
+        return keys
 
     def any_allows_origin(self, origin):
         """For CORS preflight, which carries no body and so no site key."""

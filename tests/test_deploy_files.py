@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from moderation import config
+from moderation.identity import settings as identity_settings
 from moderation.judgment import screening, surge
 from moderation.models.sites import Site
 
@@ -142,14 +143,14 @@ def test_every_environment_variable_is_documented():
 
 def test_every_site_column_and_setting_is_documented():
     columns = {c.name for c in Site.__table__.columns} - {"id"}
-    settings = set(screening.DEFAULTS) | set(surge.DEFAULTS) | {"retention_days"}
+    settings = set(screening.DEFAULTS) | set(surge.DEFAULTS) | set(identity_settings.DEFAULTS) | {"retention_days"}
     missing = sorted(n for n in columns | settings if f"`{n}`" not in CONFIG_DOC)
     assert not missing, f"add these to docs/configuration.md: {missing}"
 
 
 def test_documented_setting_defaults_match_the_code():
     rows = dict(re.findall(r"^\| `([a-z_]+)` \| `([^`]*)` \|", CONFIG_DOC, re.M))
-    for key, value in screening.DEFAULTS.items():
+    for key, value in (screening.DEFAULTS | identity_settings.DEFAULTS).items():
         shown = {True: "true", False: "false"}.get(value, str(value)) if not isinstance(value, list) else "[]"
         assert rows.get(key) == shown, (key, rows.get(key), shown)
 
