@@ -5,6 +5,7 @@ keeps that off the database. Admin changes reach every process within
 SITE_CACHE_SECONDS; `invalidate()` clears this process at once.
 """
 import threading
+import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -13,10 +14,13 @@ from flask import current_app
 
 from .extensions import db
 from .identity import settings as identity_settings
+from .identity.sso import sso_keys
 from .models import Site
 from .urls import origin_allowed
 
 _MISSING = object()
+# A token refused with the cached SSO secrets is checked again with fresh ones at most this often.
+KEYS_REFRESH_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,22 @@ class SiteRegistry:
         with self._lock:
             self._cache[("site", key)] = info
         return info
+
+    def sso_keys(self, site_id, refresh=False):
+        """The site's SSO secrets (identity.sso.SsoKeys, None while SSO is not set up), cached
+        like the site row: verifying a token costs no query. `refresh=True` (a token that did
+        not verify) re-reads them if the cached copy is older than KEYS_REFRESH_SECONDS, so a
+        secret created or rotated in another process is accepted within a second, while a
+        flood of forged tokens costs at most one query per second per site and process."""
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(("sso", site_id), _MISSING)
+        if hit is not _MISSING and not (refresh and now - hit[1] > KEYS_REFRESH_SECONDS):
+            return hit[0]
+        keys = sso_keys(site_id)
+        with self._lock:
+            self._cache[("sso", site_id)] = (keys, now)
+        return keys
 
     def any_allows_origin(self, origin):
         """For CORS preflight, which carries no body and so no site key."""

@@ -19,11 +19,16 @@ def published_comment(app, client, drain, staff):
 
 
 def flag(client, comment_id, address, reason="abuse", site="test-site"):
-    return client.post(
+    """One browser per address: it keeps the anonymous reader id it was issued (docs/identity.md)."""
+    readers = client.__dict__.setdefault("reader_tokens", {})
+    response = client.post(
         f"/api/v1/comments/{comment_id}/flags",
-        json={"site": site, "reason": reason, "client_id": new_client_id()},
+        json={"site": site, "reason": reason, "client_id": new_client_id(), "reader": readers.get((site, address))},
         environ_base={"REMOTE_ADDR": address},
     )
+    if response.status_code == 202:
+        readers.setdefault((site, address), response.json.get("reader"))
+    return response
 
 
 def test_flags_from_distinct_readers_move_a_comment_to_flagged(app, client, site, drain, staff):

@@ -85,7 +85,8 @@ def test_submission_is_accepted_and_queued(client, site, path, make):
     payload = make()
     response = client.post(path, json=payload)
     assert response.status_code == 202
-    assert response.json == {"id": payload["client_id"], "status": "queued"}
+    # and a new anonymous reader id to keep (docs/identity.md; tests/test_api_reader_identity.py)
+    assert response.json == {"id": payload["client_id"], "status": "queued", "reader": response.json["reader"]}
 
 
 @pytest.mark.parametrize(
@@ -211,7 +212,7 @@ def test_honeypot_is_accepted_then_filed_as_spam(app, client, site, drain):
     payload = comment_payload(hp="http://cheap-pills.example")
     response = client.post("/api/v1/comments", json=payload)
     assert response.status_code == 202
-    assert response.json == {"id": payload["client_id"], "status": "queued"}
+    assert response.json == {"id": payload["client_id"], "status": "queued", "reader": response.json["reader"]}
     drain()
     assert [s for _, s, _ in rows(app, Comment, payload["client_id"])] == ["spam"]
     assert status(client, payload["client_id"]) == "pending"  # the bot learns nothing

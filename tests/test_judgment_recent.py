@@ -41,7 +41,8 @@ def make_sites(app):
         return [site.id for site in sites]
 
 
-def payloads(site_id, seed=7):
+def payloads(site_id, seed=7, readers=False):
+    """`readers`: each address is one anonymous reader too (as queued by the reader API)."""
     rng = random.Random(seed)
     bodies = ["Great piece.", "Visit www.cheap.example now", "Same words everywhere, on every article of the site", "casino bonus",
               "You idiot", "Thanks for the tram story", "Same words everywhere, on every article of the site"]
@@ -55,6 +56,8 @@ def payloads(site_id, seed=7):
             "reporter_hash": reader, "received_at": time.time(), "elapsed_ms": 1000 if i % 11 == 0 else 30000,
             "honeypot": "x" if i == 17 else "",
         })
+        if readers:
+            out[-1]["identity"] = {"sso": None, "anon_key": f"anon:s{site_id}-r{READERS.index(reader)}"}
     return out
 
 
@@ -81,6 +84,23 @@ def test_one_batch_decides_like_one_by_one(app, redis_server):
     reasons = " ".join(r for _, rs in got for r in rs)
     for fragment in ("comments within", "the same text from this reader", "bot wave", "surge:", "blocked commenter (email)",
                      "trusted commenter", "banned word", "suspect word", "honeypot", "a link from"):
+        assert fragment in reasons, fragment
+
+
+def test_one_batch_of_readers_decides_like_one_by_one(app, redis_server):
+    """The reader-keyed lookups (history, velocity, repeats, bans) keep the batch equivalence."""
+    batch_site, single_site = make_sites(app)
+    together, alone = payloads(batch_site, readers=True), payloads(single_site, readers=True)
+    with app.app_context():
+        assert persist_batch(together) == []
+        for payload in alone:
+            assert persist_batch([payload]) == []
+        assert db.session.execute(sa.select(sa.func.count()).select_from(Comment).where(
+            Comment.reader_id.is_(None), Comment.author != "Old")).scalar_one() == 0
+    got = decisions(app, [p["client_id"] for p in together])
+    assert got == decisions(app, [p["client_id"] for p in alone])
+    reasons = " ".join(r for _, rs in got for r in rs)
+    for fragment in ("comments within", "the same text from this reader", "bot wave", "blocked commenter (email)"):
         assert fragment in reasons, fragment
 
 

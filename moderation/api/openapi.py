@@ -82,6 +82,11 @@ ERROR_RESPONSES = {
           "seconds. Answered within about a second."),
 }
 
+# The reader API's 401 is not the moderation API's (no Bearer token is involved): its own response.
+SSO_REFUSED = ("SsoRefused", "`invalid_sso`: the `sso` token is forged, expired or malformed (the message says "
+               "which); `sso_required` (comments only): the site takes comments from signed-in readers only "
+               "and none was sent. Nothing is queued.")
+
 HEADERS = {
     "RetryAfter": {"description": "Seconds to wait before retrying.",
                    "schema": {"type": "integer", "minimum": 0}},
@@ -130,7 +135,8 @@ def _submit(summary, description, model, *errors, path_parameters=()):
     operation = {"tags": ["reader"], "summary": summary, "description": description, "security": []}
     if path_parameters:
         operation["parameters"] = list(path_parameters)
-    return operation | {"requestBody": _body(model, True), "responses": _responses(202, queued, *errors)}
+    responses = _responses(202, queued, *errors) | {"401": _ref("responses", SSO_REFUSED[0])}
+    return operation | {"requestBody": _body(model, True), "responses": dict(sorted(responses.items()))}
 
 
 # 401 of the reader's own-comment operations: their credentials are in the body, not a Bearer token.
@@ -172,7 +178,8 @@ def _reader_paths():
                 },
             },
             "post": _submit("Submit a comment", "Validated and queued; screened and stored by the worker. Rate "
-                            "limited per site and reader (default `5/minute;100/day`).",
+                            "limited per site and reader (default `5/minute;100/day`). On a site with the "
+                            "setting `sso_required` a comment without a valid `sso` token is a 401 `sso_required`.",
                             reader.CommentSubmission, *SUBMIT_ERRORS),
         },
         "/api/v1/comments/{comment_id}/flags": {"post": _submit(
@@ -337,6 +344,7 @@ def _components():
         if status == 401:
             headers = {"WWW-Authenticate": _ref("headers", "WWWAuthenticate")}
         responses[name] = _json(error, description, headers)
+    responses[SSO_REFUSED[0]] = _json(error, SSO_REFUSED[1], dict(CORS_HEADERS))
     return {
         "schemas": dict(sorted(SCHEMAS.items())),
         "responses": responses,

@@ -9,12 +9,14 @@ from flask import current_app, jsonify, request
 
 from .. import ratelimit
 from ..broker import get_broker
+from ..identity.edge import identify
+from ..identity.sso import InvalidSSO
 from ..privacy import reporter_hashes
 from ..services import comments_feed, submissions
 from ..site_registry import registry
 from ..schemas.fields import check
 from ..schemas.limits import MAX_ID
-from ..schemas.payload import Envelope
+from ..schemas.payload import NOT_QUEUED, Envelope
 from ..schemas.reader import CommentListQuery, SubmissionQuery
 from ..validators import validate_comment, validate_flag, validate_report
 from . import reader_bp
@@ -50,55 +52,82 @@ def _check_page_url(site, url):
         raise ApiError(400, "invalid fields", {"url": "url is not on this site's allowed origins"})
 
 
-def _queue(kind, site, values):
+def _identify(site, values, sso_required=False):
+    """Who sends this (identity.edge.identify), before anything is queued: 401 invalid_sso /
+    sso_required. The site's SSO secrets come from the site registry's cache (no query); a
+    token they refuse is tried once more with fresh ones, in case the secret was just created
+    or rotated by another process."""
+    token, anon_token = values.get("sso"), values.get("reader")
+    keys = registry().sso_keys(site.id) if token is not None else None
+    try:
+        try:
+            return identify(site.id, token, anon_token, keys=keys, sso_required=sso_required)
+        except InvalidSSO:
+            if token is None or (fresh := registry().sso_keys(site.id, refresh=True)) == keys:
+                raise
+            return identify(site.id, token, anon_token, keys=fresh, sso_required=sso_required)
+    except InvalidSSO as exc:
+        raise ApiError(exc.status, exc.message, code=exc.error) from None
+
+
+def _queue(kind, site, values, identity):
     """Rate-limit, then queue. 429 with Retry-After; 503 with Retry-After if Redis is down."""
     reader, previous = reporter_hashes()
     ratelimit.hit(kind, site, reader)
-    payload = dict(values)
-    payload.pop("site", None)
+    payload = {key: value for key, value in values.items() if key not in NOT_QUEUED}
+    if identity.sso is not None and "author" in payload:
+        payload["author"] = identity.sso.username  # the newsroom vouches for the name
     # Both hashes come from us, never from the body: the previous-salt hash lets the
     # worker re-key this reader's earlier rows after a salt rotation (privacy.py).
     # The shape is moderation/schemas/payload.py's.
     payload.update(Envelope(type=kind.rstrip("s"), site_id=site.id, reporter_hash=reader,
-                            reporter_hash_prev=previous, received_at=time.time()).model_dump())
-    get_broker().submit(payload)
+                            reporter_hash_prev=previous, received_at=time.time(),
+                            identity=identity.as_payload()).model_dump())
+    fresh = get_broker().submit(payload)
     # A repeated client_id is the widget retrying: same answer, one submission.
-    return jsonify({"id": values["client_id"], "status": "queued"}), 202
+    answer = {"id": values["client_id"], "status": "queued"}
+    # A new anonymous id, for the widget to keep and send back as "reader". Not on a retry: the
+    # queued submission carries the first attempt's id, which this one is not.
+    if identity.issued_token and fresh:
+        answer["reader"] = identity.issued_token
+    return jsonify(answer), 202
 
 
 @reader_bp.post("/reports")
 def post_report():
-    """Queue an error report. 202; 400 fields, 403 site/origin, 413, 415, 429, 503."""
+    """Queue an error report. 202; 400 fields, 401 invalid_sso, 403 site/origin, 413, 415, 429, 503."""
     values, errors = validate_report(_json_body())
     if errors:
         raise ApiError(400, "invalid fields", errors)
     site = _site(values["site"])
     _check_page_url(site, values["url"])
-    return _queue("reports", site, values)
+    return _queue("reports", site, values, _identify(site, values))
 
 
 @reader_bp.post("/comments")
 def post_comment():
-    """Queue a comment. 202; 400 fields, 403 site/origin, 413, 415, 429, 503."""
+    """Queue a comment. 202; 400 fields, 401 invalid_sso/sso_required, 403 site/origin, 413, 415, 429, 503."""
     values, errors = validate_comment(_json_body())
     if errors:
         raise ApiError(400, "invalid fields", errors)
     site = _site(values["site"])
     _check_page_url(site, values["url"])
-    return _queue("comments", site, values)
+    return _queue("comments", site, values, _identify(site, values, sso_required=site.sso_required))
 
 
 @reader_bp.post(f"/comments/<int(max={MAX_ID}):comment_id>/flags")
 def flag_comment(comment_id):
-    """Flag a published comment (once per reader). 202; 400, 403, 404 not published, 413, 415, 429, 503."""
+    """Flag a published comment (once per reader). 202; 400, 401 invalid_sso, 403, 404 not published, 413,
+    415, 429, 503."""
     values, errors = validate_flag(_json_body())
     if errors:
         raise ApiError(400, "invalid fields", errors)
     site = _site(values["site"])
     if not comments_feed.is_published(site.id, comment_id, site):
         raise ApiError(404, "no published comment with this id on this site")
+    identity = _identify(site, values)
     values["comment_id"] = comment_id
-    return _queue("flags", site, values)
+    return _queue("flags", site, values, identity)
 
 
 @reader_bp.get("/comments")

@@ -16,9 +16,11 @@ import secrets
 from flask import current_app
 from itsdangerous import BadSignature, Signer
 
+from ..schemas.limits import READER_TOKEN_MAX
+
 KEY_PREFIX = "anon"
 SALT = "moderation.anonymous-reader"
-MAX_TOKEN_LENGTH = 200
+MAX_TOKEN_LENGTH = READER_TOKEN_MAX
 
 
 def _signer():

@@ -16,7 +16,7 @@ from ..extensions import db
 from ..models.base import as_utc, utcnow
 from ..models.readers import SiteSsoSecret
 from ..sanitizer import clean_line
-from ..schemas.limits import AUTHOR_MAX, EMAIL_MAX
+from ..schemas.limits import AUTHOR_MAX, EMAIL_MAX, SSO_TOKEN_MAX
 
 ALGORITHM = "HS256"
 # Coral's rule: a token may not live longer than this (exp - iat).
@@ -28,7 +28,7 @@ LEEWAY_SECONDS = 60
 # twice in a row drops the first secret at once (a leaked secret).
 ROTATION_GRACE = timedelta(hours=48)
 # A token is a few hundred bytes; anything this long is not one of ours (and is not parsed).
-MAX_TOKEN_LENGTH = 4096
+MAX_TOKEN_LENGTH = SSO_TOKEN_MAX
 USERNAME_MAX = AUTHOR_MAX  # shown as the comment's author
 # Leaves room for "sso:<site id>:" in the reader key (models.readers.KEY_LENGTH).
 USER_ID_MAX = 150

@@ -14,9 +14,11 @@ from ..models.base import utcnow
 from ..judgment.anchors import same_spot
 from ..models.clusters import cluster_key
 from ..models.sites import url_hash
+from ..identity.edge import Identity
 from ..judgment import screening, suggestions
 from ..notify import events as notify
-from ..privacy import rekey_addresses
+from ..privacy import hash_email, rekey_addresses
+from ..services.readers import resolve_readers
 from ..sanitizer import render_comment
 
 # Errors that say "try again later", not "this submission is broken".
@@ -132,7 +134,21 @@ def _clusters(reports):
     return found
 
 
-def _report(payload, page):
+def _readers(payloads):
+    """{submission key: Reader or None}: who sent each payload (the identity the reader API
+    verified and queued), in a few statements for the whole batch. A payload queued before
+    readers existed (or an import) has no identity and no reader."""
+    submissions = [
+        dict(Identity.resolve_args(p.get("identity")), site_id=p["site_id"],
+             name=p.get("author") if p.get("type") == "comment" else None,
+             email_hash=hash_email(p["email"]) if p.get("type") == "comment" and p.get("email") else None,
+             address_hash=p.get("reporter_hash"))
+        for p in payloads
+    ]
+    return dict(zip((_submission_key(p) for p in payloads), resolve_readers(submissions)))
+
+
+def _report(payload, page, reader):
     return TypoReport(
         client_id=payload["client_id"],
         site_id=payload["site_id"],
@@ -146,11 +162,12 @@ def _report(payload, page):
         kind=payload.get("kind") or "typo",
         status="new",
         reporter_hash=payload.get("reporter_hash"),
+        reader_id=reader.id if reader else None,
         submitted_at=_when(payload.get("received_at")),
     )
 
 
-def _comment(payload, page, site, parents, verdict):
+def _comment(payload, page, site, parents, verdict, reader):
     parent = parents.get(payload.get("parent"))
     if parent is not None and parent.page_id != page.id:
         parent = None  # a reply must stay on its article
@@ -175,6 +192,7 @@ def _comment(payload, page, site, parents, verdict):
         "spam_score": verdict.score,
         "spam_reasons": verdict.reasons,
         "reporter_hash": payload.get("reporter_hash"),
+        "reader_id": reader.id if reader else None,
         "created_at": utcnow(),
         "submitted_at": _when(payload.get("received_at")),
     }
@@ -199,9 +217,10 @@ def _write(payloads):
     missing = site_ids - set(sites)
     if missing:
         raise LookupError(f"site ids {sorted(missing)} no longer exist")
+    readers = _readers(fresh)
     flags = [p for p in fresh if p.get("type") == "flag"]
     fresh = [p for p in fresh if p.get("type") != "flag"]
-    added = _flags(flags, sites) if flags else 0
+    added = _flags(flags, sites, readers) if flags else 0
     if not fresh:
         return added
     pages = _pages(fresh)
@@ -216,14 +235,15 @@ def _write(payloads):
     comments = [p for p in fresh if p.get("type") == "comment"]
     verdicts = dict(zip(
         (_submission_key(p) for p in comments),
-        screening.screen_all([(p, sites[p["site_id"]], pages[(p["site_id"], p["url"])]) for p in comments]),
+        screening.screen_all([(p, sites[p["site_id"]], pages[(p["site_id"], p["url"])], readers[_submission_key(p)])
+                              for p in comments]),
     ))
     rows, comment_rows = [], []
     for payload in fresh:
         page = pages[(payload["site_id"], payload["url"])]
         kind = payload.get("type")
         if kind == "report":
-            report = _report(payload, page)
+            report = _report(payload, page, readers[_submission_key(payload)])
             cluster = clusters[cluster_key(page.id, report.exact, report.prefix, report.suffix)]
             report.cluster = cluster
             # A decided spot answers its new readers at once.
@@ -235,7 +255,8 @@ def _write(payloads):
             rows.append(report)
         elif kind == "comment":
             comment_rows.append(
-                _comment(payload, page, sites[payload["site_id"]], parents, verdicts[_submission_key(payload)]))
+                _comment(payload, page, sites[payload["site_id"]], parents, verdicts[_submission_key(payload)],
+                         readers[_submission_key(payload)]))
         else:
             raise ValueError(f"unknown submission type {kind!r}")
     if comment_rows:
@@ -246,34 +267,42 @@ def _write(payloads):
     return added + len(rows) + len(comment_rows)
 
 
-def _flags(payloads, sites):
+def _flags(payloads, sites, readers):
     """Store reader flags (one per reader per comment); enough of them send a
-    published comment to the Flagged queue, with the reasons for the moderator."""
+    published comment to the Flagged queue, with the reasons for the moderator.
+
+    "One per reader" is per person (`readers`: submission key -> Reader): two readers behind
+    one address both count. A flag without a reader (queued before readers existed) is one
+    per address hash, as it was."""
     from ..services.audit import audit  # noqa: PLC0415 - avoids an import cycle
 
     comment_ids = {p["comment_id"] for p in payloads}
     comments = {
         c.id: c for c in db.session.execute(sa.select(Comment).where(Comment.id.in_(comment_ids))).scalars()
     }
-    done = {
-        (row.comment_id, row.reporter_hash)
-        for row in db.session.execute(
-            sa.select(CommentFlag.comment_id, CommentFlag.reporter_hash).where(
-                CommentFlag.comment_id.in_(comment_ids)
-            )
+    done = set()
+    for row in db.session.execute(
+        sa.select(CommentFlag.comment_id, CommentFlag.reporter_hash, CommentFlag.reader_id).where(
+            CommentFlag.comment_id.in_(comment_ids)
         )
-    }
+    ):
+        done.add((row.comment_id, ("reader", row.reader_id)) if row.reader_id is not None
+                 else (row.comment_id, row.reporter_hash))
     added = 0
     for payload in payloads:
         comment = comments.get(payload["comment_id"])
-        key = (payload["comment_id"], payload.get("reporter_hash") or "")
-        # Flags are not re-keyed on rotation: the previous-salt hash counts as the same reader.
-        earlier = (payload["comment_id"], payload.get("reporter_hash_prev"))
-        if comment is None or comment.site_id != payload["site_id"] or key in done or (earlier[1] and earlier in done):
+        reader = readers.get(_submission_key(payload))
+        address = payload.get("reporter_hash") or ""
+        if reader is not None:
+            keys = [(payload["comment_id"], ("reader", reader.id))]
+        else:
+            # Flags are not re-keyed on rotation: the previous-salt hash counts as the same reader.
+            keys = [(payload["comment_id"], address), (payload["comment_id"], payload.get("reporter_hash_prev"))]
+        if comment is None or comment.site_id != payload["site_id"] or any(k[1] and k in done for k in keys):
             continue  # deleted meanwhile, or this reader flagged it already
-        done.add(key)
-        db.session.add(CommentFlag(client_id=payload["client_id"], comment_id=comment.id,
-                                   reason=payload["reason"], reporter_hash=key[1]))
+        done.add(keys[0])
+        db.session.add(CommentFlag(client_id=payload["client_id"], comment_id=comment.id, reason=payload["reason"],
+                                   reporter_hash=address, reader_id=reader.id if reader else None))
         added += 1
     db.session.flush()
     for comment in comments.values():

@@ -8,6 +8,12 @@ single-row INSERTs. Here each kind is one query for the whole batch (one per
 site where the window is a site setting), and the answers are kept current in
 memory as each comment is decided, so comments of one batch still see each
 other exactly as if they had been stored one by one.
+
+Readers are people (docs/identity.md): history, velocity and repeats key on the comment's
+reader (`Subject.who`); only a comment without one (an import, a payload queued before
+readers existed) falls back to its address hash. The address and e-mail histories are still
+read, as the *hint* that an anonymous reader's own history must agree with before it grants
+anything (`Recent.record_of`), and the batch's readers' bans are one query too.
 """
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -21,6 +27,7 @@ from ..models.base import as_utc
 from ..models.moderation_rules import BlockedCommenter
 from ..models.spam import SpamSiteState
 from ..privacy import hash_value
+from ..services.readers import bans_of
 
 # Values per IN (...) list: far below SQLite's bound-parameter limit at any batch size.
 CHUNK = 400
@@ -38,11 +45,27 @@ class Subject:
     reporter: str | None
     email_hash: str | None
     body_hash: str
+    reader_row: object = None  # the models.Reader (services.readers.resolve_readers), None without one
+
+    @property
+    def who(self):
+        """Whose history this comment joins: its reader; without one, its address hash."""
+        if self.reader_row is not None:
+            return ("reader", self.reader_row.id)
+        return ("address", self.reporter) if self.reporter else None
 
     @property
     def reader(self):
-        """Who wrote it, as far as we know: address hash *and* e-mail hash (never the text)."""
+        """Who wrote it, for repeats: the reader; without one, address hash *and* e-mail hash."""
+        if self.reader_row is not None:
+            return ("reader", self.reader_row.id)
         return (self.reporter, self.email_hash)
+
+    @property
+    def hints(self):
+        """The address and e-mail history keys (never a person: many readers share an address)."""
+        return [key for key in (("address", self.reporter) if self.reporter else None,
+                                ("email", self.email_hash) if self.email_hash else None) if key]
 
 
 def _chunks(values):
@@ -57,8 +80,10 @@ class Recent:
     def __init__(self, subjects, now):
         self.now = now
         self.blocked = set()  # (kind, value hash, site id or None)
-        self.history = defaultdict(Counter)  # (site id, reader) -> Counter of statuses
-        self.velocity = Counter()  # (site id, reader) -> comments inside the site's velocity window
+        # (site id, ("reader", id) | ("address", hash) | ("email", hash)) -> Counter of statuses
+        self.history = defaultdict(Counter)
+        self.velocity = Counter()  # (site id, Subject.who) -> comments inside the site's velocity window
+        self.bans = {}  # reader id -> services.readers.Ban, for the batch's banned readers
         # (site id, body hash) -> [(article id, reader, created_at), ...] inside the repeat window
         self.texts = defaultdict(list)
         self.autonomy = {}  # site id -> SpamSiteState (absent: never measured)
@@ -70,21 +95,33 @@ class Recent:
 
     def _load(self, subjects, now):
         sites = {s.site.id: (s.site, s.conf) for s in subjects}
-        readers = {s.reporter for s in subjects if s.reporter}
+        addresses = {s.reporter for s in subjects if s.reporter}
+        reader_ids = {s.reader_row.id for s in subjects if s.reader_row is not None}
         self._load_blocks(subjects, sites)
+        self.bans = bans_of([s.reader_row for s in subjects], now)
         self.autonomy = {row.site_id: row for row in db.session.execute(
             sa.select(SpamSiteState).where(SpamSiteState.site_id.in_(list(sites)))).scalars()}
-        for chunk in _chunks(readers):
+        for chunk in _chunks(reader_ids):
+            rows = db.session.execute(
+                sa.select(Comment.site_id, Comment.reader_id, Comment.status, sa.func.count())
+                .where(Comment.reader_id.in_(chunk))
+                .group_by(Comment.site_id, Comment.reader_id, Comment.status)
+            )
+            for site_id, reader_id, status, count in rows:
+                self.history[(site_id, ("reader", reader_id))][status] += count
+        # The address history: a reader-less comment's own, an anonymous reader's hint.
+        for chunk in _chunks(addresses):
             rows = db.session.execute(
                 sa.select(Comment.site_id, Comment.reporter_hash, Comment.status, sa.func.count())
                 .where(Comment.site_id.in_(list(sites)), Comment.reporter_hash.in_(chunk))
                 .group_by(Comment.site_id, Comment.reporter_hash, Comment.status)
             )
-            for site_id, reader, status, count in rows:
-                self.history[(site_id, reader)][status] += count
+            for site_id, address, status, count in rows:
+                self.history[(site_id, ("address", address))][status] += count
+        self._load_email_history(subjects, sites)
         for site_id, (_site, conf) in sites.items():
             mine = [s for s in subjects if s.site.id == site_id]
-            self._load_velocity(site_id, conf, {s.reporter for s in mine if s.reporter}, now)
+            self._load_velocity(site_id, conf, {s.who for s in mine if s.who}, now)
             self._load_texts(site_id, conf, {s.body_hash for s in mine}, now)
             if conf["surge_comments"]:
                 self._load_surge(conf, {s.page.id for s in mine}, now)
@@ -100,27 +137,45 @@ class Recent:
             )
             self.blocked.update((kind, value, site_id) for kind, value, site_id in rows)
 
-    def _load_velocity(self, site_id, conf, readers, now):
-        since = now - timedelta(seconds=conf["velocity_seconds"])
-        for chunk in _chunks(readers):
+    def _load_email_history(self, subjects, sites):
+        """The e-mail history of the batch's anonymous readers who gave one (their hint, with
+        the address's). Comments keep the e-mail as typed: matched as typed, hashed here."""
+        emails = {s.payload["email"] for s in subjects
+                  if s.email_hash and s.reader_row is not None and s.reader_row.kind == "anonymous"}
+        for chunk in _chunks(emails):
             rows = db.session.execute(
-                sa.select(Comment.reporter_hash, sa.func.count())
-                .where(Comment.site_id == site_id, Comment.reporter_hash.in_(chunk), Comment.created_at >= since)
-                .group_by(Comment.reporter_hash)
+                sa.select(Comment.site_id, Comment.email, Comment.status, sa.func.count())
+                .where(Comment.site_id.in_(list(sites)), Comment.email.in_(chunk))
+                .group_by(Comment.site_id, Comment.email, Comment.status)
             )
-            for reader, count in rows:
-                self.velocity[(site_id, reader)] = count
+            for site_id, email, status, count in rows:
+                self.history[(site_id, ("email", hash_value(email)))][status] += count
+
+    def _load_velocity(self, site_id, conf, whos, now):
+        since = now - timedelta(seconds=conf["velocity_seconds"])
+        columns = {"reader": Comment.reader_id, "address": Comment.reporter_hash}
+        for kind, column in columns.items():
+            for chunk in _chunks({value for what, value in whos if what == kind}):
+                rows = db.session.execute(
+                    sa.select(column, sa.func.count())
+                    .where(Comment.site_id == site_id, column.in_(chunk), Comment.created_at >= since)
+                    .group_by(column)
+                )
+                for value, count in rows:
+                    self.velocity[(site_id, (kind, value))] = count
 
     def _load_texts(self, site_id, conf, hashes, now):
         since = now - timedelta(hours=conf["repeat_hours"])
         for chunk in _chunks(hashes):
             rows = db.session.execute(
-                sa.select(Comment.body_hash, Comment.page_id, Comment.reporter_hash, Comment.email,
-                          Comment.created_at)
+                sa.select(Comment.body_hash, Comment.page_id, Comment.reader_id, Comment.reporter_hash,
+                          Comment.email, Comment.created_at)
                 .where(Comment.site_id == site_id, Comment.body_hash.in_(chunk), Comment.created_at >= since)
             )
-            for digest, page_id, reporter, email, created_at in rows:
-                reader = (reporter, hash_value(email) if email else None)
+            for digest, page_id, reader_id, reporter, email, created_at in rows:
+                # As Subject.reader: the person, or (for a reader-less row) its address and e-mail.
+                reader = ("reader", reader_id) if reader_id is not None else (
+                    reporter, hash_value(email) if email else None)
                 self.texts[(site_id, digest)].append((page_id, reader, as_utc(created_at)))
 
     def _load_surge(self, conf, page_ids, now):
@@ -139,15 +194,33 @@ class Recent:
     def is_blocked(self, kind, value, site_id):
         return bool(value) and ((kind, value, None) in self.blocked or (kind, value, site_id) in self.blocked)
 
-    def record_of(self, site_id, reader):
-        """(approved, rejected or spam) earlier comments by this reader on this site."""
-        if not reader:
-            return 0, 0
-        seen = self.history.get((site_id, reader), Counter())
+    def _counts(self, site_id, key):
+        seen = self.history.get((site_id, key), Counter())
         return seen["approved"], seen["rejected"] + seen["spam"]
 
-    def recent_count(self, site_id, reader):
-        return self.velocity[(site_id, reader)] if reader else 0
+    def record_of(self, subject):
+        """(approved, rejected or spam) earlier comments by this comment's reader on its site.
+
+        An anonymous reader's own approvals grant no more than their address or e-mail history
+        agrees with (docs/identity.md): the approved count is at most the better hint's, so a
+        fresh id is a reader without history and an id alone never earns trust. Rejections
+        are the reader's own: a neighbour's behind the same address count for no one else.
+        """
+        site_id, who = subject.site.id, subject.who
+        if who is None:
+            return 0, 0
+        approved, rejected = self._counts(site_id, who)
+        if subject.reader_row is not None and subject.reader_row.kind == "anonymous":
+            hinted = max((self._counts(site_id, key)[0] for key in subject.hints), default=0)
+            approved = min(approved, hinted)
+        return approved, rejected
+
+    def recent_count(self, subject):
+        return self.velocity[(subject.site.id, subject.who)] if subject.who else 0
+
+    def ban_of(self, subject):
+        """The services.readers.Ban that holds this comment's reader, or None."""
+        return self.bans.get(subject.reader_row.id) if subject.reader_row is not None else None
 
     def repeats(self, subject, now, wave_minutes):
         """The same text elsewhere: (other articles where this reader wrote it, readers who wrote
@@ -170,9 +243,10 @@ class Recent:
     def record(self, subject, status):
         """A comment was decided: later comments of the batch count it as stored."""
         site_id = subject.site.id
-        if subject.reporter:
-            self.history[(site_id, subject.reporter)][status] += 1
-            self.velocity[(site_id, subject.reporter)] += 1
+        if subject.who:
+            self.velocity[(site_id, subject.who)] += 1
+        for key in {subject.who, *subject.hints} - {None}:
+            self.history[(site_id, key)][status] += 1
         self.texts[(site_id, subject.body_hash)].append((subject.page.id, subject.reader, self.now))
         counts = self.surge[subject.page.id]
         counts[0] += 1

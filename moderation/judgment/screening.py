@@ -1,10 +1,15 @@
 """Comment screening in the worker: each step in order, each decision with a reason.
 
-1 honeypot and form timing, 2 blocked commenters, 3 banned and suspect words
+0 the reader's ban, 1 honeypot and form timing, 2 blocked commenters, 3 banned and suspect words
 (and a name that imitates staff, moderation.judgment.staff_names), 4 links, 5 velocity and repeats, 6 the spam model, 7 trusted commenters, 8
 surge mode (the article itself, see moderation.judgment.surge). The result is a
 status (spam, rejected, pending, approved), the model's score and the
 human-readable reasons a moderator sees on the item.
+
+A reader's ban rejects (the reader is told "not published", nothing more); a reader the
+moderators always pre-moderate is held; a reader they trust skips pre-moderation like a
+commenter with a trusted history. History, velocity and repeats are the reader's
+(moderation.judgment.recent), not their address's.
 
 Spam is only for evidence that holds: a filled honeypot, a banned word, the same
 text repeated by the same reader (address hash and e-mail hash) on other
@@ -54,6 +59,8 @@ SHORT_WORDS_DEFAULT = 5
 # Every reason that sends a comment to Spam on the model's word alone starts so (the
 # learning job recognises a "Not spam" on such a comment by it).
 MODEL_SPAM = "spam model: auto-spam"
+PREMODERATED = "reader always pre-moderated (moderator's decision)"
+TRUSTED_READER = "trusted reader (moderator's decision)"
 
 
 def is_short(body, language=None):
@@ -136,18 +143,28 @@ class Screen:
 
 
 def subjects_of(items):
-    """[(payload, site, page), ...] -> the Subjects the batch lookups need."""
+    """[(payload, site, page[, reader]), ...] -> the Subjects the batch lookups need. `reader`:
+    the comment's models.Reader (services.readers.resolve_readers), None or absent without one."""
     return [
         Subject(payload=payload, site=site, conf=settings_of(site), page=page,
                 reporter=payload.get("reporter_hash"),
                 email_hash=hash_value(payload["email"]) if payload.get("email") else None,
-                body_hash=body_hash(payload["body"]))
-        for payload, site, page in items
+                body_hash=body_hash(payload["body"]), reader_row=reader[0] if reader else None)
+        for payload, site, page, *reader in items
     ]
 
 
+def ban_reason(ban):
+    """The moderator's view of a ban-rejected comment: "banned until …" (and why, and through
+    whom for a ban that follows a banned reader's e-mail or address)."""
+    until = "lifted" if ban.until_lifted else f"{ban.until:%Y-%m-%d %H:%M} UTC"
+    through = {"email": " (the e-mail of a banned reader)", "address": " (the address of a banned reader)"}
+    reason = f"banned until {until}{through.get(ban.by, '')}"
+    return f"{reason}: {ban.reason}" if ban.reason else reason
+
+
 def screen_all(items, now=None):
-    """Verdicts for [(payload, site, page), ...], in order, as if stored one by one.
+    """Verdicts for [(payload, site, page[, reader]), ...], in order, as if stored one by one.
 
     The database is read once per kind for the whole batch (`Recent`) and the
     spam model scores the batch in one call; each decided comment is then
@@ -178,6 +195,11 @@ def screen(subject, recent, score, now, staff=frozenset()):
     result = Screen()
     body, author = payload["body"], payload["author"]
     reporter = subject.reporter
+    reader = subject.reader_row
+
+    # 0. A banned reader: rejected, whatever else (they are told "not published", no more).
+    if ban := recent.ban_of(subject):
+        result.decide("rejected", ban_reason(ban))
 
     # 1. Honeypot and form timing.
     if payload.get("honeypot"):
@@ -203,7 +225,7 @@ def screen(subject, recent, score, now, staff=frozenset()):
         result.hold_for(staff_names.IMITATES_STAFF)
 
     # 4. Links.
-    approved, rejected = recent.record_of(site.id, reporter)
+    approved, rejected = recent.record_of(subject)
     links = len(_LINK.findall(body))
     if links > conf["max_links"]:
         result.hold_for(f"{links} links (more than {conf['max_links']})")
@@ -211,7 +233,7 @@ def screen(subject, recent, score, now, staff=frozenset()):
         result.hold_for("a link from a first-time commenter")
 
     # 5. Velocity from one reader; the same text elsewhere (never for short texts).
-    if reporter and (count := recent.recent_count(site.id, reporter)) >= conf["velocity_count"]:
+    if (count := recent.recent_count(subject)) >= conf["velocity_count"]:
         result.hold_for(f"{count + 1} comments within {conf['velocity_seconds']} s from one reader")
     if not is_short(body, site.language):
         _repeats(result, conf, recent.repeats(subject, now, conf["wave_minutes"]), links)
@@ -234,6 +256,10 @@ def screen(subject, recent, score, now, staff=frozenset()):
         if not result.final:
             result.hold_for(held)
 
+    # 7. The moderators' word on this reader: always held (they are not told), or trusted.
+    if reader is not None and reader.premoderate:
+        result.hold_for(PREMODERATED)
+
     if result.final:
         return Verdict(result.final, score, result.reasons)
     if result.hold:
@@ -241,6 +267,8 @@ def screen(subject, recent, score, now, staff=frozenset()):
     # 7. Trusted commenters skip pre-moderation.
     if site.moderation_mode == "post":
         return Verdict("approved", score, result.reasons)
+    if reader is not None and reader.trusted:
+        return Verdict("approved", score, result.reasons + [TRUSTED_READER])
     if approved >= conf["trusted_after"] and rejected == 0:
         return Verdict("approved", score, result.reasons + [f"trusted commenter ({approved} approved)"])
     return Verdict("pending", score, result.reasons)

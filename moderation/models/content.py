@@ -178,12 +178,12 @@ class Comment(db.Model):
 
 
 class CommentFlag(db.Model):
-    """A reader's flag on a published comment: once per reader (address hash) per comment."""
+    """A reader's flag on a published comment: once per reader per comment (two readers behind
+    one address both count; a flag from before readers is once per address hash, persist.py)."""
 
     __tablename__ = "comment_flag"
     __table_args__ = (
-        sa.UniqueConstraint("comment_id", "reporter_hash", name="uq_comment_flag_once"),
-        # Once per reader too (NULL reader ids, flags from before readers, never collide).
+        # NULL reader ids (flags from before readers) never collide: persist.py dedups those.
         sa.UniqueConstraint("comment_id", "reader_id", name="uq_comment_flag_once_per_reader"),
         # The comment fixes the site; persist checks (site, client_id) like for the other kinds.
         sa.UniqueConstraint("client_id", "comment_id", name="uq_comment_flag_comment_client"),

@@ -19,6 +19,9 @@ TITLE_MAX = 300
 AUTHOR_MAX = 80
 BODY_MAX = 5000
 EMAIL_MAX = 254  # RFC 5321's path limit
+# Reader credentials (docs/identity.md): an SSO token is a few hundred bytes, an anonymous id ~70.
+SSO_TOKEN_MAX = 4096
+READER_TOKEN_MAX = 200
 POSITION_MAX = 10**7 - 1
 
 REPORT_KINDS = ("typo", "fact", "other")

@@ -17,11 +17,19 @@ class Envelope(BaseModel):
     reporter_hash: str | None
     reporter_hash_prev: str | None
     received_at: float
+    # Who sent it, verified by the reader API before queueing (identity.edge.Identity.as_payload:
+    # {"sso": {...} | None, "anon_key": str | None}); the worker resolves it to a Reader.
+    identity: dict | None = None
+
+
+# The reader's credentials are checked at the edge and never queued (an SSO token may have
+# expired by the time the worker stores the submission; the verified identity is queued instead).
+NOT_QUEUED = ("site", "sso", "reader")
 
 
 def _queued(name, submission, **extra):
     fields = {key: (info.annotation, info.default) for key, info in submission.model_fields.items()
-              if key != "site"}
+              if key not in NOT_QUEUED}
     return create_model(name, __base__=Envelope, **fields, **extra)
 
 

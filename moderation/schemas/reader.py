@@ -58,6 +58,27 @@ def _notify(description):
     ]
 
 
+def _reader_token(value):
+    """An anonymous id that cannot be one of ours is no id, never a 400 (docs/identity.md):
+    a reader whose storage got mangled is simply issued a fresh one."""
+    return value if isinstance(value, str) and 0 < len(value) <= limits.READER_TOKEN_MAX else None
+
+
+# The reader's credentials, on every submission (docs/identity.md). Verified by the reader API
+# before anything is queued; the queue carries the verified identity, never these tokens.
+SsoToken = Annotated[Text(limits.SSO_TOKEN_MAX) | None, Field(default=None, description=(
+    "The newsroom's SSO token for a signed-in reader (a JWT, HS256, signed with the site's secret). "
+    "A forged, expired or malformed token is a 401 `invalid_sso` and nothing is queued. With a valid "
+    "token the author shown is the token's `user.username` (`author` is ignored).")),
+    Refusal(f"must be a string of at most {limits.SSO_TOKEN_MAX} characters")]
+# No maxLength in the document: a longer value is not refused, it is no id.
+ReaderToken = Annotated[str | None, BeforeValidator(_reader_token), Field(
+    default=None, description=(
+        "The anonymous reader id the server issued (the `reader` of an earlier 202 answer), kept by the "
+        "widget and sent with each submission. One that does not verify is treated as none (a new one "
+        "is issued), never refused."))]
+
+
 NOTIFY_SUFFIX = (" Nothing is sent before the reader opens the confirmation link mailed to this address "
                  "(docs/notifications.md).")
 
@@ -85,6 +106,8 @@ class ReportSubmission(Contract):
         default=None, description="Offset of the selection in the normalized article text."),
         Refusal("must be a non-negative integer")]
     notify_email: _notify("Opt-in follow-up: mail me when this error is fixed." + NOTIFY_SUFFIX)
+    sso: SsoToken
+    reader: ReaderToken
 
 
 class CommentSubmission(Contract):
@@ -114,6 +137,8 @@ class CommentSubmission(Contract):
         description="Honeypot, left empty by people. When filled the comment is silently stored as "
                     "spam and its status answers `pending`.")]
     notify_email: _notify("Opt-in follow-up: mail me about approved replies." + NOTIFY_SUFFIX)
+    sso: SsoToken
+    reader: ReaderToken
 
 
 class FlagSubmission(Contract):
@@ -121,6 +146,8 @@ class FlagSubmission(Contract):
     client_id: ClientId
     reason: Annotated[Literal[limits.FLAG_REASONS] | None, BeforeValidator(_reason), Field(
         default=limits.DEFAULT_FLAG_REASON), Refusal("must be one of: " + ", ".join(limits.FLAG_REASONS))]
+    sso: SsoToken
+    reader: ReaderToken
 
 
 # -- answers -------------------------------------------------------------------------------
@@ -128,12 +155,16 @@ class FlagSubmission(Contract):
 class Queued(BaseModel):
     id: str = Field(description="The submission's client_id.")
     status: Literal["queued"]
+    reader: str | None = Field(default=None, description=(
+        "Present when the server issued a new anonymous reader id (a first submission without `sso`, or "
+        "one whose `reader` did not verify): keep it (the widget uses localStorage) and send it as "
+        "`reader` with later submissions."))
 
 
 class Error(BaseModel):
     error: str = Field(description=(
-        "Machine-readable code: `bad_request`, `unauthorized`, `forbidden`, `unknown_site`, "
-        "`origin_not_allowed`, `not_found`, `method_not_allowed`, `too_large`, "
+        "Machine-readable code: `bad_request`, `unauthorized`, `invalid_sso`, `sso_required`, `forbidden`, "
+        "`unknown_site`, `origin_not_allowed`, `not_found`, `method_not_allowed`, `too_large`, "
         "`unsupported_media_type`, `rate_limited`, `unavailable`."))
     message: str = Field(description="For people (English).")
     fields: dict[str, str] = Field(default_factory=dict, description="Field name → what is wrong with it (400 only).")

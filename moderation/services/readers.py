@@ -37,6 +37,32 @@ def _find(key):
     return db.session.execute(sa.select(Reader).where(Reader.key == key)).scalar_one_or_none()
 
 
+def _who(sso, anon_key, name, email_hash):
+    """(key, kind, name, email_hash) of a submission's reader, or None without an identity."""
+    if isinstance(sso, dict):
+        sso = SsoIdentity.from_payload(sso)
+    if sso is not None:
+        return sso.reader_key, "sso", sso.username, (hash_email(sso.email) if sso.email else email_hash)
+    if anon_key:
+        return anon_key, "anonymous", name, email_hash
+    return None
+
+
+def _seen(reader, site_id, name, email_hash, address_hash, now):
+    """What this submission tells about its reader, applied to the row (no flush)."""
+    if reader.site_id != site_id:
+        # Keys carry or are bound to their site (identity.*): this is a bug, not a reader.
+        raise ValueError(f"reader {reader.key!r} belongs to another site")
+    reader.last_seen = max(as_utc(reader.last_seen), now)
+    if name:
+        reader.display_name = name
+    # Only what this submission brought replaces what we knew: no e-mail this time keeps the last one.
+    if email_hash:
+        reader.email_hash = email_hash
+    if address_hash:
+        reader.address_hash = address_hash
+
+
 def resolve_reader(site_id, sso=None, anon_key=None, name=None, email_hash=None, address_hash=None, now=None):
     """The Reader behind one submission, created on first sight, its last-seen data updated.
 
@@ -47,15 +73,10 @@ def resolve_reader(site_id, sso=None, anon_key=None, name=None, email_hash=None,
     Flushes, does not commit: it is part of the caller's transaction (a worker batch).
     """
     now = now or utcnow()
-    if isinstance(sso, dict):
-        sso = SsoIdentity.from_payload(sso)
-    if sso is not None:
-        key, kind, name = sso.reader_key, "sso", sso.username
-        email_hash = hash_email(sso.email) if sso.email else email_hash
-    elif anon_key:
-        key, kind = anon_key, "anonymous"
-    else:
+    who = _who(sso, anon_key, name, email_hash)
+    if who is None:
         return None
+    key, kind, name, email_hash = who
     reader = _find(key)
     if reader is None:
         reader = Reader(key=key, site_id=site_id, kind=kind, first_seen=now, last_seen=now)
@@ -64,19 +85,53 @@ def resolve_reader(site_id, sso=None, anon_key=None, name=None, email_hash=None,
                 db.session.add(reader)
         except IntegrityError:  # another worker stored the same reader a moment ago
             reader = _find(key)
-    if reader.site_id != site_id:
-        # Keys carry or are bound to their site (identity.*): this is a bug, not a reader.
-        raise ValueError(f"reader {key!r} belongs to another site")
-    reader.last_seen = max(as_utc(reader.last_seen), now)
-    if name:
-        reader.display_name = name
-    # Only what this submission brought replaces what we knew: no e-mail this time keeps the last one.
-    if email_hash:
-        reader.email_hash = email_hash
-    if address_hash:
-        reader.address_hash = address_hash
+    _seen(reader, site_id, name, email_hash, address_hash, now)
     db.session.flush()
     return reader
+
+
+# Keys per IN (...) list: far below SQLite's bound-parameter limit.
+CHUNK = 400
+
+
+def resolve_readers(submissions, now=None):
+    """resolve_reader for a worker batch, in a few statements instead of a few per submission:
+    one SELECT per CHUNK keys, the new readers in one INSERT, one flush for the updates.
+
+    `submissions`: [{"site_id", "sso", "anon_key", "name", "email_hash", "address_hash"}, ...]
+    (resolve_reader's arguments). Returns the Readers (None without an identity) in order; a
+    reader seen twice in the batch is one row, updated in submission order. Flushes, no commit.
+    """
+    now = now or utcnow()
+    wanted = [_who(s.get("sso"), s.get("anon_key"), s.get("name"), s.get("email_hash")) for s in submissions]
+    keys = sorted({who[0] for who in wanted if who})
+    found = {}
+    for start in range(0, len(keys), CHUNK):
+        found.update((r.key, r) for r in db.session.execute(
+            sa.select(Reader).where(Reader.key.in_(keys[start:start + CHUNK]))).scalars())
+    new = {}
+    for submission, who in zip(submissions, wanted):
+        if who and who[0] not in found and who[0] not in new:
+            new[who[0]] = Reader(key=who[0], site_id=submission["site_id"], kind=who[1], first_seen=now, last_seen=now)
+    if new:
+        try:
+            with db.session.begin_nested():
+                db.session.add_all(new.values())
+        except IntegrityError:
+            # Another worker stored one of them a moment ago: one by one, each in its savepoint.
+            return [resolve_reader(now=now, **{k: s.get(k) for k in RESOLVE_ARGS}) for s in submissions]
+        found.update(new)
+    readers = []
+    for submission, who in zip(submissions, wanted):
+        reader = found[who[0]] if who else None
+        if reader is not None:
+            _seen(reader, submission["site_id"], who[2], who[3], submission.get("address_hash"), now)
+        readers.append(reader)
+    db.session.flush()
+    return readers
+
+
+RESOLVE_ARGS = ("site_id", "sso", "anon_key", "name", "email_hash", "address_hash")
 
 
 # -- history -----------------------------------------------------------------------------
@@ -124,28 +179,38 @@ def is_banned(reader, now=None):
     ADDRESS_BAN_WINDOW. An SSO reader is a known account: only their own ban counts (a
     typed, unverified e-mail or a shared address must not lock out a signed-in reader).
     """
-    now = now or utcnow()
     if reader is None:
         return None
-    if reader.own_ban_in_force(now):
-        return Ban(as_utc(reader.banned_until), reader.ban_reason, "reader")
-    if reader.kind != "anonymous":
-        return None
-    matches = []
-    if reader.email_hash:
-        matches.append((Reader.email_hash == reader.email_hash, "email"))
-    if reader.address_hash:
-        matches.append((sa.and_(Reader.address_hash == reader.address_hash,
-                                Reader.last_seen >= now - ADDRESS_BAN_WINDOW), "address"))
-    for condition, by in matches:
-        other = db.session.execute(
-            sa.select(Reader).where(Reader.site_id == reader.site_id, Reader.id != reader.id,
-                                    Reader.banned_until > now, condition)
-            .order_by(Reader.banned_until.desc()).limit(1)
-        ).scalar_one_or_none()
-        if other is not None:
-            return Ban(as_utc(other.banned_until), other.ban_reason, by)
-    return None
+    return bans_of([reader], now).get(reader.id)
+
+
+def bans_of(readers, now=None):
+    """{reader id: Ban} for the readers held by a ban at `now` (is_banned's rules), in one
+    query for the whole list (a worker batch) whatever its length."""
+    now = now or utcnow()
+    readers = [r for r in readers if r is not None]
+    bans = {r.id: Ban(as_utc(r.banned_until), r.ban_reason, "reader") for r in readers if r.own_ban_in_force(now)}
+    derived = [r for r in readers if r.id not in bans and r.kind == "anonymous" and (r.email_hash or r.address_hash)]
+    if not derived:
+        return bans
+    emails = sorted({r.email_hash for r in derived if r.email_hash})
+    addresses = sorted({r.address_hash for r in derived if r.address_hash})
+    banned = db.session.execute(
+        sa.select(Reader).where(
+            Reader.site_id.in_(sorted({r.site_id for r in derived})), Reader.banned_until > now,
+            sa.or_(Reader.email_hash.in_(emails),
+                   sa.and_(Reader.address_hash.in_(addresses), Reader.last_seen >= now - ADDRESS_BAN_WINDOW)))
+        .order_by(Reader.banned_until.desc(), Reader.id)
+    ).scalars().all()
+    for reader in derived:
+        for by, same in (("email", lambda o: reader.email_hash and o.email_hash == reader.email_hash),
+                         ("address", lambda o: reader.address_hash and o.address_hash == reader.address_hash
+                          and as_utc(o.last_seen) >= now - ADDRESS_BAN_WINDOW)):
+            other = next((o for o in banned if o.site_id == reader.site_id and o.id != reader.id and same(o)), None)
+            if other is not None:
+                bans[reader.id] = Ban(as_utc(other.banned_until), other.ban_reason, by)
+                break
+    return bans
 
 
 # -- moderators' decisions -------------------------------------------------------------
