@@ -41,6 +41,8 @@ def world(app, live_server, auth, drain, staff):
             "email": email, "comment_id": root, "cluster_id": db.session.execute(sa.select(ReportCluster.id)).scalar_one(),
             "site_id": site.id, "webhook_id": webhook.id,
             "user_id": db.session.execute(sa.select(User.id).where(User.email == email)).scalar_one(),
+            # The reader panel: the first comment's author (the worker gave them a reader).
+            "reader_id": db.session.get(Comment, root).reader_id,
         }
 
 
