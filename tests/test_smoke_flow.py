@@ -17,7 +17,9 @@ def test_report_and_comment_travel_to_moderation_and_back(client, site, staff, d
     pending = client.get("/api/v1/moderation/comments?status=pending", headers=headers).json["items"]
     assert [c["client_id"] for c in pending] == [comment["client_id"]]
     listed = client.get("/api/v1/comments", query_string={"site": "test-site", "url": ARTICLE}).json
-    assert listed == {"comments": [], "total": 0, "next": None}
+    # Nothing published yet; the site object tells the widget its reader settings (SSO, edit window).
+    assert listed == {"comments": [], "total": 0, "next": None,
+                      "site": {"sso_required": False, "sso_login_url": None, "edit_minutes": 10}}
 
     response = client.post(f"/api/v1/moderation/comments/{pending[0]['id']}/approve", headers=headers)
     assert response.status_code == 200, response.json
