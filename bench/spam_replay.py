@@ -40,7 +40,8 @@ from moderation import create_app  # noqa: E402
 from moderation.auth import create_user  # noqa: E402
 from moderation.embedded_redis import EmbeddedRedis  # noqa: E402
 from moderation.extensions import db  # noqa: E402
-from moderation.jobs.learning import INBOX_KEY, enqueue_learning  # noqa: E402
+from moderation.redis_keys import LEARN_INBOX as INBOX_KEY  # noqa: E402
+from moderation.tasks import enqueue_learning  # noqa: E402
 from moderation.jobs.worker import run_worker  # noqa: E402
 from moderation.judgment.spam_model import SpamModelState, score  # noqa: E402
 from moderation.models import Comment, Site  # noqa: E402
