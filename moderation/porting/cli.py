@@ -104,6 +104,24 @@ def import_isso_command(path, site_key, base_url):
     _finish(summary)
 
 
+def _import_xml(reader, path, site_key, source, leftovers):
+    """Read an XML export whole, then import it; `leftovers()` gives (skipped count, notes)
+    for the items the reader set aside (orphans, pingbacks)."""
+    from .common import MalformedInput, Summary  # noqa: PLC0415
+
+    site = _site(site_key)
+    summary = Summary()
+    try:
+        _read(reader, path)
+        skipped, notes = leftovers()
+        summary.skipped += skipped
+        summary.notes.extend(notes)
+        _run(reader, site, source, summary)
+    except MalformedInput as exc:
+        _fail(summary, exc)
+    _finish(summary)
+
+
 @import_group.command("disqus")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--site", "site_key", required=True, help="Key of the site the comments belong to.")
@@ -111,20 +129,14 @@ def import_isso_command(path, site_key, base_url):
 def import_disqus_command(path, site_key):
     """Import a Disqus XML export (Admin > Community > Export)."""
     from . import disqus  # noqa: PLC0415
-    from .common import MalformedInput, Summary  # noqa: PLC0415
 
-    site = _site(site_key)
-    summary = Summary()
     reader = disqus.DisqusReader(path)
-    try:
-        _read(reader, path)
-        orphans = reader.orphans()
-        summary.skipped += len(orphans)
-        summary.notes.extend(orphans)
-        _run(reader, site, disqus.SOURCE, summary)
-    except MalformedInput as exc:
-        _fail(summary, exc)
-    _finish(summary)
+
+    def orphans():
+        found = reader.orphans()
+        return len(found), found
+
+    _import_xml(reader, path, site_key, disqus.SOURCE, orphans)
 
 
 @import_group.command("wordpress")
@@ -134,20 +146,9 @@ def import_disqus_command(path, site_key):
 def import_wordpress_command(path, site_key):
     """Import a WordPress export (WXR: Tools > Export > All content)."""
     from . import wordpress  # noqa: PLC0415
-    from .common import MalformedInput, Summary  # noqa: PLC0415
 
-    site = _site(site_key)
-    summary = Summary()
     reader = wordpress.WordPressReader(path)
-    try:
-        _read(reader, path)
-        skipped, notes = reader.skipped()
-        summary.skipped += skipped
-        summary.notes.extend(notes)
-        _run(reader, site, wordpress.SOURCE, summary)
-    except MalformedInput as exc:
-        _fail(summary, exc)
-    _finish(summary)
+    _import_xml(reader, path, site_key, wordpress.SOURCE, reader.skipped)
 
 
 @click.command("export")
