@@ -113,11 +113,15 @@ def throttled(view):
 def retry_after(default=60):
     """Seconds until every breached window of this request has ended (all windows are
     evaluated: RATELIMIT_FAIL_ON_FIRST_BREACH is off)."""
+    now = time.time()
     try:
-        ends = [limit.reset_at for limit in limiter.current_limits if limit.breached]
+        # `limits` rounds a window's end up to the next whole second, so a fresh one-minute
+        # window could read as 61 s ("wait 2 minutes"); no wait is longer than its window.
+        waits = [min(limit.reset_at - now, limit.limit.get_expiry())
+                 for limit in limiter.current_limits if limit.breached]
     except Exception:  # noqa: BLE001 - storage gone between check and answer
-        ends = []
-    return max(1, math.ceil(max(ends) - time.time())) if ends else default
+        waits = []
+    return max(1, math.ceil(max(waits))) if waits else default
 
 
 def remember_device(response, email):
