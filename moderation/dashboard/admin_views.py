@@ -170,7 +170,7 @@ def admin_site_new():
     return redirect(url_for("dashboard.admin_site_edit", site_id=site.id))
 
 
-@bp.route("/admin/sites/<int(max=2147483647):site_id>", methods=["GET", "POST"])
+@bp.route(f"/admin/sites/<int(max={MAX_ID}):site_id>", methods=["GET", "POST"])
 @requires("admin")
 def admin_site_edit(site_id):
     """Edit a site's settings. 403 unless admin, 404 unknown site, 400 (the form) on bad fields."""
@@ -194,7 +194,7 @@ def admin_site_edit(site_id):
     return redirect(url_for("dashboard.admin_site_edit", site_id=site.id))
 
 
-@bp.post("/admin/sites/<int(max=2147483647):site_id>/rotate-key")
+@bp.post(f"/admin/sites/<int(max={MAX_ID}):site_id>/rotate-key")
 @requires("admin")
 def admin_site_rotate_key(site_id):
     """New public key; the old one stops working at once. 403 unless admin, 404 unknown site."""
@@ -295,7 +295,7 @@ def admin_user_new():
     return redirect(url_for("dashboard.admin_user_edit", user_id=user.id))
 
 
-@bp.route("/admin/users/<int(max=2147483647):user_id>", methods=["GET", "POST"])
+@bp.route(f"/admin/users/<int(max={MAX_ID}):user_id>", methods=["GET", "POST"])
 @requires("admin")
 def admin_user_edit(user_id):
     """Change role, sites, active. 403 unless admin, 404 unknown user, 400 (the form) on bad
@@ -325,7 +325,7 @@ def admin_user_edit(user_id):
     return redirect(url_for("dashboard.admin_user_edit", user_id=user.id))
 
 
-@bp.post("/admin/users/<int(max=2147483647):user_id>/password")
+@bp.post(f"/admin/users/<int(max={MAX_ID}):user_id>/password")
 @requires("admin")
 def admin_user_password(user_id):
     """Set a typed password or generate one (shown once). 403 unless admin, 404 unknown user,

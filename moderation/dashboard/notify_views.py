@@ -31,6 +31,7 @@ from ..models.notifications import (
 from ..notify.http import BLOCKED, OWN_HOST, UNRESOLVED, check_target, check_url
 from ..notify.http import settings as webhook_settings
 from ..services.audit import audit
+from ..schemas.limits import MAX_ID
 from . import bp
 from .common import register_nav, requires
 
@@ -149,7 +150,7 @@ def notify_webhooks():
     return render_template("dashboard/notify_webhooks.html", sites=sites, by_site=by_site)
 
 
-@bp.route("/admin/sites/<int(max=2147483647):site_id>/webhooks/new", methods=["GET", "POST"])
+@bp.route(f"/admin/sites/<int(max={MAX_ID}):site_id>/webhooks/new", methods=["GET", "POST"])
 @requires("admin")
 def notify_webhook_new(site_id):
     """Add a webhook to a site; the page after saving shows the secret once."""
@@ -168,7 +169,7 @@ def notify_webhook_new(site_id):
     return _form(site, hook, values, new_secret=hook.secret)
 
 
-@bp.route("/admin/webhooks/<int(max=2147483647):webhook_id>", methods=["GET", "POST"])
+@bp.route(f"/admin/webhooks/<int(max={MAX_ID}):webhook_id>", methods=["GET", "POST"])
 @requires("admin")
 def notify_webhook_edit(webhook_id):
     """Edit a webhook (empty URL keeps the stored one; "rotate" issues a new secret) and see its
@@ -208,7 +209,7 @@ def _form(site, hook, values, errors=None, status=200, new_secret=None):
                            new_secret=new_secret), status
 
 
-@bp.post("/admin/webhooks/<int(max=2147483647):webhook_id>/delete")
+@bp.post(f"/admin/webhooks/<int(max={MAX_ID}):webhook_id>/delete")
 @requires("admin")
 def notify_webhook_delete(webhook_id):
     hook = _hook(webhook_id)
@@ -219,7 +220,7 @@ def notify_webhook_delete(webhook_id):
     return redirect(url_for("dashboard.notify_webhooks"))
 
 
-@bp.post("/admin/webhooks/<int(max=2147483647):webhook_id>/test")
+@bp.post(f"/admin/webhooks/<int(max={MAX_ID}):webhook_id>/test")
 @requires("admin")
 def notify_webhook_test(webhook_id):
     """Queue a signed "ping"; its attempts appear in the delivery log. 503 if Redis is down."""

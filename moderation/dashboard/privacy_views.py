@@ -7,12 +7,13 @@ from flask_login import current_user
 from ..extensions import db
 from ..models import Comment
 from ..services import erasure
+from ..schemas.limits import MAX_ID
 from . import bp
 from .common import requires
 from .queue_views import comment as comment_page
 
 
-@bp.post("/comments/<int(max=2147483647):comment_id>/erase-author")
+@bp.post(f"/comments/<int(max={MAX_ID}):comment_id>/erase-author")
 @requires("admin")
 def erase_author(comment_id):
     """Anonymize every comment with this comment's e-mail (only this comment when it has

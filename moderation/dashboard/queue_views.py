@@ -19,6 +19,7 @@ from ..services import moderation as service
 from ..services import reports as report_service
 from ..services.common import site_filter
 from ..services.audit import audit
+from ..schemas.limits import MAX_ID
 from . import bp
 from .common import claim, claims_for, queue_counts, requires, visible_sites
 from .diffs import diff_html
@@ -109,7 +110,7 @@ def counts():
 CLAIMABLE = {"comment": (Comment, "comments"), "cluster": (ReportCluster, "reports")}
 
 
-@bp.post("/claim/<kind>/<int(max=2147483647):item_id>")
+@bp.post(f"/claim/<kind>/<int(max={MAX_ID}):item_id>")
 def claim_item(kind, item_id):
     """Tell others this item is being handled (a few minutes). Returns who else holds it.
 
@@ -197,7 +198,7 @@ def comments_live():
                     "newest": items[-1].id if items else filters["after"], "counts": queue_counts()})
 
 
-@bp.post("/pages/<int(max=2147483647):page_id>/end-surge")
+@bp.post(f"/pages/<int(max={MAX_ID}):page_id>/end-surge")
 @requires("comments")
 def end_surge(page_id):
     """Return an article from surge mode to its site's normal moderation. 404 outside the user's sites."""
@@ -228,7 +229,7 @@ def flag_counts(comment_ids):
     return found
 
 
-@bp.get("/comments/<int(max=2147483647):comment_id>")
+@bp.get(f"/comments/<int(max={MAX_ID}):comment_id>")
 @requires("comments")
 def comment(comment_id):
     """One comment with its thread context and audit history; 404 outside the user's sites."""
@@ -243,7 +244,7 @@ def comment(comment_id):
     )
 
 
-@bp.get("/comments/<int(max=2147483647):comment_id>/conversation")
+@bp.get(f"/comments/<int(max={MAX_ID}):comment_id>/conversation")
 @requires("comments")
 def conversation(comment_id):
     """The comment inside its thread on the article: the top-level comment and every reply,
@@ -273,7 +274,7 @@ def conversation(comment_id):
     return render_template("dashboard/conversation.html", item=item, thread=ordered, page=item.page, **context)
 
 
-@bp.post("/comments/<int(max=2147483647):comment_id>/<action>")
+@bp.post(f"/comments/<int(max={MAX_ID}):comment_id>/<action>")
 @requires("comments")
 def comment_action(comment_id, action):
     return _run(COMMENT_ACTIONS, "comments", comment_id)
@@ -356,7 +357,7 @@ def reports_live():
                     "newest": items[-1].id if items else filters["after"], "counts": queue_counts()})
 
 
-@bp.get("/reports/<int(max=2147483647):cluster_id>")
+@bp.get(f"/reports/<int(max={MAX_ID}):cluster_id>")
 @requires("reports")
 def report(cluster_id):
     item = db.session.get(ReportCluster, cluster_id)
@@ -369,7 +370,7 @@ def report(cluster_id):
     )
 
 
-@bp.post("/reports/<int(max=2147483647):cluster_id>/<action>")
+@bp.post(f"/reports/<int(max={MAX_ID}):cluster_id>/<action>")
 @requires("reports")
 def report_action(cluster_id, action):
     return _run(REPORT_ACTIONS, "reports", cluster_id)

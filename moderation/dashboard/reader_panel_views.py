@@ -12,10 +12,10 @@ from ..models import AuditEntry, Reader
 from ..services import reader_profile
 from ..services import readers as service
 from ..services.common import Invalid, ServiceError
+from ..schemas.limits import MAX_ID
 from . import bp
 from .common import requires
 
-MAX_ID = 2147483647
 # The ban form's choices: days, or "" for until lifted (the service's own default).
 BAN_CHOICES = (("1", _l("1 day")), ("7", _l("7 days")), ("30", _l("30 days")), ("", _l("until lifted")))
 

@@ -12,6 +12,7 @@ from ..models import BlockedCommenter, Comment, Site
 from ..privacy import hash_value
 from ..services import moderation as service
 from ..services.audit import audit
+from ..schemas.limits import MAX_ID
 from . import bp
 from .common import requires
 
@@ -30,7 +31,7 @@ WORD_LISTS = ("banned_words", "suspect_words")
 SCREENING_FORM_BYTES = len(WORD_LISTS) * wordlists.MAX_WORDS * (wordlists.MAX_WORD_CHARS * 12 + 6) + 16 * 1024
 
 
-@bp.post("/comments/<int(max=2147483647):comment_id>/block")
+@bp.post(f"/comments/<int(max={MAX_ID}):comment_id>/block")
 @requires("comments")
 def block_author(comment_id):
     """Block the comment's author on its site (address hash, and e-mail hash if given), reject
@@ -109,7 +110,7 @@ def _word_error(word, why):
     return _("«%(word)s»: a word needs at least %(n)d letters.", word=shown, n=number)
 
 
-@bp.route("/admin/sites/<int(max=2147483647):site_id>/screening", methods=["GET", "POST"])
+@bp.route(f"/admin/sites/<int(max={MAX_ID}):site_id>/screening", methods=["GET", "POST"])
 @body_limit(SCREENING_FORM_BYTES, allowed=lambda: current_user.is_authenticated and current_user.can("admin"))
 @requires("admin")
 def site_screening(site_id):
@@ -144,7 +145,7 @@ def site_screening(site_id):
                            model=model_state(site, current)), status
 
 
-@bp.post("/admin/blocked/<int(max=2147483647):block_id>/delete")
+@bp.post(f"/admin/blocked/<int(max={MAX_ID}):block_id>/delete")
 @requires("admin")
 def unblock(block_id):
     row = db.session.get(BlockedCommenter, block_id)
@@ -175,7 +176,7 @@ def model_state(site, conf):
                 admin_off=bool(state and state.admin_off), target=autonomy.TARGET)
 
 
-@bp.post("/admin/sites/<int(max=2147483647):site_id>/spam-model")
+@bp.post(f"/admin/sites/<int(max={MAX_ID}):site_id>/spam-model")
 @requires("admin")
 def site_spam_model(site_id):
     """Switch the spam model's auto-spam off (or back on) for a site; audited. 404 for no such

@@ -8,6 +8,7 @@ from flask_login import current_user
 from ..extensions import db
 from ..identity import sso
 from ..services.audit import audit
+from ..schemas.limits import MAX_ID
 from . import bp
 from .admin_views import _load_site
 from .common import requires
@@ -15,7 +16,7 @@ from .common import requires
 GRACE_HOURS = int(sso.ROTATION_GRACE.total_seconds() // 3600)
 
 
-@bp.get("/admin/sites/<int(max=2147483647):site_id>/sso")
+@bp.get(f"/admin/sites/<int(max={MAX_ID}):site_id>/sso")
 @requires("admin")
 def site_sso(site_id):
     """The secret (the page is no-store, like every dashboard page); a button creates it."""
@@ -24,7 +25,7 @@ def site_sso(site_id):
                            grace_hours=GRACE_HOURS)
 
 
-@bp.post("/admin/sites/<int(max=2147483647):site_id>/sso")
+@bp.post(f"/admin/sites/<int(max={MAX_ID}):site_id>/sso")
 @requires("admin")
 def site_sso_secret(site_id):
     """Create the secret, or replace it (the previous one verifies for ROTATION_GRACE more)."""
