@@ -1,7 +1,7 @@
 """Hostile input for the tests: our XSS set (tests/hostile/xss.txt) plus, when `MODERATION_BLNS=/path`
 names it, the Big List of Naughty Strings. The tests never look for shared data themselves and
 `make test` runs without it; `.ci/run` runs the hostile-input tests once more with
-MODERATION_BLNS set, as an extra corpus step, when `../shared` is there.
+MODERATION_BLNS set, as an extra corpus step, when the CI machine has the list.
 
 Blank lines and `#` comment lines are skipped in both files.
 """
