@@ -1,6 +1,4 @@
 """The dashboard by keyboard in real headless Chromium."""
-import time
-
 import pytest
 import sqlalchemy as sa
 
@@ -8,17 +6,9 @@ from moderation.extensions import db
 from moderation.models import AuditEntry, Comment, ReportCluster
 
 from support.browser import sign_in, shadow_text
+from support.faults import wait_for
 
 pytestmark = pytest.mark.browser
-
-
-def wait_until(predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 def test_press_a_to_approve_and_the_comment_reaches_the_widget(app, live_server, new_page, auth, drain):
@@ -47,7 +37,7 @@ def test_press_a_to_approve_and_the_comment_reaches_the_widget(app, live_server,
     reader = new_page()
     reader.goto(live_server + "/demo")
     reader.wait_for_function("() => window.__moderationWidget === true")
-    wait_until(lambda: "Первый комментарий" in shadow_text(reader))
+    wait_for(lambda: "Первый комментарий" in shadow_text(reader), 5, "the approved comment reaches the widget")
     assert "Второй комментарий" not in shadow_text(reader)
 
 
