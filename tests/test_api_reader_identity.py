@@ -5,7 +5,6 @@ anonymous reader is issued a signed id on the first submission and sends it back
 forged anonymous id is no id.
 """
 import pytest
-import sqlalchemy as sa
 
 from moderation.api import reader_views
 from moderation.extensions import db
@@ -14,6 +13,7 @@ from moderation.models import Site
 
 from support.payloads import comment_payload, report_payload
 from support.sso import sso_token
+from support.database import recorded_statements
 
 
 @pytest.fixture
@@ -187,16 +187,6 @@ def test_a_secret_created_after_the_site_was_cached_is_used_at_once(app, client,
 def test_verifying_a_token_costs_no_query(app, client, site, secret, queued):
     token = sso_token(secret)
     assert client.post("/api/v1/comments", json=comment_payload(sso=token)).status_code == 202  # warms the cache
-    seen = []
-
-    def count(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
+    with recorded_statements(app) as seen:
         assert client.post("/api/v1/comments", json=comment_payload(sso=token)).status_code == 202
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
     assert seen == []

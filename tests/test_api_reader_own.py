@@ -15,6 +15,7 @@ from moderation.site_registry import registry
 
 from support.payloads import ARTICLE
 from support.sso import sso_token
+from support.database import recorded_statements
 
 ORIGIN_HEADERS = {"Origin": "https://news.example"}
 
@@ -226,18 +227,8 @@ def test_the_verified_mark_costs_one_query_per_page(app, client, site):
         who = sso.verify_site_token(site.id, sso_token(secret))
     for _ in range(5):
         _comment(app, site.id, sso_identity=who)
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(app) as statements:
         client.get(f"/api/v1/comments?site=test-site&url={ARTICLE}&limit=7")  # not cached
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
     assert sum("FROM reader" in s for s in statements) == 1
 
 

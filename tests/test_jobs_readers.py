@@ -18,6 +18,7 @@ from moderation.models.readers import BANNED_UNTIL_LIFTED
 
 from support.payloads import ARTICLE, comment_payload, new_client_id, report_payload
 from support.sso import sso_token
+from support.database import recorded_statements
 
 NAT = "10.20.0.1"  # one carrier address, many readers
 
@@ -237,18 +238,9 @@ def test_reader_lookups_do_not_grow_with_the_batch(app, site, monkeypatch):
 
     counts = []
     with app.app_context():
-        engine = db.engine
         for size in (10, 200):
-            seen = []
-
-            def count(*_args, **_kwargs):
-                seen.append(1)
-
-            sa.event.listen(engine, "before_cursor_execute", count)
-            try:
+            with recorded_statements(app) as seen:
                 assert persist_batch(batch(size)) == []
-            finally:
-                sa.event.remove(engine, "before_cursor_execute", count)
             counts.append(len(seen))
         assert db.session.execute(sa.select(sa.func.count()).select_from(Reader)).scalar_one() == 14
         assert None not in set(db.session.execute(sa.select(Comment.reader_id)).scalars())

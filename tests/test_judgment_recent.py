@@ -14,6 +14,7 @@ from moderation.models.sites import url_hash
 from moderation.privacy import hash_value
 
 from support.payloads import ORIGIN, new_client_id
+from support.database import recorded_statements
 
 SETTINGS = {"velocity_count": 2, "surge_comments": 12, "surge_min_comments": 4, "surge_spam_share": 0.5,
             "trusted_after": 2, "banned_words": ["casino"], "suspect_words": ["idiot"]}
@@ -112,21 +113,12 @@ def test_screening_queries_do_not_grow_with_the_batch(app, redis_server, monkeyp
     site_id = make_sites(app)[0]
     counts = []
     with app.app_context():
-        engine = db.engine
         for size, seed in ((10, 1), (200, 2)):
             batch = payloads(site_id, seed)[:size] if size <= 60 else None
             if batch is None:
                 batch = [dict(p, client_id=new_client_id()) for _ in range(4) for p in payloads(site_id, seed)][:size]
-            seen = []
-
-            def count(*_args, **_kwargs):
-                seen.append(1)
-
-            sa.event.listen(engine, "before_cursor_execute", count)
-            try:
+            with recorded_statements(app) as seen:
                 assert persist_batch(batch) == []
-            finally:
-                sa.event.remove(engine, "before_cursor_execute", count)
             counts.append(len(seen))
     small, large = counts
     assert large <= small + 2, counts  # per batch, not per comment (SQLite may split a big INSERT)

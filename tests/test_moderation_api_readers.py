@@ -9,6 +9,7 @@ from moderation.models.base import utcnow
 from support.accounts import make_site
 from support.payloads import ARTICLE, ORIGIN
 from support.readers import make_reader, reader_comment
+from support.database import recorded_statements
 
 API = "/api/v1/moderation"
 
@@ -44,14 +45,8 @@ def test_listing_looks_readers_up_in_a_batch(app, client, site, staff):
     client.get(f"{API}/comments", headers=headers)  # the token's first use writes its last_used_at
 
     def statements():
-        seen = []
-        with app.app_context():
-            listener = lambda *_args, **_kwargs: seen.append(1)  # noqa: E731
-            sa.event.listen(db.engine, "before_cursor_execute", listener)
-            try:
-                items = client.get(f"{API}/comments", headers=headers).json["items"]
-            finally:
-                sa.event.remove(db.engine, "before_cursor_execute", listener)
+        with recorded_statements(app) as seen:
+            items = client.get(f"{API}/comments", headers=headers).json["items"]
         assert all(i["reader"] for i in items)
         return len(items), len(seen)
 

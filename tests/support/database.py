@@ -1,6 +1,7 @@
 """The test database: the migrated schema built once per session, a fresh copy per test."""
 import sqlite3
 import tempfile
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 from flask_migrate import upgrade
@@ -57,3 +58,21 @@ def reset_database(app):
         tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
         with db.engine.begin() as conn:
             conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@contextmanager
+def recorded_statements(app):
+    """The SQL statements `app`'s engine runs inside the block: a list filled as they run
+    (tests that a lookup is batched, or costs no query at all)."""
+    seen = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
