@@ -136,9 +136,8 @@
   }
   function deliver(item) {
     // Kept before sending: a closed tab or lost network never loses it.
-    var box = load(OUTBOX).filter(function (x) { return x.body.client_id !== item.body.client_id; });
-    box.push(item);
-    save(OUTBOX, box);
+    drop(item.body.client_id);
+    save(OUTBOX, load(OUTBOX).concat(item));
     return attempt(item);
   }
   function drop(id) {
@@ -155,15 +154,15 @@
       if (res.status === 429 || res.status >= 500) {
         var wait = parseInt(res.headers.get("Retry-After"), 10);
         schedule(item, isNaN(wait) ? null : wait * 1000);
-        return { ok: false, keep: true, limited: res.status === 429 };
+        return { keep: true, limited: res.status === 429 };
       }
       drop(item.body.client_id); // 4xx: retrying cannot help
       return res.json().catch(function () { return {}; }).then(function (j) {
-        return { ok: false, message: j.message || res.status };
+        return { message: j.message || res.status };
       });
     }, function () {
       schedule(item, null);
-      return { ok: false, keep: true, offline: true };
+      return { keep: true };
     });
   }
   function schedule(item, ms) {
@@ -193,8 +192,7 @@
   function textNodes(root) {
     var walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {
       acceptNode: function (n) {
-        var p = n.parentNode && n.parentNode.nodeName;
-        return p === "SCRIPT" || p === "STYLE" || p === "NOSCRIPT" ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT;
+        return /^(SCRIPT|STYLE|NOSCRIPT)$/.test(n.parentNode.nodeName) ? 2 : 1; // NodeFilter.FILTER_REJECT : FILTER_ACCEPT
       }
     });
     var out = [], n;
@@ -202,23 +200,11 @@
     return out;
   }
   function offsetOf(nodes, container, offset) {
-    // A boundary may sit in an element: resolve it to the text that follows it.
-    if (container.nodeType !== 3) {
-      var child = container.childNodes[offset];
-      var total = 0;
-      for (var j = 0; j < nodes.length; j++) {
-        if (child ? (child === nodes[j] || child.contains(nodes[j]) || (child.compareDocumentPosition(nodes[j]) & 4)) :
-          !(container.contains(nodes[j]) || (container.compareDocumentPosition(nodes[j]) & 2))) return total;
-        total += nodes[j].data.length;
-      }
-      return total;
-    }
-    var pos = 0;
-    for (var i = 0; i < nodes.length; i++) {
-      if (nodes[i] === container) return pos + offset;
-      pos += nodes[i].data.length;
-    }
-    return -1;
+    // Characters of the article text before the boundary (which may sit in an element).
+    var at = document.createRange(), pos = 0;
+    at.setStart(container, offset);
+    for (var i = 0; i < nodes.length && nodes[i] !== container && at.comparePoint(nodes[i], 0) < 1; i++) pos += nodes[i].data.length;
+    return nodes[i] === container ? pos + offset : pos;
   }
   function squash(s) { return s.replace(/\s+/g, " "); }
   function capture(sel) {
@@ -230,7 +216,7 @@
     var text = nodes.map(function (n) { return n.data; }).join("");
     var start = offsetOf(nodes, range.startContainer, range.startOffset);
     var end = offsetOf(nodes, range.endContainer, range.endOffset);
-    if (start < 0 || end <= start) return null;
+    if (end <= start) return null;
     var exact = squash(text.slice(start, end)).trim();
     if (!exact) return null;
     exact = exact.slice(0, LIMITS.exact);
@@ -248,7 +234,6 @@
     if (dialogRoot) return;
     lastFocus = document.activeElement;
     dialogRoot = shadowHost(document.body);
-    var titleId = "mw-title";
     var suggestion = el("input", { id: "mw-s", type: "text", maxlength: LIMITS.suggestion });
     suggestion.value = quote.exact;
     var note = el("textarea", { id: "mw-c", maxlength: LIMITS.comment });
@@ -261,12 +246,12 @@
     var cancel = el("button", { type: "button", class: "sec", text: T.cancel });
     // The role sits on a wrapping <div>: a <form> may not take role="dialog" (axe aria-allowed-role).
     var form = el("form", {}, [
-      el("h2", { id: titleId, text: T.title }),
+      el("h2", { id: "mw-t", text: T.title }),
       el("div", { class: "note", text: T.context }),
       el("p", { class: "ctx" }, [
-        document.createTextNode(quote.prefix.length >= CTX ? "…" + quote.prefix : quote.prefix),
+        document.createTextNode((quote.prefix.length < CTX ? "" : "…") + quote.prefix),
         el("mark", { text: quote.exact }),
-        document.createTextNode(quote.suffix.length >= CTX ? quote.suffix + "…" : quote.suffix)
+        document.createTextNode(quote.suffix + (quote.suffix.length < CTX ? "" : "…"))
       ]),
       el("label", { for: "mw-s", text: T.suggestion }), suggestion,
       el("label", { for: "mw-c", text: T.comment }), note,
@@ -275,7 +260,7 @@
       live,
       el("div", { class: "row" }, [cancel, send])
     ]);
-    var box = el("div", { class: "dlg", role: "dialog", "aria-modal": "true", "aria-labelledby": titleId }, [form]);
+    var box = el("div", { class: "dlg", role: "dialog", "aria-modal": "true", "aria-labelledby": "mw-t" }, [form]);
     var bg = el("div", { class: "bg" }, [box]);
     dialogRoot.appendChild(bg);
     cancel.addEventListener("click", closeDialog);
