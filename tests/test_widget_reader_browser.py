@@ -6,13 +6,15 @@ import sqlalchemy as sa
 
 from moderation.extensions import db
 from moderation.models import Comment, Site, TypoReport
+from moderation.schemas.limits import CONTEXT_MAX, EXACT_MAX
 from moderation.site_registry import registry
 
-from support.browser import TYPO, drag_select, open_demo, shadow_text, wait_for_text
+from support.browser import TYPO, drag_select, expected_context, open_demo, shadow_text, wait_for_text
 from support.payloads import comment_payload, report_payload
 
 pytestmark = pytest.mark.browser
 
+DIALOG = "[role=dialog]"
 SEND = "[role=dialog] button[type=submit]"
 
 
@@ -22,6 +24,10 @@ def stored_reports(app):
                 for r in db.session.execute(sa.select(TypoReport).order_by(TypoReport.id)).scalars()]
 
 
+def squashed(page, selector):
+    return page.evaluate("(s) => document.querySelector(s).textContent.replace(/\\s+/g, ' ')", selector)
+
+
 def set_demo_site(app, **fields):
     with app.app_context():
         site = db.session.execute(sa.select(Site).where(Site.key == "demo")).scalar_one()
@@ -29,6 +35,34 @@ def set_demo_site(app, **fields):
             setattr(site, name, value)
         db.session.commit()
         registry().invalidate()
+
+
+def test_a_long_selection_is_shortened_visibly_and_its_context_follows_what_is_sent(
+        app, live_server, new_page, drain):
+    page = open_demo(new_page, live_server)
+    paragraphs = page.locator("[data-article] p").all_inner_texts()
+    start, end = " ".join(paragraphs[1].split()[:2]), " ".join(paragraphs[2].split()[-2:])
+    drag_select(page, start, end)
+    assert len(page.evaluate("getSelection().toString()")) > EXACT_MAX
+    page.keyboard.press("Control+Enter")
+    page.locator(DIALOG).wait_for()
+
+    text = squashed(page, "[data-article]")
+    at = text.index(start)
+    want = text[at:at + EXACT_MAX].rstrip()
+    # The reader is told, and sees exactly what will be sent, followed by the text that follows it.
+    assert f"Ваше выделение сокращено до {EXACT_MAX} символов" in page.locator(DIALOG).inner_text()
+    assert page.locator("mark").text_content() == want
+    context = page.locator(".ctx").text_content()
+    after = text[at + len(want):][:CONTEXT_MAX]
+    assert context.endswith(want + after + "…"), context[-200:]
+    page.locator(SEND).click()
+    wait_for_text(page, "Спасибо")
+    drain()
+    [report] = stored_reports(app)
+    assert report["exact"] == want
+    assert (report["prefix"], report["suffix"]) == tuple(expected_context(page, want).values())
+    assert report["suffix"] == after
 
 
 def test_at_the_rate_limit_the_reader_is_told_it_will_be_sent_and_it_is(app, live_server, new_page, drain):

@@ -43,6 +43,7 @@
       comment: "Comment (optional)", kind: "Kind of error", typo: "Typo", fact: "Factual error",
       other: "Other", send: "Send", cancel: "Cancel", button: "Report error",
       thanks: "Thank you! The editors will look at it.", dup: "Already reported, the editors know.",
+      cut: "Your selection was shortened to {n} characters:",
       offline: "Saved: it will be sent automatically.", failed: "Could not send: ",
       name: "Name", email: "E-mail (optional, never shown)",
       body: "Your comment", post: "Post comment", reply: "Reply", more: "Show more",
@@ -216,14 +217,19 @@
     var text = nodes.map(function (n) { return n.data; }).join("");
     var start = offsetOf(nodes, range.startContainer, range.startOffset);
     var end = offsetOf(nodes, range.endContainer, range.endOffset);
+    var ws = /\s/;
+    while (start < end && ws.test(text[start])) start++;
+    // Longer than the API takes: cut at LIMITS.exact characters (a white-space run counts as one),
+    // so the context follows what is reported and the dialog says it was shortened.
+    for (var i = start, n = 0; i < end && n < LIMITS.exact; i++) if (/\S/.test(text[i] + text[i - 1])) n++;
+    var cut = /\S/.test(text.slice(i, end));
+    if (cut) end = i;
+    while (end > start && ws.test(text[end - 1])) end--;
     if (end <= start) return null;
-    var exact = squash(text.slice(start, end)).trim();
-    if (!exact) return null;
-    exact = exact.slice(0, LIMITS.exact);
-    var prefix = squash(text.slice(Math.max(0, start - CTX * 3), start));
-    var suffix = squash(text.slice(end, end + CTX * 3));
     return {
-      exact: exact, prefix: prefix.slice(-CTX), suffix: suffix.slice(0, CTX),
+      exact: squash(text.slice(start, end)), cut: cut,
+      prefix: squash(text.slice(Math.max(0, start - CTX * 3), start)).slice(-CTX),
+      suffix: squash(text.slice(end, end + CTX * 3)).slice(0, CTX),
       position: squash(text.slice(0, start)).length
     };
   }
@@ -248,6 +254,7 @@
     var form = el("form", {}, [
       el("h2", { id: "mw-t", text: T.title }),
       el("div", { class: "note", text: T.context }),
+      quote.cut && el("p", { class: "note", role: "alert", text: T.cut.replace("{n}", LIMITS.exact) }),
       el("p", { class: "ctx" }, [
         document.createTextNode((quote.prefix.length < CTX ? "" : "…") + quote.prefix),
         el("mark", { text: quote.exact }),
