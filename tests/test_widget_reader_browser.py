@@ -16,6 +16,15 @@ pytestmark = pytest.mark.browser
 
 DIALOG = "[role=dialog]"
 SEND = "[role=dialog] button[type=submit]"
+# Selects the first occurrence of a text inside the first element matching a selector (as a reader
+# would with a long press or a drag; the keyboard path only reads the selection).
+SELECT_IN = """([selector, needle]) => {
+  const w = document.createTreeWalker(document.querySelector(selector), NodeFilter.SHOW_TEXT); let n;
+  while ((n = w.nextNode())) { const at = n.data.indexOf(needle);
+    if (at >= 0) { const r = document.createRange(); r.setStart(n, at); r.setEnd(n, at + needle.length);
+      getSelection().removeAllRanges(); getSelection().addRange(r); return true; } }
+  return false;
+}"""
 
 
 def stored_reports(app):
@@ -63,6 +72,28 @@ def test_a_long_selection_is_shortened_visibly_and_its_context_follows_what_is_s
     assert report["exact"] == want
     assert (report["prefix"], report["suffix"]) == tuple(expected_context(page, want).values())
     assert report["suffix"] == after
+
+
+def test_the_dialog_fits_a_short_landscape_touch_screen_and_send_is_reachable(app, live_server, new_page, drain):
+    page = open_demo(new_page, live_server, has_touch=True, is_mobile=True,
+                     viewport={"width": 740, "height": 360})
+    assert page.evaluate(SELECT_IN, ["[data-article]", TYPO])
+    page.locator("button.fab").tap()
+    box = page.locator(".dlg").bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= 360, box
+    send = page.locator(SEND)
+    send.scroll_into_view_if_needed()
+    b = send.bounding_box()
+    assert 0 <= b["y"] and b["y"] + b["height"] <= 360, b
+    # Nothing covers it: the point at its centre is the button itself.
+    assert page.evaluate("""([x, y]) => { const host = [...document.querySelectorAll('[data-moderation-widget]')]
+        .find(h => h.shadowRoot.querySelector('[role=dialog]'));
+        return host.shadowRoot.elementFromPoint(x, y) === host.shadowRoot.querySelector('button[type=submit]'); }""",
+                         [b["x"] + b["width"] / 2, b["y"] + b["height"] / 2])
+    send.tap()
+    wait_for_text(page, "Спасибо")
+    drain()
+    assert [r["exact"] for r in stored_reports(app)] == [TYPO]
 
 
 def test_at_the_rate_limit_the_reader_is_told_it_will_be_sent_and_it_is(app, live_server, new_page, drain):

@@ -92,7 +92,7 @@
   var CSS =
     ":host{all:initial}*{box-sizing:border-box;font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif}" +
     ".bg{position:fixed;inset:0;background:rgba(0,0,0,.45);display:flex;align-items:center;justify-content:center;z-index:2147483647}" +
-    ".dlg{background:#fff;color:#111;max-width:520px;width:calc(100% - 24px);border-radius:8px;padding:20px;box-shadow:0 10px 40px rgba(0,0,0,.3);font-size:15px;line-height:1.45}" +
+    ".dlg{background:#fff;color:#111;max-width:520px;width:calc(100% - 24px);max-height:96%;overflow:auto;border-radius:8px;padding:20px;box-shadow:0 10px 40px rgba(0,0,0,.3);font-size:15px;line-height:1.45}" +
     "h2{margin:0 0 12px;font-size:19px}label{display:block;margin:10px 0 4px;font-weight:600}" +
     "input,textarea,select{width:100%;padding:8px;border:1px solid #888;border-radius:4px;font-size:15px;color:#111;background:#fff}" +
     "textarea{min-height:70px;resize:vertical}.ctx{background:#f4f4f4;padding:10px;border-radius:4px;word-wrap:break-word}" +
