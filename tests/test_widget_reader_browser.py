@@ -96,6 +96,32 @@ def test_the_dialog_fits_a_short_landscape_touch_screen_and_send_is_reachable(ap
     assert [r["exact"] for r in stored_reports(app)] == [TYPO]
 
 
+@pytest.mark.parametrize("selector, needle", [("h1", "трамвайную линию"), (".lead", "7,4 километра")])
+def test_the_headline_and_the_lead_are_reportable_through_the_selector_list(
+        app, live_server, new_page, drain, selector, needle):
+    page = open_demo(new_page, live_server)
+    assert page.evaluate(SELECT_IN, [selector, needle])
+    page.keyboard.press("Control+Enter")
+    assert page.locator("mark").text_content() == needle
+    assert "сокращено" not in shadow_text(page)  # short: nothing was cut
+    page.locator(SEND).click()
+    wait_for_text(page, "Спасибо")
+    drain()
+    [report] = stored_reports(app)
+    # The context is the headline's (or the lead's) own text, not the article body's.
+    text = squashed(page, selector)
+    at = text.index(needle)
+    assert report == {"exact": needle, "prefix": text[:at][-CONTEXT_MAX:],
+                      "suffix": text[at + len(needle):][:CONTEXT_MAX]}
+
+
+def test_text_outside_the_listed_elements_stays_unreportable(live_server, new_page):
+    page = open_demo(new_page, live_server)
+    assert page.evaluate(SELECT_IN, [".byline", "Марина Светлова"])
+    page.keyboard.press("Control+Enter")
+    assert page.locator(DIALOG).count() == 0
+
+
 def test_at_the_rate_limit_the_reader_is_told_it_will_be_sent_and_it_is(app, live_server, new_page, drain):
     # One submission per 5 s window; the test client takes this window's one (same address).
     set_demo_site(app, rate_limit_reports="1/5 seconds", rate_limit_comments="1/5 seconds")

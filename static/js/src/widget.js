@@ -181,14 +181,16 @@
   window.addEventListener("online", flush);
 
   /* ---------- the article text and the selection's context (W3C TextQuoteSelector) ---------- */
-  // In order of preference (a selector list would pick whichever comes first in the page).
-  var articleSels = opt.article ? [opt.article] : ["[data-article]", "article", "main"];
-  function articleRoot() {
+  // data-article is a selector list: a selection inside any element it matches is reportable (its
+  // context taken from that element). Else (or if it matches nothing) the first default that exists.
+  var articleSels = [opt.article || "[data-article]", "article", "main", "body"];
+  function articleRoot(node) {
     for (var i = 0; i < articleSels.length; i++) {
-      var found = document.querySelector(articleSels[i]);
-      if (found) return found;
+      var found = document.querySelectorAll(articleSels[i]);
+      // Document order: an element comes before those inside it, so the outermost match is taken.
+      for (var j = 0; j < found.length; j++) if (found[j].contains(node)) return found[j];
+      if (found.length) return null;
     }
-    return document.body;
   }
   function textNodes(root) {
     var walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {
@@ -211,8 +213,8 @@
   function capture(sel) {
     if (!sel || sel.isCollapsed || !sel.rangeCount) return null;
     var range = sel.getRangeAt(0); // ranges are always forward, whatever the drag direction
-    var root = articleRoot();
-    if (!root.contains(range.commonAncestorContainer)) return null;
+    var root = articleRoot(range.commonAncestorContainer);
+    if (!root) return null;
     var nodes = textNodes(root);
     var text = nodes.map(function (n) { return n.data; }).join("");
     var start = offsetOf(nodes, range.startContainer, range.startOffset);
