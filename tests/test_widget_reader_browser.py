@@ -9,6 +9,7 @@ from moderation.models import Comment, Site, TypoReport
 from moderation.schemas.limits import CONTEXT_MAX, EXACT_MAX
 from moderation.site_registry import registry
 
+from support.axe import axe_violations, describe
 from support.browser import TYPO, drag_select, expected_context, open_demo, shadow_text, wait_for_text
 from support.payloads import comment_payload, report_payload
 
@@ -156,3 +157,15 @@ def test_at_the_rate_limit_the_reader_is_told_it_will_be_sent_and_it_is(app, liv
     with app.app_context():
         bodies = db.session.execute(sa.select(Comment.body_raw)).scalars().all()
     assert any("Когда откроют движение?" in b for b in bodies)
+
+
+def test_the_dialog_has_no_axe_violations(live_server, new_page):
+    page = open_demo(new_page, live_server)
+    paragraphs = page.locator("[data-article] p").all_inner_texts()
+    drag_select(page, " ".join(paragraphs[1].split()[:2]), " ".join(paragraphs[2].split()[-2:]))
+    page.keyboard.press("Control+Enter")
+    page.locator(DIALOG).wait_for()
+    assert "сокращено" in shadow_text(page)  # the state with the shortening note
+    # The dialog's own tree (the comments block is another helper's; its empty feed is reported apart).
+    found = axe_violations(page, {"include": [{"fromShadowDom": ["body > [data-moderation-widget]", ".bg"]}]})
+    assert found == [], describe(found)
