@@ -43,11 +43,11 @@
       comment: "Comment (optional)", kind: "Kind of error", typo: "Typo", fact: "Factual error",
       other: "Other", send: "Send", cancel: "Cancel", button: "Report error",
       thanks: "Thank you! The editors will look at it.", dup: "Already reported, the editors know.",
-      limited: "Too many reports, please try again later.",
-      offline: "Saved: it will be sent when you are back online.", failed: "Could not send: ",
+      cut: "Your selection was shortened to {n} characters:",
+      offline: "Saved: it will be sent automatically.", failed: "Could not send: ",
       name: "Name", email: "E-mail (optional, never shown)",
       body: "Your comment", post: "Post comment", reply: "Reply", more: "Show more",
-      awaiting: "awaiting moderation", rejected: "not published", verified: "verified",
+      awaiting: "awaiting moderation", unsent: "not sent yet", rejected: "not published", verified: "verified",
       signin: "Sign in to comment", empty: "No comments yet.", sent: "Thank you! Your comment awaits moderation.",
       justnow: "just now", min: " min ago", hour: " h ago", flag: "Report", flagged: "Reported",
       write: "Write a comment", spam: "Spam", abuse: "Abuse", offtopic: "Off-topic",
@@ -92,7 +92,7 @@
   var CSS =
     ":host{all:initial}*{box-sizing:border-box;font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif}" +
     ".bg{position:fixed;inset:0;background:rgba(0,0,0,.45);display:flex;align-items:center;justify-content:center;z-index:2147483647}" +
-    ".dlg{background:#fff;color:#111;max-width:520px;width:calc(100% - 24px);border-radius:8px;padding:20px;box-shadow:0 10px 40px rgba(0,0,0,.3);font-size:15px;line-height:1.45}" +
+    ".dlg{background:#fff;color:#111;max-width:520px;width:calc(100% - 24px);max-height:96%;overflow:auto;border-radius:8px;padding:20px;box-shadow:0 10px 40px rgba(0,0,0,.3);font-size:15px;line-height:1.45}" +
     "h2{margin:0 0 12px;font-size:19px}label{display:block;margin:10px 0 4px;font-weight:600}" +
     "input,textarea,select{width:100%;padding:8px;border:1px solid #888;border-radius:4px;font-size:15px;color:#111;background:#fff}" +
     "textarea{min-height:70px;resize:vertical}.ctx{background:#f4f4f4;padding:10px;border-radius:4px;word-wrap:break-word}" +
@@ -136,11 +136,11 @@
   }
   function deliver(item) {
     // Kept before sending: a closed tab or lost network never loses it.
-    var box = load(OUTBOX).filter(function (x) { return x.body.client_id !== item.body.client_id; });
-    box.push(item);
-    save(OUTBOX, box);
+    drop(item.body.client_id);
+    save(OUTBOX, load(OUTBOX).concat(item));
     return attempt(item);
   }
+  function kept(id) { return load(OUTBOX).some(function (x) { return x.body.client_id === id; }); }
   function drop(id) {
     save(OUTBOX, load(OUTBOX).filter(function (x) { return x.body.client_id !== id; }));
   }
@@ -155,15 +155,15 @@
       if (res.status === 429 || res.status >= 500) {
         var wait = parseInt(res.headers.get("Retry-After"), 10);
         schedule(item, isNaN(wait) ? null : wait * 1000);
-        return { ok: false, keep: true, limited: res.status === 429 };
+        return { keep: true };
       }
       drop(item.body.client_id); // 4xx: retrying cannot help
       return res.json().catch(function () { return {}; }).then(function (j) {
-        return { ok: false, message: j.message || res.status };
+        return { message: j.message || res.status };
       });
     }, function () {
       schedule(item, null);
-      return { ok: false, keep: true, offline: true };
+      return { keep: true };
     });
   }
   function schedule(item, ms) {
@@ -181,20 +181,21 @@
   window.addEventListener("online", flush);
 
   /* ---------- the article text and the selection's context (W3C TextQuoteSelector) ---------- */
-  // In order of preference (a selector list would pick whichever comes first in the page).
-  var articleSels = opt.article ? [opt.article] : ["[data-article]", "article", "main"];
-  function articleRoot() {
+  // data-article is a selector list: a selection inside any element it matches is reportable (its
+  // context taken from that element). Else (or if it matches nothing) the first default that exists.
+  var articleSels = [opt.article || "[data-article]", "article", "main", "body"];
+  function articleRoot(node) {
     for (var i = 0; i < articleSels.length; i++) {
-      var found = document.querySelector(articleSels[i]);
-      if (found) return found;
+      var found = document.querySelectorAll(articleSels[i]);
+      // Document order: an element comes before those inside it, so the outermost match is taken.
+      for (var j = 0; j < found.length; j++) if (found[j].contains(node)) return found[j];
+      if (found.length) return null;
     }
-    return document.body;
   }
   function textNodes(root) {
     var walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {
       acceptNode: function (n) {
-        var p = n.parentNode && n.parentNode.nodeName;
-        return p === "SCRIPT" || p === "STYLE" || p === "NOSCRIPT" ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT;
+        return /^(SCRIPT|STYLE|NOSCRIPT)$/.test(n.parentNode.nodeName) ? 2 : 1; // NodeFilter.FILTER_REJECT : FILTER_ACCEPT
       }
     });
     var out = [], n;
@@ -202,42 +203,35 @@
     return out;
   }
   function offsetOf(nodes, container, offset) {
-    // A boundary may sit in an element: resolve it to the text that follows it.
-    if (container.nodeType !== 3) {
-      var child = container.childNodes[offset];
-      var total = 0;
-      for (var j = 0; j < nodes.length; j++) {
-        if (child ? (child === nodes[j] || child.contains(nodes[j]) || (child.compareDocumentPosition(nodes[j]) & 4)) :
-          !(container.contains(nodes[j]) || (container.compareDocumentPosition(nodes[j]) & 2))) return total;
-        total += nodes[j].data.length;
-      }
-      return total;
-    }
-    var pos = 0;
-    for (var i = 0; i < nodes.length; i++) {
-      if (nodes[i] === container) return pos + offset;
-      pos += nodes[i].data.length;
-    }
-    return -1;
+    // Characters of the article text before the boundary (which may sit in an element).
+    var at = document.createRange(), pos = 0;
+    at.setStart(container, offset);
+    for (var i = 0; i < nodes.length && nodes[i] !== container && at.comparePoint(nodes[i], 0) < 1; i++) pos += nodes[i].data.length;
+    return nodes[i] === container ? pos + offset : pos;
   }
   function squash(s) { return s.replace(/\s+/g, " "); }
   function capture(sel) {
     if (!sel || sel.isCollapsed || !sel.rangeCount) return null;
     var range = sel.getRangeAt(0); // ranges are always forward, whatever the drag direction
-    var root = articleRoot();
-    if (!root.contains(range.commonAncestorContainer)) return null;
+    var root = articleRoot(range.commonAncestorContainer);
+    if (!root) return null;
     var nodes = textNodes(root);
     var text = nodes.map(function (n) { return n.data; }).join("");
     var start = offsetOf(nodes, range.startContainer, range.startOffset);
     var end = offsetOf(nodes, range.endContainer, range.endOffset);
-    if (start < 0 || end <= start) return null;
-    var exact = squash(text.slice(start, end)).trim();
-    if (!exact) return null;
-    exact = exact.slice(0, LIMITS.exact);
-    var prefix = squash(text.slice(Math.max(0, start - CTX * 3), start));
-    var suffix = squash(text.slice(end, end + CTX * 3));
+    var ws = /\s/;
+    while (start < end && ws.test(text[start])) start++;
+    // Longer than the API takes: cut at LIMITS.exact characters (a white-space run counts as one),
+    // so the context follows what is reported and the dialog says it was shortened.
+    for (var i = start, n = 0; i < end && n < LIMITS.exact; i++) if (/\S/.test(text[i] + text[i - 1])) n++;
+    var cut = /\S/.test(text.slice(i, end));
+    if (cut) end = i;
+    while (end > start && ws.test(text[end - 1])) end--;
+    if (end <= start) return null;
     return {
-      exact: exact, prefix: prefix.slice(-CTX), suffix: suffix.slice(0, CTX),
+      exact: squash(text.slice(start, end)), cut: cut,
+      prefix: squash(text.slice(Math.max(0, start - CTX * 3), start)).slice(-CTX),
+      suffix: squash(text.slice(end, end + CTX * 3)).slice(0, CTX),
       position: squash(text.slice(0, start)).length
     };
   }
@@ -248,7 +242,6 @@
     if (dialogRoot) return;
     lastFocus = document.activeElement;
     dialogRoot = shadowHost(document.body);
-    var titleId = "mw-title";
     var suggestion = el("input", { id: "mw-s", type: "text", maxlength: LIMITS.suggestion });
     suggestion.value = quote.exact;
     var note = el("textarea", { id: "mw-c", maxlength: LIMITS.comment });
@@ -261,12 +254,13 @@
     var cancel = el("button", { type: "button", class: "sec", text: T.cancel });
     // The role sits on a wrapping <div>: a <form> may not take role="dialog" (axe aria-allowed-role).
     var form = el("form", {}, [
-      el("h2", { id: titleId, text: T.title }),
+      el("h2", { id: "mw-t", text: T.title }),
       el("div", { class: "note", text: T.context }),
+      quote.cut && el("p", { class: "note", role: "alert", text: T.cut.replace("{n}", LIMITS.exact) }),
       el("p", { class: "ctx" }, [
-        document.createTextNode(quote.prefix.length >= CTX ? "…" + quote.prefix : quote.prefix),
+        document.createTextNode((quote.prefix.length < CTX ? "" : "…") + quote.prefix),
         el("mark", { text: quote.exact }),
-        document.createTextNode(quote.suffix.length >= CTX ? quote.suffix + "…" : quote.suffix)
+        document.createTextNode(quote.suffix + (quote.suffix.length < CTX ? "" : "…"))
       ]),
       el("label", { for: "mw-s", text: T.suggestion }), suggestion,
       el("label", { for: "mw-c", text: T.comment }), note,
@@ -275,7 +269,7 @@
       live,
       el("div", { class: "row" }, [cancel, send])
     ]);
-    var box = el("div", { class: "dlg", role: "dialog", "aria-modal": "true", "aria-labelledby": titleId }, [form]);
+    var box = el("div", { class: "dlg", role: "dialog", "aria-modal": "true", "aria-labelledby": "mw-t" }, [form]);
     var bg = el("div", { class: "bg" }, [box]);
     dialogRoot.appendChild(bg);
     cancel.addEventListener("click", closeDialog);
@@ -293,7 +287,7 @@
         client_id: uuid(), notify_email: fixMail.value.trim() || undefined
       };
       deliver({ path: "/reports", body: body }).then(function (r) {
-        live.textContent = r.ok ? T.thanks : r.limited ? T.limited : r.keep ? T.offline : T.failed + r.message;
+        live.textContent = r.ok ? T.thanks : r.keep ? T.offline : T.failed + r.message;
         if (!r.ok && !r.keep) { send.disabled = false; return; }
         (r.ok ? followUp(body.client_id, live, 5) : Promise.resolve()).then(function () {
           setTimeout(closeDialog, 1800);
@@ -399,7 +393,8 @@
       reply.addEventListener("click", function () { form.replyTo(c); });
       var meta = el("div", { class: "m" }, [el("b", { text: c.author }), document.createTextNode(" · " + ago(c.created_at))]);
       if (c.verified) meta.appendChild(el("span", { text: " ✓ " + T.verified }));
-      if (pending) meta.appendChild(el("i", { text: " · " + (c.rejected ? T.rejected : T.awaiting) }));
+      // Still in the outbox (rate limit, offline): not sent yet, so not "awaiting moderation" either.
+      if (pending) meta.appendChild(el("i", { text: " · " + (c.rejected ? T.rejected : kept(c.client_id) ? T.unsent : T.awaiting) }));
       var body = el("div", { class: "b" });
       if (pending) body.textContent = c.body; // the reader's own text, not yet sanitized by us
       else body.innerHTML = c.body_html; // sanitized by the server (bleach safelist)
@@ -509,7 +504,8 @@
           }
         }).catch(function () {});
       })).then(function (changed) {
-        if (changed.some(Boolean)) { renderMine(); state.etag = null; return refresh(); }
+        renderMine(); // also when one left the outbox: "not sent yet" becomes "awaiting moderation"
+        if (changed.some(Boolean)) { state.etag = null; return refresh(); }
       });
     }
 
@@ -567,7 +563,7 @@
             setParent(null);
             renderMine();
           }
-          live.textContent = r.ok ? T.sent : r.limited ? T.limited : r.keep ? T.offline : T.failed + r.message;
+          live.textContent = r.ok ? T.sent : r.keep ? T.offline : T.failed + r.message;
         });
       });
       return {
