@@ -3,7 +3,7 @@
 rotation — never the secret (every editor reads the audit log).
 
 The same page switches the site's reader-identity settings (identity/settings.py: sso_required,
-sso_login_url, edit_minutes), audited as `site.identity_settings`."""
+sso_login_url, edit_minutes, anonymous_address_hours), audited as `site.identity_settings`."""
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, url_for
@@ -35,14 +35,28 @@ def site_sso(site_id):
 def _render(site, values, errors=None, status=200):
     return render_template("dashboard/site_sso.html", site=site, keys=sso.sso_keys(site.id),
                            grace_hours=GRACE_HOURS, values=values, errors=errors or {},
-                           edit_minutes_max=identity_settings.EDIT_MINUTES_MAX), status
+                           edit_minutes_max=identity_settings.EDIT_MINUTES_MAX,
+                           address_hours_max=identity_settings.ANONYMOUS_ADDRESS_HOURS_MAX), status
 
 
 def _identity_values(settings):
     """The identity settings as the form shows them (strings; a missing URL is "")."""
-    return {"sso_required": identity_settings.sso_required(settings),
-            "sso_login_url": identity_settings.sso_login_url(settings) or "",
-            "edit_minutes": str(identity_settings.edit_minutes(settings))}
+    values = identity_settings.admin_settings(settings)
+    return {"sso_required": values["sso_required"], "sso_login_url": values["sso_login_url"] or "",
+            "edit_minutes": str(values["edit_minutes"]),
+            "anonymous_address_hours": str(values["anonymous_address_hours"])}
+
+
+def _whole(form, key, high, errors):
+    """form[key] as a whole number 0..high, or None with errors[key] set."""
+    try:
+        number = int(form.get(key, "").strip())
+        if not 0 <= number <= high:
+            raise ValueError
+        return number
+    except ValueError:
+        errors[key] = _("A whole number from %(low)d to %(high)d.", low=0, high=high)
+        return None
 
 
 def login_url_error(value):
@@ -68,23 +82,18 @@ def _parse_identity(form):
     url = form.get("sso_login_url", "").strip()
     if url and (why := login_url_error(url)):
         errors["sso_login_url"] = why
-    try:
-        minutes = int(form.get("edit_minutes", "").strip())
-        if not 0 <= minutes <= identity_settings.EDIT_MINUTES_MAX:
-            raise ValueError
-    except ValueError:
-        errors["edit_minutes"] = _("A whole number from %(low)d to %(high)d.", low=0,
-                                   high=identity_settings.EDIT_MINUTES_MAX)
+    minutes = _whole(form, "edit_minutes", identity_settings.EDIT_MINUTES_MAX, errors)
+    hours = _whole(form, "anonymous_address_hours", identity_settings.ANONYMOUS_ADDRESS_HOURS_MAX, errors)
     if errors:
         return None, errors
     return {"sso_required": bool(form.get("sso_required")), "sso_login_url": url or None,
-            "edit_minutes": minutes}, {}
+            "edit_minutes": minutes, "anonymous_address_hours": hours}, {}
 
 
 @bp.post("/admin/sites/<int(max=2147483647):site_id>/sso/settings")
 @requires("admin")
 def site_identity_settings(site_id):
-    """Save sso_required, sso_login_url and edit_minutes. 400 on bad input (the page with field
+    """Save sso_required, sso_login_url, edit_minutes and anonymous_address_hours. 400 on bad input (the page with field
     errors, nothing saved) or without CSRF, 403 unless admin, 404 unknown site. The reader API
     of this process sees the change at once, other processes within SITE_CACHE_SECONDS."""
     site = _load_site(site_id)
@@ -92,10 +101,11 @@ def site_identity_settings(site_id):
     if values is None:
         shown = {"sso_required": bool(request.form.get("sso_required")),
                  "sso_login_url": request.form.get("sso_login_url", ""),
-                 "edit_minutes": request.form.get("edit_minutes", "")}
+                 "edit_minutes": request.form.get("edit_minutes", ""),
+                 "anonymous_address_hours": request.form.get("anonymous_address_hours", "")}
         return _render(site, shown, errors, 400)
     current = dict(site.settings or {})
-    before = identity_settings.widget_settings(current)
+    before = identity_settings.admin_settings(current)
     changed = {key: value for key, value in values.items() if before[key] != value}
     if not changed:
         flash(_("Nothing changed."))
