@@ -134,7 +134,8 @@ def retention_run_command(site_key, dry_run):
     verb = "would clear" if dry_run else "cleared"
     for row in run_retention(site_ids=ids, dry_run=dry_run):
         click.echo(f"{row['site']}: older than {row['days']} days, {verb} {row['comments']} comment(s), "
-                   f"{row['reports']} report(s), {row['flags']} flag(s), {row['readers']} reader(s)")
+                   f"{row['reports']} report(s), {row['flags']} flag(s), {row['reader_links']} anonymous reader link(s), "
+                   f"{row['readers']} reader(s)")
 
 
 @retention_group.command("set")
