@@ -120,6 +120,9 @@ def test_a_reader_with_nothing_stored_yet_is_erased_from_the_inbox(app, client, 
     assert "removed 2 queued submission(s)" in result.output
     drain()
     assert stored_comments(app) == ["чужой"]
+    with app.app_context():
+        entry = db.session.execute(sa.select(AuditEntry).where(AuditEntry.action == "person.erase")).scalar_one()
+        assert entry.after["readers"] == [key] and entry.after["queued"] == 2 and entry.after["comments"] == []
     # Nothing queued and no row: an unknown reader, as before.
     again = runner.invoke(args=["erase", "--reader", "anon:nobody"])
     assert again.exit_code == 1 and "no reader" in again.output

@@ -69,6 +69,9 @@ class Found:
     flags: list = field(default_factory=list)
     subscriptions: list = field(default_factory=list)
     readers: list = field(default_factory=list)
+    # `erase --reader ID`: the id asked for, named in the audit entry even without a row yet
+    # (a reader whose submissions were all still queued).
+    reader_key: str = ""
 
     @property
     def empty(self):
@@ -119,7 +122,7 @@ def find_reader(reader_key):
     comments, their own reports and flags, and those linked by their comments' addresses.
     An e-mail is not looked up here: erase by e-mail for what they sent under it elsewhere."""
     reader = db.session.execute(sa.select(Reader).where(Reader.key == reader_key)).scalar_one_or_none()
-    found = Found("")
+    found = Found("", reader_key=reader_key)
     if reader is None:
         return found
     found.readers = [reader]
@@ -221,7 +224,7 @@ def erase(found, actor=None, actor_label="system", reason=None, queued=None):
         "reports": [r.id for r in found.reports],
         "flags": len(found.flags),
         "subscriptions": len(found.subscriptions),
-        "readers": [r.key for r in found.readers],
+        "readers": [r.key for r in found.readers] or ([found.reader_key] if found.reader_key else []),
         "audit_entries_scrubbed": scrubbed,
     }
     if queued is not None:
