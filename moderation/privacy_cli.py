@@ -72,17 +72,33 @@ def _counts(found):
 
 def _erase_reader(erasure, reader_key, dry_run, reason, actor):
     """`erase --reader ID`: the reader row, their comments, their own and address-linked reports
-    and flags. Submissions of theirs still queued are matched by e-mail only: erase by e-mail too."""
+    and flags, and their submissions still queued in Redis (by the identity queued with them;
+    erasure.erase_queued_reader), Redis first as for an e-mail."""
+    import redis  # noqa: PLC0415
+
     found = erasure.find_reader(reader_key)
-    if found.empty:
+    try:
+        queued = erasure.erase_queued_reader(reader_key, found.hashes, dry_run=dry_run)
+    except redis.RedisError as exc:
+        raise click.ClickException(f"Redis unavailable ({exc}): nothing erased from the database, run it again") from exc
+    db.session.rollback()
+    found = erasure.find_reader(reader_key)
+    waiting = f"{queued.total} queued submission(s)"
+    if found.empty and not queued.total and not queued.busy:
         raise click.ClickException(f"no reader {reader_key!r} (nothing erased)")
     if dry_run:
-        click.echo(f"Would erase {_counts(found)}; comment ids: {', '.join(str(c.id) for c in found.comments)}")
+        click.echo(f"Would erase {_counts(found)}; comment ids: {', '.join(str(c.id) for c in found.comments)}; "
+                   f"would remove {waiting}")
         db.session.rollback()
         return
-    summary = erasure.erase(found, actor_label=actor[:254], reason=(reason or "")[:500] or None)
+    summary = erasure.erase(found, actor_label=actor[:254], reason=(reason or "")[:500] or None,
+                            queued=queued.total)
     db.session.commit()
-    click.echo(f"Erased {_counts(found)}; {summary['audit_entries_scrubbed']} audit entries scrubbed.")
+    click.echo(f"Erased {_counts(found)}; {summary['audit_entries_scrubbed']} audit entries scrubbed; "
+               f"removed {waiting}.")
+    if queued.busy:
+        raise click.ClickException(
+            f"{queued.busy} submission(s) are still being processed by a worker: run erase again in a minute")
 
 
 def export_person(email, no_address_linked):
@@ -118,7 +134,8 @@ def retention_run_command(site_key, dry_run):
     verb = "would clear" if dry_run else "cleared"
     for row in run_retention(site_ids=ids, dry_run=dry_run):
         click.echo(f"{row['site']}: older than {row['days']} days, {verb} {row['comments']} comment(s), "
-                   f"{row['reports']} report(s), {row['flags']} flag(s), {row['readers']} reader(s)")
+                   f"{row['reports']} report(s), {row['flags']} flag(s), {row['reader_links']} anonymous reader link(s), "
+                   f"{row['readers']} reader(s)")
 
 
 @retention_group.command("set")

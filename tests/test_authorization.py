@@ -60,6 +60,7 @@ DASHBOARD = {
     "dashboard.site_spam_model": ("admin", "site"),
     "dashboard.site_sso": ("admin", "site"),
     "dashboard.site_sso_secret": ("admin", "site"),
+    "dashboard.site_identity_settings": ("admin", "site"),
     "dashboard.unblock": ("admin", "block"),
     "dashboard.admin_users": ("admin", None),
     "dashboard.admin_user_new": ("admin", None),

@@ -121,3 +121,46 @@ def test_retention_removes_old_anonymous_readers_like_address_hashes(app, site):
     kept = reader_row(app, fresh.id)
     assert kept.address_hash is not None and comment_row(app, fresh_comment).reader_id == fresh.id
     assert retention(app, now=now)[0]["readers"] == 0
+
+
+def test_retention_unlinks_an_active_anonymous_readers_old_rows_like_their_address_hashes(app, site, runner):
+    """An anonymous reader still commenting keeps the id, but their rows older than
+    retention_days lose it, as they lose the address hash; a signed-in reader's stay linked."""
+    from moderation.models import CommentFlag, TypoReport  # noqa: PLC0415
+
+    now = utcnow()
+    old = now - timedelta(days=200)
+    regular = make_reader(app, site.id, name="Завсегдатай", address="10.0.0.5")  # seen today
+    account = make_reader(app, site.id, sso_user="77", name="Подписчик", address="10.0.0.6")
+    old_mine = reader_comment(app, regular, body="давнее", created_at=old, status="approved", address="10.0.0.5")
+    new_mine = reader_comment(app, regular, body="свежее", status="approved", address="10.0.0.5")
+    old_account = reader_comment(app, account, body="давнее подписчика", created_at=old, status="approved",
+                                 address="10.0.0.6")
+    with app.app_context():
+        report = TypoReport(site_id=site.id, page_id=db.session.get(Comment, old_mine).page_id, exact="текст",
+                            client_id="retention-report-1", reader_id=regular.id, created_at=old)
+        flag = CommentFlag(comment_id=old_account, client_id="retention-flag-1", reason="spam",
+                           reader_id=regular.id, created_at=old)
+        recent_flag = CommentFlag(comment_id=new_mine, client_id="retention-flag-2", reason="spam",
+                                  reader_id=account.id)
+        db.session.add_all([report, flag, recent_flag])
+        db.session.commit()
+        report_id, flag_id, recent_flag_id = report.id, flag.id, recent_flag.id
+
+    dry = runner.invoke(args=["retention", "run", "--dry-run"])
+    assert dry.exit_code == 0 and "3 anonymous reader link(s)" in dry.output, dry.output
+    assert comment_row(app, old_mine).reader_id == regular.id
+    result = runner.invoke(args=["retention", "run"])
+    assert result.exit_code == 0 and "3 anonymous reader link(s)" in result.output, result.output
+
+    assert comment_row(app, old_mine).reader_id is None and comment_row(app, old_mine).reporter_hash is None
+    assert comment_row(app, new_mine).reader_id == regular.id  # within retention: still theirs
+    assert comment_row(app, old_account).reader_id == account.id  # the newsroom's account keeps its rows
+    with app.app_context():
+        assert db.session.get(TypoReport, report_id).reader_id is None
+        assert db.session.get(CommentFlag, flag_id).reader_id is None
+        assert db.session.get(CommentFlag, recent_flag_id).reader_id == account.id
+        # The reader panel's history now reaches back as far as the address's did.
+        assert reader_service.reader_history([regular.id])[regular.id]["approved"] == 1
+    assert reader_row(app, regular.id) is not None  # active: the id stays
+    assert retention(app, now=now)[0]["reader_links"] == 0

@@ -283,7 +283,8 @@ READER_TAG = "moderation: readers"
 READER_ACTION_DOCS = {
     "ban": ("Ban a reader", "Their later comments are stored as rejected (\"banned until …\"); they are told "
             "\"not published\", nothing more. A ban on an anonymous reader also holds on their e-mail and, "
-            "for 6 hours, their last address (docs/identity.md). Audited as `reader.ban`.", mod.BanBody),
+            "for the site's `anonymous_address_hours` (default 6) after they were last seen or banned, their last "
+            "address (docs/identity.md). Audited as `reader.ban`.", mod.BanBody),
     "unban": ("Lift a reader's ban", "Ends a ban of either kind at once. Audited as `reader.unban`.", mod.ReasonBody),
     "trust": ("Trust a reader", "Their comments may skip pre-moderation; clears always-pre-moderate. "
               "`on: false` undoes it. Audited as `reader.trust`.", mod.SwitchBody),

@@ -44,6 +44,7 @@ ACTIONS = {
     "site.retention": _l("Retention period changed"),
     "site.spam_model": _l("Spam model auto-spam switched"),
     "site.sso_secret": _l("Sign-in secret created or replaced"),
+    "site.identity_settings": _l("Reader sign-in settings changed"),
     "webhook.create": _l("Webhook added"),
     "webhook.update": _l("Webhook changed"),
     "webhook.delete": _l("Webhook deleted"),

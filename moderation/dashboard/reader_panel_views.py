@@ -2,13 +2,13 @@
 history, the "address shared by N readers this week" hint, and the moderators' actions on
 them (ban, unban, trust, always pre-moderate), checked and audited by services.readers."""
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..extensions import db
-from ..models import AuditEntry, Reader
+from ..models import AuditEntry, CommentFlag, Reader
 from ..services import reader_profile
 from ..services import readers as service
 from ..services.common import Invalid, ServiceError
@@ -17,7 +17,37 @@ from . import bp
 from .common import requires
 
 # The ban form's choices: days, or "" for until lifted (the service's own default).
+# The comment page lists this many of a comment's flags with their readers (the counts are complete).
+FLAGS_SHOWN = 100
 BAN_CHOICES = (("1", _l("1 day")), ("7", _l("7 days")), ("30", _l("30 days")), ("", _l("until lifted")))
+
+
+# -- "click an author anywhere": what other pages need to link a reader to this panel ----------
+
+@bp.app_template_global()
+def reader_names(ids):
+    """{reader id: name shown} for the readers among `ids` that exist, one query for those not
+    looked up yet in this request (a queue page asks once per item). The name is the SSO
+    username or the name the reader last typed; a reader without one is "reader #id". Only
+    pages of the reader's own site call it (their items, or audit entries already limited to
+    the user's sites), so a link never names another site's reader."""
+    known = g.setdefault("_reader_names", {})
+    wanted = {int(i) for i in ids if i is not None} - set(known)
+    if wanted:
+        rows = db.session.execute(sa.select(Reader.id, Reader.display_name).where(Reader.id.in_(wanted))).all()
+        found = {row.id: row.display_name or _("reader #%(id)d", id=row.id) for row in rows}
+        known.update({i: found.get(i) for i in wanted})
+    return {int(i): known[int(i)] for i in ids if i is not None and known.get(int(i))}
+
+
+@bp.app_template_global()
+def comment_flaggers(comment_id):
+    """The latest FLAGS_SHOWN flags on a comment, newest first; each names its reader
+    (`reader_id`; None for flags from before readers, or whose reader was erased)."""
+    return db.session.execute(
+        sa.select(CommentFlag).where(CommentFlag.comment_id == comment_id)
+        .order_by(CommentFlag.id.desc()).limit(FLAGS_SHOWN)
+    ).scalars().all()
 
 
 def _reader(reader_id):

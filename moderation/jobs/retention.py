@@ -7,11 +7,13 @@ they were published or decided, and the moderation history needs them.
 E-mail hashes are not stored on comment rows (they are computed when a block is
 made); active blocks keep theirs until an admin lifts the block.
 
-Readers (models.readers.Reader) not seen for N days: an anonymous reader's id links that
-browser's comments as an address hash did, so it goes like one — their rows are unlinked
-(`reader_id` NULL) and the reader deleted, unless a ban on them is still in force (a ban
-outlives retention as a block does). Signed-in (SSO) readers are the newsroom's accounts:
-the row stays, its e-mail and address hashes go.
+Readers (models.readers.Reader): an anonymous reader's id links that browser's comments as an
+address hash did, so it goes like one. Per row, as for the hashes: comments, reports and flags
+older than N days lose the anonymous `reader_id` even while that reader is still active (their
+history, like an address's, reaches back N days). Per reader: one not seen for N days is
+deleted (its remaining rows unlinked), unless a ban on them is still in force (a ban outlives
+retention as a block does; then its hashes go). Signed-in (SSO) readers are the newsroom's
+accounts: their rows stay linked, an old row keeps its name, its e-mail and address hashes go.
 
 It runs as an RQ job, one of the periodic jobs in `moderation.tasks.PERIODIC`: every
 worker's maintenance loop queues it at most once per RETENTION_INTERVAL (default one
@@ -79,9 +81,25 @@ def purge_site(site, now=None, dry_run=False):
         (CommentFlag.comment_id.in_(on_site), CommentFlag.created_at < cutoff, CommentFlag.reporter_hash.is_not(None)),
         {"reporter_hash": None}, dry_run,
     )
+    links = _unlink_old_rows(site, cutoff, on_site, dry_run)
     readers = _purge_readers(site, now, cutoff, dry_run)
     return {"site": site.key, "days": retention_days(site), "comments": comments, "reports": reports,
-            "flags": flags, "readers": readers}
+            "flags": flags, "reader_links": links, "readers": readers}
+
+
+def _unlink_old_rows(site, cutoff, on_site, dry_run):
+    """Rows older than the cutoff lose their anonymous reader id (SSO readers' stay). Returns
+    the number of comments, reports and flags unlinked."""
+    from ..models import Comment, CommentFlag, Reader, TypoReport  # noqa: PLC0415
+
+    anonymous = sa.select(Reader.id).where(Reader.site_id == site.id, Reader.kind == "anonymous").scalar_subquery()
+    where = {
+        Comment: (Comment.site_id == site.id,),
+        TypoReport: (TypoReport.site_id == site.id,),
+        CommentFlag: (CommentFlag.comment_id.in_(on_site),),
+    }
+    return sum(_update(model, (*scope, model.created_at < cutoff, model.reader_id.in_(anonymous)),
+                       {"reader_id": None}, dry_run) for model, scope in where.items())
 
 
 def _purge_readers(site, now, cutoff, dry_run):

@@ -14,6 +14,13 @@ reader (`Subject.who`); only a comment without one (an import, a payload queued 
 readers existed) falls back to its address hash. The address and e-mail histories are still
 read, as the *hint* that an anonymous reader's own history must agree with before it grants
 anything (`Recent.record_of`), and the batch's readers' bans are one query too.
+
+Clearing the anonymous id must not reset velocity: a reader id younger than the site's
+`anonymous_address_hours` (identity/settings.py) is also counted by the anonymous (and
+reader-less) comments from its address inside the velocity window (`Recent.recent_count`).
+Signed-in readers' comments on that address are not counted, and an id older than the window
+is counted by its own comments only, so a long-standing neighbour behind carrier NAT is not
+held for someone else's burst.
 """
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -22,7 +29,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import Comment
+from ..identity.settings import anonymous_address_window
+from ..models import Comment, Reader
 from ..models.base import as_utc
 from ..models.moderation_rules import BlockedCommenter
 from ..models.spam import SpamSiteState
@@ -83,6 +91,8 @@ class Recent:
         # (site id, ("reader", id) | ("address", hash) | ("email", hash)) -> Counter of statuses
         self.history = defaultdict(Counter)
         self.velocity = Counter()  # (site id, Subject.who) -> comments inside the site's velocity window
+        # (site id, address hash) -> anonymous or reader-less comments from it inside that window
+        self.address_velocity = Counter()
         self.bans = {}  # reader id -> services.readers.Ban, for the batch's banned readers
         # (site id, body hash) -> [(article id, reader, created_at), ...] inside the repeat window
         self.texts = defaultdict(list)
@@ -122,6 +132,7 @@ class Recent:
         for site_id, (_site, conf) in sites.items():
             mine = [s for s in subjects if s.site.id == site_id]
             self._load_velocity(site_id, conf, {s.who for s in mine if s.who}, now)
+            self._load_address_velocity(site_id, conf, {s.reporter for s in mine if self._fresh(s)}, now)
             self._load_texts(site_id, conf, {s.body_hash for s in mine}, now)
             if conf["surge_comments"]:
                 self._load_surge(conf, {s.page.id for s in mine}, now)
@@ -163,6 +174,27 @@ class Recent:
                 )
                 for value, count in rows:
                     self.velocity[(site_id, (kind, value))] = count
+
+    def _load_address_velocity(self, site_id, conf, addresses, now):
+        since = now - timedelta(seconds=conf["velocity_seconds"])
+        for chunk in _chunks(addresses):
+            rows = db.session.execute(
+                sa.select(Comment.reporter_hash, sa.func.count())
+                .select_from(Comment).outerjoin(Reader, Reader.id == Comment.reader_id)
+                .where(Comment.site_id == site_id, Comment.reporter_hash.in_(chunk), Comment.created_at >= since,
+                       sa.or_(Comment.reader_id.is_(None), Reader.kind == "anonymous"))
+                .group_by(Comment.reporter_hash)
+            )
+            for value, count in rows:
+                self.address_velocity[(site_id, value)] = count
+
+    def _fresh(self, subject):
+        """An anonymous reader id younger than the site's address window, with an address."""
+        reader = subject.reader_row
+        if reader is None or reader.kind != "anonymous" or not subject.reporter:
+            return False
+        window = anonymous_address_window(subject.conf)
+        return window > timedelta(0) and as_utc(reader.first_seen) >= self.now - window
 
     def _load_texts(self, site_id, conf, hashes, now):
         since = now - timedelta(hours=conf["repeat_hours"])
@@ -216,7 +248,12 @@ class Recent:
         return approved, rejected
 
     def recent_count(self, subject):
-        return self.velocity[(subject.site.id, subject.who)] if subject.who else 0
+        """Earlier comments inside the velocity window: the reader's own; for a fresh anonymous
+        id (`_fresh`) at least the anonymous comments from its address (a cleared id)."""
+        own = self.velocity[(subject.site.id, subject.who)] if subject.who else 0
+        if self._fresh(subject):
+            return max(own, self.address_velocity[(subject.site.id, subject.reporter)])
+        return own
 
     def ban_of(self, subject):
         """The services.readers.Ban that holds this comment's reader, or None."""
@@ -245,6 +282,8 @@ class Recent:
         site_id = subject.site.id
         if subject.who:
             self.velocity[(site_id, subject.who)] += 1
+        if subject.reporter and (subject.reader_row is None or subject.reader_row.kind == "anonymous"):
+            self.address_velocity[(site_id, subject.reporter)] += 1
         for key in {subject.who, *subject.hints} - {None}:
             self.history[(site_id, key)][status] += 1
         self.texts[(site_id, subject.body_hash)].append((subject.page.id, subject.reader, self.now))

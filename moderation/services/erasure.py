@@ -25,6 +25,10 @@ a submission can wait: the inbox, the drain jobs' claim lists and the RQ jobs of
 quarantined submissions (queue, scheduled, deferred, failed and finished registries).
 The same rule as in the database: a submission is theirs when its e-mail (or follow-up
 e-mail) is theirs; a report or flag is linked when sent from an address hash of theirs.
+`erase --reader ID` does the same with `erase_queued_reader`: a queued submission is theirs
+when the identity the reader API queued with it (`payload["identity"]`: the SSO reader key or
+the signed anonymous key) is that reader, whatever its e-mail; reports and flags from the
+address hashes of their stored or queued comments are linked as above.
 """
 import json
 import time
@@ -65,6 +69,9 @@ class Found:
     flags: list = field(default_factory=list)
     subscriptions: list = field(default_factory=list)
     readers: list = field(default_factory=list)
+    # `erase --reader ID`: the id asked for, named in the audit entry even without a row yet
+    # (a reader whose submissions were all still queued).
+    reader_key: str = ""
 
     @property
     def empty(self):
@@ -115,7 +122,7 @@ def find_reader(reader_key):
     comments, their own reports and flags, and those linked by their comments' addresses.
     An e-mail is not looked up here: erase by e-mail for what they sent under it elsewhere."""
     reader = db.session.execute(sa.select(Reader).where(Reader.key == reader_key)).scalar_one_or_none()
-    found = Found("")
+    found = Found("", reader_key=reader_key)
     if reader is None:
         return found
     found.readers = [reader]
@@ -217,7 +224,7 @@ def erase(found, actor=None, actor_label="system", reason=None, queued=None):
         "reports": [r.id for r in found.reports],
         "flags": len(found.flags),
         "subscriptions": len(found.subscriptions),
-        "readers": [r.key for r in found.readers],
+        "readers": [r.key for r in found.readers] or ([found.reader_key] if found.reader_key else []),
         "audit_entries_scrubbed": scrubbed,
     }
     if queued is not None:
@@ -254,18 +261,36 @@ def _address_hashes(payload):
     return {payload.get("reporter_hash"), payload.get("reporter_hash_prev")} - {None, ""}
 
 
-def _matches(payloads, subject, hashes):
+def _matches(payloads, subject, hashes, own=_own):
     """The payloads (parsed, from a snapshot) that erasure takes: the database's rule.
 
+    `own(payload, subject)`: the payload is the person's (by e-mail, or by reader key).
     Hashes of their queued comments count like stored ones (a reader whose first comment is
     still queued); `reporter_hash_prev` is the same reader across a salt rotation."""
     hashes = set(hashes)
     for payload in payloads:
-        if payload.get("type") == "comment" and _own(payload, subject):
+        if payload.get("type") == "comment" and own(payload, subject):
             hashes |= _address_hashes(payload)
     return [payload for payload in payloads
-            if _own(payload, subject)
+            if own(payload, subject)
             or (payload.get("type") in ("report", "flag") and _address_hashes(payload) & hashes)]
+
+
+def queued_reader_key(payload):
+    """The reader a queued payload was sent by (the key resolve_reader gives it), or None:
+    the SSO reader key when signed in, else the signed anonymous key; None for payloads queued
+    before readers, or by an import."""
+    identity = payload.get("identity")
+    if not isinstance(identity, dict):
+        return None
+    sso = identity.get("sso")
+    if isinstance(sso, dict) and sso.get("reader_key"):
+        return sso["reader_key"]
+    return identity.get("anon_key") or None
+
+
+def _own_reader(payload, reader_key):
+    return queued_reader_key(payload) == reader_key
 
 
 def _lists(redis, key):
@@ -306,6 +331,16 @@ def _quarantined(broker):
     return out
 
 
+def erase_queued_reader(reader_key, hashes=(), dry_run=False, wait=60.0, poll=0.05):
+    """`erase_queued` for one reader (`erase --reader ID`): their queued submissions by the
+    identity queued with them, and reports and flags from `hashes` (their stored comments'
+    address hashes, `Found.hashes`) or from their queued comments' addresses. Same order and
+    the same waiting as `erase_queued`: run it before the database erasure."""
+    if not reader_key:
+        return Queued()
+    return _erase_queued(reader_key, hashes, _own_reader, dry_run, wait, poll)
+
+
 def erase_queued(email, hashes=(), dry_run=False, wait=60.0, poll=0.05):
     """Remove this reader's submissions that wait in Redis; returns a `Queued`.
 
@@ -320,16 +355,20 @@ def erase_queued(email, hashes=(), dry_run=False, wait=60.0, poll=0.05):
     never will. A submission a reader sends after this returns is a new one.
     """
     subject = normalize_email(email)
-    result = Queued()
     if not subject:
-        return result
+        return Queued()
+    return _erase_queued(subject, hashes, _own, dry_run, wait, poll)
+
+
+def _erase_queued(subject, hashes, own, dry_run, wait, poll):
+    result = Queued()
     broker = get_broker()
     redis = broker.redis
     deadline = time.monotonic() + wait
     while True:
         busy = 0
         inbox = _lists(redis, INBOX)
-        mine = _matches([p for _, p in inbox], subject, hashes)
+        mine = _matches([p for _, p in inbox], subject, hashes, own)
         raws = [raw for raw, payload in inbox if payload in mine]
         if dry_run:
             result.inbox += len(raws)
@@ -337,7 +376,7 @@ def erase_queued(email, hashes=(), dry_run=False, wait=60.0, poll=0.05):
             result.inbox += max(broker.remove_raw(INBOX, raws), 0)
         for key in broker.claim_keys():
             held = _lists(redis, key)
-            mine = _matches([p for _, p in held], subject, hashes)
+            mine = _matches([p for _, p in held], subject, hashes, own)
             raws = [raw for raw, payload in held if payload in mine]
             if dry_run:
                 result.claimed += len(raws)
@@ -348,7 +387,7 @@ def erase_queued(email, hashes=(), dry_run=False, wait=60.0, poll=0.05):
             else:
                 result.claimed += removed
         jobs = _quarantined(broker)
-        mine = _matches([p for _, p in jobs], subject, hashes)
+        mine = _matches([p for _, p in jobs], subject, hashes, own)
         registries = _registries(broker.queue)
         for job_id, payload in jobs:
             if payload not in mine:

@@ -14,8 +14,9 @@ from sqlalchemy.exc import IntegrityError
 
 from ..db_retry import unit_of_work
 from ..extensions import db
+from ..identity import settings as identity_settings
 from ..identity.sso import SsoIdentity
-from ..models import Comment, Reader
+from ..models import Comment, Reader, Site
 from ..models.base import as_utc, isoformat, utcnow
 from ..models.readers import BANNED_UNTIL_LIFTED
 from ..privacy import hash_email
@@ -23,11 +24,12 @@ from ..schemas.limits import MAX_BAN_DAYS
 from .audit import Target, audit
 from .common import Invalid, NotFound, clean_reason, require
 
-# A ban on a reader also holds, for anonymous readers only, on their e-mail hash and, this
-# long after the banned reader was last seen there, on their address hash: a troll who
-# clears the id (or signs out) is still banned. Short, as carrier NAT puts many readers
-# behind one address: an innocent neighbour is held back for hours, not for the ban.
-ADDRESS_BAN_WINDOW = timedelta(hours=6)
+# A ban on a reader also holds, for anonymous readers only, on their e-mail hash and, for the
+# site's `anonymous_address_hours` (identity/settings.py; this by default) after the banned
+# reader was last seen there or banned, on their address hash: a troll who clears the id (or
+# signs out) is still banned. Short, as carrier NAT puts many readers behind one address: an
+# innocent neighbour is held back for hours, not for the ban.
+ADDRESS_BAN_WINDOW = timedelta(hours=identity_settings.DEFAULTS["anonymous_address_hours"])
 TARGET_TYPE = "reader"
 
 
@@ -175,8 +177,8 @@ def is_banned(reader, now=None):
     """The Ban that holds this reader's submissions at `now`, or None.
 
     Their own ban first. Then, for an anonymous reader only, another banned reader of the
-    site with the same e-mail hash, or with the same address hash seen there within
-    ADDRESS_BAN_WINDOW. An SSO reader is a known account: only their own ban counts (a
+    site with the same e-mail hash, or with the same address hash, last seen there or banned
+    within the site's address window (`anonymous_address_hours`). An SSO reader is a known account: only their own ban counts (a
     typed, unverified e-mail or a shared address must not lock out a signed-in reader).
     """
     if reader is None:
@@ -195,22 +197,41 @@ def bans_of(readers, now=None):
         return bans
     emails = sorted({r.email_hash for r in derived if r.email_hash})
     addresses = sorted({r.address_hash for r in derived if r.address_hash})
+    windows = address_windows({r.site_id for r in derived})
+    since = now - max(windows.values())
     banned = db.session.execute(
         sa.select(Reader).where(
-            Reader.site_id.in_(sorted({r.site_id for r in derived})), Reader.banned_until > now,
+            Reader.site_id.in_(sorted(windows)), Reader.banned_until > now,
             sa.or_(Reader.email_hash.in_(emails),
-                   sa.and_(Reader.address_hash.in_(addresses), Reader.last_seen >= now - ADDRESS_BAN_WINDOW)))
+                   sa.and_(Reader.address_hash.in_(addresses),
+                           sa.or_(Reader.last_seen >= since, Reader.banned_at >= since))))
         .order_by(Reader.banned_until.desc(), Reader.id)
     ).scalars().all()
+
+    def recent_there(other):
+        """The banned reader was seen at (or banned since) their address within its site's window."""
+        latest = max(as_utc(t) for t in (other.last_seen, other.banned_at or other.last_seen))
+        return windows[other.site_id] > timedelta(0) and latest >= now - windows[other.site_id]
+
     for reader in derived:
         for by, same in (("email", lambda o: reader.email_hash and o.email_hash == reader.email_hash),
                          ("address", lambda o: reader.address_hash and o.address_hash == reader.address_hash
-                          and as_utc(o.last_seen) >= now - ADDRESS_BAN_WINDOW)):
+                          and recent_there(o))):
             other = next((o for o in banned if o.site_id == reader.site_id and o.id != reader.id and same(o)), None)
             if other is not None:
                 bans[reader.id] = Ban(as_utc(other.banned_until), other.ban_reason, by)
                 break
     return bans
+
+
+def address_windows(site_ids):
+    """{site id: its anonymous address window} (identity.settings.anonymous_address_window), in
+    one query whatever the number of sites."""
+    ids = sorted(set(site_ids))
+    if not ids:
+        return {}
+    settings = dict(db.session.execute(sa.select(Site.id, Site.settings).where(Site.id.in_(ids))).all())
+    return {i: identity_settings.anonymous_address_window(settings.get(i)) for i in ids}
 
 
 # -- moderators' decisions -------------------------------------------------------------
