@@ -91,7 +91,7 @@ def _parse_identity(form):
             "edit_minutes": minutes, "anonymous_address_hours": hours}, {}
 
 
-@bp.post("/admin/sites/<int(max=2147483647):site_id>/sso/settings")
+@bp.post(f"/admin/sites/<int(max={MAX_ID}):site_id>/sso/settings")
 @requires("admin")
 def site_identity_settings(site_id):
     """Save sso_required, sso_login_url, edit_minutes and anonymous_address_hours. 400 on bad input (the page with field
