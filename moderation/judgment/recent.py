@@ -250,10 +250,18 @@ class Recent:
     def recent_count(self, subject):
         """Earlier comments inside the velocity window: the reader's own; for a fresh anonymous
         id (`_fresh`) at least the anonymous comments from its address (a cleared id)."""
-        own = self.velocity[(subject.site.id, subject.who)] if subject.who else 0
-        if self._fresh(subject):
-            return max(own, self.address_velocity[(subject.site.id, subject.reporter)])
-        return own
+        return max(self._own_count(subject), self._address_count(subject))
+
+    def counted_by_address(self, subject):
+        """True when `recent_count` is the address's count, not the reader's own (the hold's
+        reason says so: the moderator sees it may be a neighbour behind the same NAT)."""
+        return self._address_count(subject) > self._own_count(subject)
+
+    def _own_count(self, subject):
+        return self.velocity[(subject.site.id, subject.who)] if subject.who else 0
+
+    def _address_count(self, subject):
+        return self.address_velocity[(subject.site.id, subject.reporter)] if self._fresh(subject) else 0
 
     def ban_of(self, subject):
         """The services.readers.Ban that holds this comment's reader, or None."""

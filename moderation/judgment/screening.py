@@ -234,7 +234,8 @@ def screen(subject, recent, score, now, staff=frozenset()):
 
     # 5. Velocity from one reader; the same text elsewhere (never for short texts).
     if (count := recent.recent_count(subject)) >= conf["velocity_count"]:
-        result.hold_for(f"{count + 1} comments within {conf['velocity_seconds']} s from one reader")
+        source = "one address (a new anonymous reader)" if recent.counted_by_address(subject) else "one reader"
+        result.hold_for(f"{count + 1} comments within {conf['velocity_seconds']} s from {source}")
     if not is_short(body, site.language):
         _repeats(result, conf, recent.repeats(subject, now, conf["wave_minutes"]), links)
 
