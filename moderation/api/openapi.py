@@ -284,6 +284,9 @@ ACTION_DOCS = {
     ("comment", "fix"): ("Edit and approve a comment", "The body is re-sanitized; the audit keeps both versions."),
     ("comment", "spam"): ("Mark a comment as spam", "Also a training example for the spam model."),
     ("comment", "reopen"): ("Reopen a comment", "Back to Pending (and off the public list)."),
+    ("comment", "feature"): ("Feature a comment", "Published comments only (400 otherwise): shown first in every "
+                             "order of the public list, with a mark (`featured`). Audited as `comment.feature`."),
+    ("comment", "unfeature"): ("Stop featuring a comment", "Audited as `comment.unfeature`."),
 }
 # The body an action takes, by its registry fields: (model or None, required).
 BODIES = {(): mod.ReasonBody, ("correction",): mod.FixSpotBody, ("body",): mod.FixCommentBody}

@@ -158,6 +158,7 @@ class Comment(BaseModel):
     created_at: datetime
     edited_at: datetime | None = None
     decided_at: datetime | None = None
+    featured: bool = Field(default=False, description="Featured: shown first to readers, with a mark.")
     reader: Reader
 
 
