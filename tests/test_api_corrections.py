@@ -109,3 +109,95 @@ def test_the_atom_feed_is_valid_and_newest_first(app, client, site):
     again = client.get("/api/v1/corrections.atom", query_string={"site": "test-site"},
                        headers={"If-None-Match": etag})
     assert again.status_code == 304
+
+
+# -- the editors' side: publishing from a fix, by hand, unpublishing ----------------------
+
+def reported_spot(app, client, drain, kind="typo"):
+    from moderation.models import ReportCluster  # noqa: PLC0415
+    from support.payloads import report_payload  # noqa: PLC0415
+
+    assert client.post("/api/v1/reports", json=report_payload(kind=kind)).status_code == 202
+    drain()
+    with app.app_context():
+        return db.session.execute(sa.select(ReportCluster.id)).scalar_one()
+
+
+def audit_actions(app):
+    from moderation.models import AuditEntry  # noqa: PLC0415
+
+    with app.app_context():
+        return [e.action for e in db.session.execute(sa.select(AuditEntry).order_by(AuditEntry.id)).scalars()]
+
+
+def test_a_typo_fix_is_not_published_unless_chosen(app, client, site, drain, staff):
+    cluster_id = reported_spot(app, client, drain)
+    response = client.post(f"/api/v1/moderation/clusters/{cluster_id}/fix", json={"correction": "объявил"},
+                           headers=staff.headers("editor"))
+    assert response.status_code == 200
+    assert corrections(client).json == {"corrections": []}
+    assert "correction.publish" not in audit_actions(app)
+
+
+def test_a_published_fix_is_on_the_log_and_a_reopen_takes_it_off(app, client, site, drain, staff):
+    cluster_id = reported_spot(app, client, drain)
+    headers = staff.headers("editor")
+    response = client.post(f"/api/v1/moderation/clusters/{cluster_id}/fix",
+                           json={"correction": "объявил", "publish": True, "note": "A typo in the lede."},
+                           headers=headers)
+    assert response.status_code == 200, response.json
+    [found] = corrections(client).json["corrections"]
+    assert (found["kind"], found["text"], found["note"]) == ("typo", "объявил", "A typo in the lede.")
+    assert audit_actions(app)[-2:] == ["report.fix", "correction.publish"]
+    assert client.post(f"/api/v1/moderation/clusters/{cluster_id}/reopen", headers=headers).status_code == 200
+    assert corrections(client).json == {"corrections": []}
+    assert audit_actions(app)[-1] == "correction.unpublish"
+
+
+def test_a_fact_correction_needs_a_note_where_the_site_says_so(app, client, site, drain, staff):
+    from moderation.models import ReportCluster, Site  # noqa: PLC0415
+
+    cluster_id = reported_spot(app, client, drain, kind="fact")
+    headers = staff.headers("editor")
+    response = client.post(f"/api/v1/moderation/clusters/{cluster_id}/fix",
+                           json={"correction": "Иванов", "publish": True}, headers=headers)
+    assert response.status_code == 400 and "note" in response.json["fields"]
+    with app.app_context():
+        assert db.session.get(ReportCluster, cluster_id).status == "new"  # nothing changed
+    response = client.post(f"/api/v1/moderation/clusters/{cluster_id}/fix",
+                           json={"correction": "Иванов", "publish": "maybe", "note": "x"}, headers=headers)
+    assert response.status_code == 400 and "publish" in response.json["fields"]
+    with app.app_context():
+        row = db.session.get(Site, site.id)
+        row.settings = dict(row.settings or {}, correction_note_required=False)
+        db.session.commit()
+    response = client.post(f"/api/v1/moderation/clusters/{cluster_id}/fix",
+                           json={"correction": "Иванов", "publish": True}, headers=headers)
+    assert response.status_code == 200
+    [found] = corrections(client).json["corrections"]
+    assert (found["kind"], found["note"]) == ("fact", None)
+
+
+def test_an_editor_writes_and_unpublishes_a_correction(app, client, site, staff):
+    headers = staff.headers("editor")
+    response = client.post("/api/v1/moderation/corrections", headers=headers, json={
+        "site": "test-site", "url": ARTICLE + "#top", "text": "The tram opens in May.", "note": "We said June."})
+    assert response.status_code == 200, response.json
+    correction_id = response.json["id"]
+    assert response.json["kind"] == "editor" and response.json["published"] is True
+    [found] = corrections(client).json["corrections"]
+    assert (found["kind"], found["text"], found["note"]) == ("editor", "The tram opens in May.", "We said June.")
+    listing = client.get("/api/v1/moderation/corrections", headers=headers)
+    assert [item["id"] for item in listing.json["items"]] == [correction_id]
+    for bad in ({"site": "test-site", "url": ARTICLE}, {"site": "nope", "url": ARTICLE, "text": "x"},
+                {"site": "test-site", "url": "not a url", "text": "x"}, {"site": ["x"], "url": ARTICLE, "text": "x"}):
+        assert client.post("/api/v1/moderation/corrections", headers=headers, json=bad).status_code == 400, bad
+    moderator = staff.headers("moderator")  # reports are editors' work
+    assert client.post("/api/v1/moderation/corrections", headers=moderator, json={
+        "site": "test-site", "url": ARTICLE, "text": "x"}).status_code == 403
+    response = client.post(f"/api/v1/moderation/corrections/{correction_id}/unpublish", headers=headers,
+                           json={"reason": "duplicate"})
+    assert response.status_code == 200 and response.json["published"] is False
+    assert corrections(client).json == {"corrections": []}
+    assert audit_actions(app)[-2:] == ["correction.publish", "correction.unpublish"]
+    assert client.post("/api/v1/moderation/corrections/999/unpublish", headers=headers).status_code == 404

@@ -289,7 +289,7 @@ ACTION_DOCS = {
     ("comment", "unfeature"): ("Stop featuring a comment", "Audited as `comment.unfeature`."),
 }
 # The body an action takes, by its registry fields: (model or None, required).
-BODIES = {(): mod.ReasonBody, ("correction",): mod.FixSpotBody, ("body",): mod.FixCommentBody}
+BODIES = {(): mod.ReasonBody, ("correction", "publish", "note"): mod.FixSpotBody, ("body",): mod.FixCommentBody}
 
 
 def _action_body(action):
@@ -318,7 +318,26 @@ def _moderation_paths():
         if body is not None:
             operation["requestBody"] = _body(body, required)
         paths["/api/v1/moderation" + action.path] = {"post": operation}
-    return paths | _reader_paths_moderation()
+    return paths | _reader_paths_moderation() | _corrections_paths()
+
+
+def _corrections_paths():
+    tag, roles = "moderation: reports", REPORT_ROLES
+    one = _json(schema_of(mod.EditorCorrection), "The correction.")
+    listing = _moderation(tag, "Corrections", f"The newest corrections of the user's sites, published or not, "
+                          f"newest first (`site`: one site). Roles: {roles}.",
+                          _json(schema_of(mod.EditorCorrectionList), "The corrections."),
+                          parameters=[{"name": "site", "in": "query", "description": "A site's key.",
+                                       "schema": {"type": "string"}}])
+    write = _moderation(tag, "Write a correction", f"Published at once on the article's corrections log (kind "
+                        f"`editor`). Audited as `correction.publish`. Roles: {roles}.", one, 413, 415)
+    write["requestBody"] = _body(mod.CorrectionBody, True)
+    unpublish = _moderation(tag, "Unpublish a correction", f"Off the public log and the feed; the row and the "
+                            f"audit trail stay. Audited as `correction.unpublish`. Roles: {roles}.", one, 413, 415,
+                            parameters=[_id_parameter("correction_id", "correction")])
+    unpublish["requestBody"] = _body(mod.ReasonBody, False)
+    return {"/api/v1/moderation/corrections": {"get": listing, "post": write},
+            "/api/v1/moderation/corrections/{correction_id}/unpublish": {"post": unpublish}}
 
 
 READER_TAG = "moderation: readers"

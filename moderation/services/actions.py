@@ -108,11 +108,12 @@ ACTIONS = (
     Action("comment", "unfeature", "approved", "comment.unfeature", _l("Unfeature"), decision=False),
     # Not a bulk action: the comment queues never offered it (the server took it all the same).
     Action("comment", "reopen", "pending", "comment.reopen", _l("Reopen")),
-    Action("cluster", "fix", "fixed", "report.fix", _l("Fix"), fields=("correction",), key="f"),
+    # publish, note: also a published correction (services/corrections.py), only when asked.
+    Action("cluster", "fix", "fixed", "report.fix", _l("Fix"), fields=("correction", "publish", "note"), key="f"),
     Action("cluster", "reject", "rejected", "report.reject", _l("Reject"),
            bulk_label=_l("Reject selected"), key="r"),
     Action("cluster", "reopen", "new", "report.reopen", _l("Reopen"), bulk_label=_l("Reopen selected")),
-    Action("report", "fix", "fixed", "report.fix", _l("Fix"), fields=("correction",)),
+    Action("report", "fix", "fixed", "report.fix", _l("Fix"), fields=("correction", "publish", "note")),
     Action("report", "reject", "rejected", "report.reject", _l("Reject")),
 )
 

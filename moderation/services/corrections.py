@@ -124,13 +124,44 @@ def _audited(correction, published=None):
                 published=correction.published if published is None else published)
 
 
+TRUE, FALSE = (True, "on", "1", "true", "yes"), (None, False, "", "0", "off", "false", "no")
+
+
+def flag(value, name):
+    """A yes/no field, from JSON (true/false) or a form (a checkbox: "on" or absent)."""
+    if value in TRUE and value is not False:
+        return True
+    if value in FALSE:
+        return False
+    raise Invalid("invalid fields", {name: f"{name} must be true or false"})
+
+
+def check_note(cluster, note):
+    """The cleaned note of a correction published from `cluster`; 400 for a fact correction
+    without one where the site requires it (correction_note_required)."""
+    note = _clean(note, "note", CORRECTION_NOTE_MAX)
+    if _kind_of(cluster) == "fact" and note is None and site_features.correction_note_required(
+            cluster.site.settings):
+        raise Invalid("invalid fields", {"note": "note is required to publish a fact correction on this site"})
+    return note
+
+
+def unpublish_of_cluster(cluster, actor, reason=None):
+    """A reopened spot: its published corrections come off the log (in the caller's transaction)."""
+    rows = db.session.execute(sa.select(Correction).where(
+        Correction.cluster_id == cluster.id, Correction.published.is_(True))).scalars().all()
+    for correction in rows:
+        correction.published = False
+        correction.changed_at = utcnow()
+        audit(actor, "correction.unpublish", _target(correction), before=_audited(correction, True),
+              after=_audited(correction), reason=reason)
+
+
 def publish_fix(cluster, actor, note=None):
     """A fixed spot becomes a published correction (in the fix's transaction: the caller commits).
     A fact correction needs a note where the site requires one (400)."""
-    note = _clean(note, "note", CORRECTION_NOTE_MAX)
+    note = check_note(cluster, note)
     kind = _kind_of(cluster)
-    if kind == "fact" and note is None and site_features.correction_note_required(cluster.site.settings):
-        raise Invalid("invalid fields", {"note": "note is required to publish a fact correction on this site"})
     text = cluster.correction or cluster.best_suggestion() or cluster.exact
     correction = Correction(site_id=cluster.site_id, page_id=cluster.page_id, cluster_id=cluster.id, kind=kind,
                             text=text, note=note, created_by_id=actor.id)
@@ -156,7 +187,8 @@ def write(actor, site_key, url, text, note=None):
     require(actor, "reports")
     from ..models import Site  # noqa: PLC0415
 
-    site = db.session.execute(sa.select(Site).where(Site.key == (site_key or ""))).scalar_one_or_none()
+    site = db.session.execute(sa.select(Site).where(Site.key == site_key)).scalar_one_or_none() \
+        if isinstance(site_key, str) else None
     if site is None or not actor.can_site(site.id):
         raise Invalid("invalid fields", {"site": "site is unknown"})
     normalized = normalize_url(url) if isinstance(url, str) else None
