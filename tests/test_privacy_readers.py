@@ -164,3 +164,24 @@ def test_retention_unlinks_an_active_anonymous_readers_old_rows_like_their_addre
         assert reader_service.reader_history([regular.id])[regular.id]["approved"] == 1
     assert reader_row(app, regular.id) is not None  # active: the id stays
     assert retention(app, now=now)[0]["reader_links"] == 0
+
+
+def test_retention_takes_an_old_readers_votes_and_keeps_the_totals(app, site):
+    from moderation.models import CommentVote  # noqa: PLC0415
+
+    now = utcnow()
+    old_anon = make_reader(app, site.id, name="Старый", address="10.0.0.1", now=now - timedelta(days=200))
+    fresh = make_reader(app, site.id, name="Новый", address="10.0.0.4")
+    comment_id = reader_comment(app, fresh, status="approved")
+    with app.app_context():
+        comment = db.session.get(Comment, comment_id)
+        comment.likes = 2
+        db.session.add_all([CommentVote(client_id="vote-old-0001", comment_id=comment_id, reader_id=old_anon.id,
+                                        value=1),
+                            CommentVote(client_id="vote-new-0001", comment_id=comment_id, reader_id=fresh.id,
+                                        value=1)])
+        db.session.commit()
+    retention(app, now=now)
+    with app.app_context():
+        assert db.session.execute(sa.select(CommentVote.reader_id)).scalars().all() == [fresh.id]
+        assert db.session.get(Comment, comment_id).likes == 2

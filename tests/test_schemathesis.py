@@ -103,10 +103,19 @@ class Seeded:
             db.session.get(Comment, self.comment_ids[0]).reader_id = reader.id
             db.session.commit()
             self.reader_keys = [reader.key]
+            # A published correction, for the unpublish operation.
+            from moderation.models import Correction  # noqa: PLC0415
+
+            correction = Correction(site_id=site_id, page_id=db.session.get(Comment, self.comment_ids[0]).page_id,
+                                    kind="editor", text="Исправлено")
+            db.session.add(correction)
+            db.session.commit()
+            self.correction_ids = [correction.id]
 
     def ids_for(self, name):
         return {"comment_id": self.comment_ids, "report_id": self.report_ids,
                 "cluster_id": self.cluster_ids, "reader_key": self.reader_keys,
+                "correction_id": self.correction_ids,
                 "client_id": self.report_client_ids + self.comment_client_ids}.get(name)
 
 
@@ -160,6 +169,8 @@ def api_schema(app, client, drain, fuzz_headers, accepted, site):
             real.pop("sso", None)
         if valid_text(values.get("url")) and re.match(DOCUMENTED_URL, values["url"]):
             real["url"] = ARTICLE
+        if isinstance(values.get("url"), list) and values["url"]:  # GET /counts: url repeated
+            real["url"] = [ARTICLE] * len(values["url"])
         return real
 
     @schema.hook
@@ -171,7 +182,8 @@ def api_schema(app, client, drain, fuzz_headers, accepted, site):
 
     @schema.hook
     def flatmap_query(context, query):
-        if context.operation.path not in ("/api/v1/comments", "/api/v1/submissions/{client_id}") \
+        if context.operation.path not in ("/api/v1/comments", "/api/v1/submissions/{client_id}", "/api/v1/counts",
+                                          "/api/v1/corrections", "/api/v1/corrections.atom") \
                 or not isinstance(query, dict):
             return st.just(query)
         return st.sampled_from([with_real_site(query), query])
@@ -222,7 +234,7 @@ def test_operation_conforms_to_the_document(label, api_schema, fuzz_headers, acc
 
 BODY_OPERATIONS = [
     (path.replace("{", "").replace("}", "").replace("comment_id", "1").replace("report_id", "1")
-     .replace("cluster_id", "1"), method)
+     .replace("cluster_id", "1").replace("correction_id", "1"), method)
     for path, item in DOCUMENT["paths"].items() for method, operation in item.items()
     if "requestBody" in operation
 ]
