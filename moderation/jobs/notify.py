@@ -19,12 +19,13 @@ from ..extensions import db
 from ..models import Comment, ReportCluster, Site, TypoReport, User
 from ..models.base import as_utc, utcnow
 from ..models.notifications import NotificationPreference, ReaderSubscription, Webhook, WebhookDelivery
-from ..notify import mail, payloads, recipients
+from ..notify import links, mail, payloads, recipients
 from ..notify.http import Blocked, DeliveryError, post
 from ..notify.http import settings as webhook_settings
 from ..notify.signing import headers as signed_headers
 from . import in_app_context
 
+MAIL_LISTED = 20  # items one immediate mail lists (the rest: "... and N more")
 DIGEST_PERIODS = {"hourly": timedelta(hours=1), "daily": timedelta(days=1)}
 USER_AGENT = "moderation-webhooks/1"
 
@@ -173,8 +174,13 @@ def send_staff_mail(user_id, event, object_ids):
         return "nothing waiting"
     clusters = objects if event == "cluster.created" else []
     comments = objects if event == "comment.pending" else []
+    # One-click decisions (moderation/notify/links.py): signed for this user, for the items
+    # the mail lists (its first MAIL_LISTED).
+    decide = {(target, item.id): links.action_urls(user, target, item.id)
+              for target, items in (("cluster", clusters), ("comment", comments)) for item in items[:MAIL_LISTED]}
     sent = mail.deliver(user.email, "staff_new", user.locale, unsubscribe_url=_staff_unsubscribe(user),
-                        clusters=clusters, comments=comments, **_dashboard_links())
+                        clusters=clusters, comments=comments, decide=decide, listed=MAIL_LISTED,
+                        hours=links.expiry_text("action"), **_dashboard_links())
     db.session.rollback()
     return "sent" if sent else "mail disabled"
 
@@ -209,6 +215,19 @@ def send_digests():
     return sent
 
 
+# -- password reset -----------------------------------------------------------------------------
+
+@in_app_context
+def send_password_reset(user_id):
+    """The mail with a password-reset link (moderation/notify/links.py, kind "reset"), made
+    now, for an account that is still active."""
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active:
+        return "no such active account"
+    sent = mail.deliver(user.email, "password_reset", user.locale, reset_url=links.reset_url(user),
+                        minutes=links.expiry_text("reset"), login_url=mail.external_url("dashboard.login"))
+    db.session.rollback()
+    return "sent" if sent else "mail disabled"
 
 
 # -- readers ------------------------------------------------------------------------------------
