@@ -150,8 +150,9 @@ def forgot_password():
                            minutes=links.expiry_text("reset"))
 
 
-def _reset_page(status, user=None, **context):
-    locale = user.locale if user is not None and user.locale in LANGUAGES else None
+def _reset_page(status, reader=None, **context):
+    """The page in the language of `reader` (the link's account), else the browser's."""
+    locale = reader.locale if reader is not None and reader.locale in LANGUAGES else None
     locale = locale or request.accept_languages.best_match(LANGUAGES) or "en"
     with force_locale(locale):
         return render_template("dashboard/reset_password.html", password_min=auth.PASSWORD_MIN,

@@ -38,8 +38,9 @@ def _language(user):
     return request.accept_languages.best_match(LANGUAGES) or "en"
 
 
-def _page(status, user=None, **context):
-    with force_locale(_language(user)):
+def _page(status, reader=None, **context):
+    """The page in the language of `reader` (the link's account), else the browser's."""
+    with force_locale(_language(reader)):
         return render_template("dashboard/mail_action.html", mail_link_hours=links.expiry_text("action"),
                                **context), status
 
