@@ -192,8 +192,8 @@ def reset_password(token):
     with via("e-mail"):
         audit(user, "user.reset_password", user, after={"password_reset": True})
     db.session.commit()
-    if current_user.is_authenticated:
-        logout_user()
+    if current_user.is_authenticated and current_user.id == user.id:
+        logout_user()  # this browser's session ended with the others: clear its cookie too
     # In the browser's language, as the sign-in page that shows it.
     flash(_("Your password was changed and every session of the account has ended. Sign in with the new password."))
     return redirect(url_for("dashboard.login"))
