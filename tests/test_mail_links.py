@@ -186,6 +186,7 @@ def test_a_role_without_the_scope_cannot_use_a_report_link(app, client, auth, si
     browser = app.test_client()
     page = browser.get(path)
     assert page.status_code == 200 and "Отклонить сообщение об ошибке" in page.get_data(as_text=True)
+    assert "«обьявил» → «объявил»" in page.get_data(as_text=True)  # the spot and the readers' suggestion
     set_user(app, editor, role="moderator")  # comments only, since the mail
     refused = browser.post(path, data={"csrf_token": csrf_of(page)})
     assert refused.status_code == 403
