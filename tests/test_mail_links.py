@@ -304,3 +304,24 @@ def test_no_reset_mail_for_a_deactivated_account(app, client, auth, smtp, drain)
     assert forgot(client, email).status_code == 200
     drain()
     assert smtp.messages == []
+
+
+def test_two_requests_racing_with_one_link_spend_it_once(app, mailed):
+    """Both read the link before either spends it (two clicks at once): the unique token id
+    lets one through; the other is told the link was used."""
+    from moderation.notify import links
+
+    message, _editor = mailed
+    token = links_in(message, "Approve")[0].rsplit("/", 1)[1]
+    with app.app_context():
+        first = links.read("action", token)
+        with app.app_context():  # another request, its own session
+            second = links.read("action", token)
+            second.spend()
+            db.session.commit()
+        db.session.rollback()  # as a write unit starts: no read snapshot from before the other's commit
+        with pytest.raises(links.LinkError) as refused:
+            first.spend()
+        assert refused.value.reason == "used"
+        db.session.rollback()
+        assert db.session.execute(sa.select(sa.func.count()).select_from(EmailTokenUse)).scalar_one() == 1
