@@ -325,3 +325,31 @@ def test_two_requests_racing_with_one_link_spend_it_once(app, mailed):
         assert refused.value.reason == "used"
         db.session.rollback()
         assert db.session.execute(sa.select(sa.func.count()).select_from(EmailTokenUse)).scalar_one() == 1
+
+
+def test_a_digest_carries_the_decision_links_too(app, client, auth, site, smtp, drain):
+    from datetime import timedelta
+
+    from moderation.models.base import utcnow
+    from moderation.redis_keys import DIGEST_CHECK_SCHEDULED
+
+    editor = auth.create("editor", email="digest-links@news.example")
+    with app.app_context():
+        user = db.session.execute(sa.select(User).where(User.email == editor)).scalar_one()
+        user.locale = "ru"
+        db.session.add(NotificationPreference(user_id=user.id, email_mode="hourly",
+                                              last_digest_at=utcnow() - timedelta(hours=2)))
+        db.session.commit()
+    app.broker.redis.set(DIGEST_CHECK_SCHEDULED, "1", ex=60)  # no digest before the comment is stored
+    client.post("/api/v1/comments", json=comment_payload(body="В сводке", client_id="mail-digest-00001"))
+    drain()
+    app.broker.redis.delete(DIGEST_CHECK_SCHEDULED)
+    drain()
+    (digest,) = smtp.to(editor)
+    assert digest["Subject"].startswith("Сводка за час")
+    (path,) = links_in(digest, "Одобрить")
+    assert len(links_in(digest, "Отклонить")) == len(links_in(digest, "Спам")) == 1
+    assert "каждая работает один раз, 72 ч." in digest.get_content()
+    browser = app.test_client()
+    assert browser.post(path, data={"csrf_token": csrf_of(browser.get(path))}).status_code == 200
+    assert status_of(app, comment_ids(app)[0]) == "approved"

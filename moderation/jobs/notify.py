@@ -25,7 +25,7 @@ from ..notify.http import settings as webhook_settings
 from ..notify.signing import headers as signed_headers
 from . import in_app_context
 
-MAIL_LISTED = 20  # items one immediate mail lists (the rest: "... and N more")
+MAIL_LISTED = 20  # items of each kind an immediate mail lists, and that carry decision links in any mail
 DIGEST_PERIODS = {"hourly": timedelta(hours=1), "daily": timedelta(days=1)}
 USER_AGENT = "moderation-webhooks/1"
 
@@ -161,6 +161,14 @@ def _dashboard_links():
             "preferences_url": mail.external_url("dashboard.notify_preferences")}
 
 
+def _decision_links(user, clusters, comments):
+    """One-click decisions (moderation/notify/links.py), signed for this user, for the first
+    MAIL_LISTED items of each kind a mail lists: {"decide": {(target, id): {action: url}}, "hours"}."""
+    decide = {(target, item.id): links.action_urls(user, target, item.id)
+              for target, items in (("cluster", clusters), ("comment", comments)) for item in items[:MAIL_LISTED]}
+    return {"decide": decide, "hours": links.expiry_text("action")}
+
+
 @in_app_context
 def send_staff_mail(user_id, event, object_ids):
     """An immediate mail about new clusters or pending comments; skipped if the user opted out
@@ -174,13 +182,9 @@ def send_staff_mail(user_id, event, object_ids):
         return "nothing waiting"
     clusters = objects if event == "cluster.created" else []
     comments = objects if event == "comment.pending" else []
-    # One-click decisions (moderation/notify/links.py): signed for this user, for the items
-    # the mail lists (its first MAIL_LISTED).
-    decide = {(target, item.id): links.action_urls(user, target, item.id)
-              for target, items in (("cluster", clusters), ("comment", comments)) for item in items[:MAIL_LISTED]}
     sent = mail.deliver(user.email, "staff_new", user.locale, unsubscribe_url=_staff_unsubscribe(user),
-                        clusters=clusters, comments=comments, decide=decide, listed=MAIL_LISTED,
-                        hours=links.expiry_text("action"), **_dashboard_links())
+                        clusters=clusters, comments=comments, listed=MAIL_LISTED,
+                        **_decision_links(user, clusters, comments), **_dashboard_links())
     db.session.rollback()
     return "sent" if sent else "mail disabled"
 
@@ -204,7 +208,7 @@ def send_digests():
             try:
                 mail.deliver(user.email, "staff_digest", user.locale, unsubscribe_url=_staff_unsubscribe(user),
                              clusters=clusters, comments=comments, since=since, period=pref.email_mode,
-                             **_dashboard_links())
+                             **_decision_links(user, clusters, comments), **_dashboard_links())
                 sent += 1
             except Exception:  # noqa: BLE001 - one bad address or a blip must not stop the others
                 current_app.logger.exception("digest for user %s not sent", user.id)
