@@ -100,6 +100,11 @@ def test_the_mail_link_decides_only_after_its_confirm_post_and_only_once(app, ma
         entry = db.session.execute(sa.select(AuditEntry).where(AuditEntry.target_id == first,
                                                                AuditEntry.action == "comment.approve")).scalar_one()
         assert entry.actor_label == editor and entry.after == {"status": "approved", "via": "e-mail"}
+    # The audit log says how: "via: a link in an e-mail" (in Russian for a Russian reader).
+    admin = app.test_client()
+    AuthActions(app, admin).login(role="admin")
+    log = admin.get("/dashboard/audit", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert "ссылка в письме" in log and "Комментарий одобрен" in log
     again = browser.post(approve[0], data={"csrf_token": token})
     assert again.status_code == 410 and "already used" in again.get_data(as_text=True)
     assert browser.get(approve[0]).status_code == 410
