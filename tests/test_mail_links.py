@@ -112,9 +112,16 @@ def test_the_mail_link_decides_only_after_its_confirm_post_and_only_once(app, ma
     decided = browser.post(spam[0], data={"csrf_token": token})
     assert decided.status_code == 409 and "editor@news.example decided it already" in decided.get_data(as_text=True)
     assert status_of(app, first) == "approved"
-    # The second comment's Spam link still works.
-    assert browser.post(spam[1], data={"csrf_token": csrf_of(browser.get(spam[1]))}).status_code == 200
-    assert status_of(app, second) == "spam"
+    # The second comment's Reject link takes an optional reason (at most REASON_MAX characters).
+    page = browser.get(reject[1])
+    assert 'name="reason"' in page.get_data(as_text=True) and 'name="reason"' not in html  # approve has none
+    too_long = browser.post(reject[1], data={"csrf_token": csrf_of(page), "reason": "x" * 501})
+    assert too_long.status_code == 400 and 'aria-invalid="true"' in too_long.get_data(as_text=True)
+    assert status_of(app, second) == "pending"
+    assert browser.post(reject[1], data={"csrf_token": csrf_of(page), "reason": "Оффтоп"}).status_code == 200
+    with app.app_context():
+        comment = db.session.get(Comment, second)
+        assert (comment.status, comment.decision_reason) == ("rejected", "Оффтоп")
 
 
 def test_decided_meanwhile_by_someone_else_changes_nothing(app, client, mailed, staff):

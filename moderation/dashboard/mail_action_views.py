@@ -60,7 +60,7 @@ def mail_action(token):
     account is gone or deactivated; 410 for an expired or already used one, or one mailed
     before the account's password changed; 403 when the account may no longer do this (role, sites) or another account is
     signed in in this browser; 409 when the item was decided meanwhile (nothing is done);
-    400 without a valid CSRF token; 429 with Retry-After (MAIL_LINK_LIMIT per address).
+    400 without a valid CSRF token or for a reason over REASON_MAX (the form again); 429 with Retry-After (MAIL_LINK_LIMIT per address).
     """
     try:
         link = links.read("action", token)
@@ -94,12 +94,14 @@ def mail_action(token):
     try:
         link.spend()
         with via("e-mail"):
-            action.perform(item.id, user)
+            action.perform(item.id, user, reason=request.form.get("reason") if action.reason else None)
         db.session.commit()
     except links.LinkError:
         db.session.rollback()
         return _page(410, user, state="used")
     except ServiceError as exc:
         db.session.rollback()
+        if exc.status == 400:  # the reason: too long, or not text
+            return _page(400, user, state="confirm", token=token, errors=exc.fields or {}, **context)
         return _page(exc.status if exc.status in (403, 404) else 409, user, state="failed", **context)
     return _page(200, user, state="done", **context)
