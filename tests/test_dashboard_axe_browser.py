@@ -42,7 +42,7 @@ def world(app, live_server, auth, drain, staff):
         reply = db.session.execute(sa.select(Comment.id).where(Comment.status == "pending")).scalar_one()
         with app.test_request_context():
             # The e-mail link pages, with live links of the signed-in admin (GET decides nothing).
-            tokens = {"dashboard.mail_action": links.issue("action", admin, "comment", reply, "approve"),
+            tokens = {"dashboard.mail_action": links.issue("action", admin, "comment", reply, "reject"),
                       "dashboard.reset_password": links.issue("reset", admin)}
         return {
             "tokens": tokens, "email": email, "comment_id": root, "cluster_id": db.session.execute(sa.select(ReportCluster.id)).scalar_one(),
