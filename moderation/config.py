@@ -139,6 +139,16 @@ class Config:
     SMTP_TIMEOUT = 10.0
     # Absolute links in e-mails (unsubscribe, dashboard) are built on this, e.g. https://moderation.example
     PUBLIC_URL = None
+    # Links in staff e-mails (moderation/notify/links.py): one-click Approve / Reject / Spam
+    # work this many hours, a password-reset link this many minutes; each works once.
+    MAIL_ACTION_HOURS = 72
+    PASSWORD_RESET_MINUTES = 60
+    # Requests to those links per address (any outcome; a token is not guessable, this keeps
+    # scripts from hammering the pages), and "forgot password" requests per address and
+    # per e-mail address asked for (known or not: the answer must not tell which).
+    MAIL_LINK_LIMIT = "30 per 15 minutes;200 per day"
+    RESET_LIMIT_ADDRESS = "5 per 15 minutes;20 per day"
+    RESET_LIMIT_ACCOUNT = "3 per hour;10 per day"
     WEBHOOK_TIMEOUT = 5.0
     # GET /metrics (Prometheus) needs `Authorization: Bearer <this>`; unset: no such endpoint (404).
     METRICS_TOKEN = None
@@ -220,6 +230,8 @@ ENVIRONMENT = {
     "SMTP_FROM": ("SMTP_FROM", str),
     "SMTP_TIMEOUT": ("SMTP_TIMEOUT", float),
     "MODERATION_PUBLIC_URL": ("PUBLIC_URL", str),
+    "MODERATION_MAIL_ACTION_HOURS": ("MAIL_ACTION_HOURS", float),
+    "MODERATION_PASSWORD_RESET_MINUTES": ("PASSWORD_RESET_MINUTES", float),
     "MODERATION_WEBHOOK_TIMEOUT": ("WEBHOOK_TIMEOUT", float),
     "MODERATION_METRICS_TOKEN": ("METRICS_TOKEN", str),
     "MODERATION_WEBHOOK_ALLOWED_NETWORKS": ("WEBHOOK_ALLOWED_NETWORKS", _list),

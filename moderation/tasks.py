@@ -52,6 +52,7 @@ DIGESTS = "moderation.jobs.notify.send_digests"
 READER_FOLLOWUP = "moderation.jobs.notify.notify_readers"
 READER_MAIL = "moderation.jobs.notify.send_reader_mail"
 READER_CONFIRMATION = "moderation.jobs.notify.send_reader_confirmation"
+PASSWORD_RESET_MAIL = "moderation.jobs.notify.send_password_reset"
 RETENTION = "moderation.jobs.retention.run_retention"
 FIXED_CHECK = "moderation.jobs.fixed_check.check_fixed_job"
 LEARN = "moderation.jobs.learning.learn_pending"
@@ -104,6 +105,9 @@ TASKS = {
     READER_FOLLOWUP: Task("reader follow-up", **_DELIVERY),
     READER_MAIL: Task("reader mail", **_DELIVERY),
     READER_CONFIRMATION: Task("reader confirmation", **_DELIVERY),
+    # The link is made when the job runs; later than a few minutes a reset mail is no help.
+    PASSWORD_RESET_MAIL: Task("password reset mail", job_timeout=120, result_ttl=3600, failure_ttl=7 * DAY,
+                              retry=Retry(max=3, interval=[10, 60, 300])),
     RESCREEN: Task("re-screen an edited comment", job_timeout=60, result_ttl=300, failure_ttl=30 * DAY,
                    retry=Retry(max=3, interval=[5, 30, 300])),
     DIGESTS: Task("notification digests", job_timeout=600, result_ttl=300, failure_ttl=7 * DAY),

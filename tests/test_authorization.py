@@ -28,6 +28,11 @@ SITE_OBJECTS = {"comment", "cluster", "report", "page", "reader", "reader_key", 
 # or the role scope the route needs.
 DASHBOARD = {
     "dashboard.login": ("public", None),
+    # Token-authenticated (the signed link is the credential), so public: their own tests are
+    # tests/test_mail_links.py. With the made-up token below they answer 404 to everyone.
+    "dashboard.forgot_password": ("public", None),
+    "dashboard.reset_password": ("public", None),
+    "dashboard.mail_action": ("public", None),
     "dashboard.logout": ("signed-in", None),
     "dashboard.set_language": ("signed-in", None),
     "dashboard.home": ("signed-in", None),
@@ -110,12 +115,15 @@ EXTRA_QUERY = {"dashboard.export_download": "?site={site}&what=comments&format=j
                "dashboard.comments_live": "?after=0", "dashboard.reports_live": "?after=0"}
 # URL arguments that are not object ids.
 EXTRA_ARGS = {"dashboard.comment_action": {"action": "reject"}, "dashboard.reader_action": {"action": "ban"}, "dashboard.report_action": {"action": "reject"},
-              "dashboard.claim_item": {"kind": "comment"}}
+              "dashboard.claim_item": {"kind": "comment"},
+              "dashboard.mail_action": {"token": "not-a-signed-token"},
+              "dashboard.reset_password": {"token": "not-a-signed-token"}}
 ID_ARGS = {"comment_id": "comment", "cluster_id": "cluster", "report_id": "report", "site_id": "site",
            "user_id": "user", "block_id": "block", "job_id": "job", "item_id": "comment", "page_id": "page",
            "webhook_id": "webhook", "reader_id": "reader", "reader_key": "reader_key", "correction_id": "correction"}
 # Routes whose right answer for the right user is still a 404 (the object does not exist).
-EXPECTED_404 = {"dashboard.retry_job"}  # no failed job with the made-up id
+# No failed job with the made-up id; no link with the made-up token.
+EXPECTED_404 = {"dashboard.retry_job", "dashboard.mail_action", "dashboard.reset_password"}
 
 
 def routes(app, prefix):

@@ -4,6 +4,7 @@ import sqlalchemy as sa
 
 from moderation.extensions import db
 from moderation.models import Comment, Correction, ReportCluster, Site, User, Webhook
+from moderation.notify import links
 
 from support.axe import axe_violations, describe
 from support.browser import TYPO, sign_in
@@ -40,8 +41,14 @@ def world(app, live_server, auth, drain, staff):
                                 text="Исправлено", note="Уточнение")
         db.session.add_all([webhook, correction])
         db.session.commit()
+        admin = db.session.execute(sa.select(User).where(User.email == email)).scalar_one()
+        reply = db.session.execute(sa.select(Comment.id).where(Comment.status == "pending")).scalar_one()
+        with app.test_request_context():
+            # The e-mail link pages, with live links of the signed-in admin (GET decides nothing).
+            tokens = {"dashboard.mail_action": links.issue("action", admin, "comment", reply, "reject"),
+                      "dashboard.reset_password": links.issue("reset", admin)}
         return {
-            "email": email, "comment_id": root, "cluster_id": db.session.execute(sa.select(ReportCluster.id)).scalar_one(),
+            "tokens": tokens, "email": email, "comment_id": root, "cluster_id": db.session.execute(sa.select(ReportCluster.id)).scalar_one(),
             "site_id": site.id, "webhook_id": webhook.id,
             "user_id": db.session.execute(sa.select(User.id).where(User.email == email)).scalar_one(),
             # The reader panel: the first comment's author (the worker gave them a reader).
@@ -55,7 +62,10 @@ def pages(app, ids):
         if rule.endpoint.startswith("dashboard.") and "GET" in rule.methods and rule.endpoint not in NOT_PAGES:
             path = rule.rule
             for arg in rule.arguments:
-                path = path.replace(f"<int(max=2147483647):{arg}>", str(ids[arg]))
+                if arg == "token":
+                    path = path.replace("<token>", ids["tokens"][rule.endpoint])
+                else:
+                    path = path.replace(f"<int(max=2147483647):{arg}>", str(ids[arg]))
             found[rule.endpoint] = path
     return found
 
@@ -67,6 +77,7 @@ def test_every_dashboard_page_has_no_axe_violations(app, live_server, new_page, 
     sign_in(page, live_server, world["email"])
     targets = pages(app, world)
     assert "dashboard.conversation" in targets and "dashboard.login" in targets
+    assert {"dashboard.mail_action", "dashboard.reset_password", "dashboard.forgot_password"} <= set(targets)
     for endpoint, path in sorted(targets.items()):
         page.goto(live_server + path)
         failures[path] = axe_violations(page)

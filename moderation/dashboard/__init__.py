@@ -69,6 +69,7 @@ from . import (  # noqa: E402,F401  (routes register on import)
     export_views,
     health_views,
     labels,
+    mail_action_views,
     notify_views,
     privacy_views,
     queue_views,

@@ -84,7 +84,11 @@ FIELDS = {
     "format": _l("format"), "job_id": _l("job"), "description": _l("description"),
     "banned_until": _l("banned until"), "trusted": _l("trusted"), "premoderate": _l("always pre-moderated"),
     "rotated": _l("replaced"),
+    "via": _l("via"),
 }
+
+# How an actor acted, when not in the dashboard or the API (services/audit.py: `via`).
+VIA = {"e-mail": _l("a link in an e-mail")}
 
 # What an audit entry points at (target_type).
 TARGETS = {
@@ -122,6 +126,8 @@ def value_label(key, value):
     # str(): a lazy string is iterable, and the audit template joins iterables (lists) with commas.
     if key == "status" and isinstance(value, str):
         return str(status_label(value))
+    if key == "via" and isinstance(value, str):
+        return str(VIA.get(value, value))
     if key == "role" and isinstance(value, str):
         return str(ROLE_LABELS.get(value, value))
     if isinstance(value, bool):

@@ -19,12 +19,13 @@ from ..extensions import db
 from ..models import Comment, ReportCluster, Site, TypoReport, User
 from ..models.base import as_utc, utcnow
 from ..models.notifications import NotificationPreference, ReaderSubscription, Webhook, WebhookDelivery
-from ..notify import mail, payloads, recipients
+from ..notify import links, mail, payloads, recipients
 from ..notify.http import Blocked, DeliveryError, post
 from ..notify.http import settings as webhook_settings
 from ..notify.signing import headers as signed_headers
 from . import in_app_context
 
+MAIL_LISTED = 20  # items of each kind an immediate mail lists, and that carry decision links in any mail
 DIGEST_PERIODS = {"hourly": timedelta(hours=1), "daily": timedelta(days=1)}
 USER_AGENT = "moderation-webhooks/1"
 
@@ -160,6 +161,14 @@ def _dashboard_links():
             "preferences_url": mail.external_url("dashboard.notify_preferences")}
 
 
+def _decision_links(user, clusters, comments):
+    """One-click decisions (moderation/notify/links.py), signed for this user, for the first
+    MAIL_LISTED items of each kind a mail lists: {"decide": {(target, id): {action: url}}, "hours"}."""
+    decide = {(target, item.id): links.action_urls(user, target, item.id)
+              for target, items in (("cluster", clusters), ("comment", comments)) for item in items[:MAIL_LISTED]}
+    return {"decide": decide, "hours": links.expiry_text("action")}
+
+
 @in_app_context
 def send_staff_mail(user_id, event, object_ids):
     """An immediate mail about new clusters or pending comments; skipped if the user opted out
@@ -174,7 +183,8 @@ def send_staff_mail(user_id, event, object_ids):
     clusters = objects if event == "cluster.created" else []
     comments = objects if event == "comment.pending" else []
     sent = mail.deliver(user.email, "staff_new", user.locale, unsubscribe_url=_staff_unsubscribe(user),
-                        clusters=clusters, comments=comments, **_dashboard_links())
+                        clusters=clusters, comments=comments, listed=MAIL_LISTED,
+                        **_decision_links(user, clusters, comments), **_dashboard_links())
     db.session.rollback()
     return "sent" if sent else "mail disabled"
 
@@ -198,7 +208,7 @@ def send_digests():
             try:
                 mail.deliver(user.email, "staff_digest", user.locale, unsubscribe_url=_staff_unsubscribe(user),
                              clusters=clusters, comments=comments, since=since, period=pref.email_mode,
-                             **_dashboard_links())
+                             **_decision_links(user, clusters, comments), **_dashboard_links())
                 sent += 1
             except Exception:  # noqa: BLE001 - one bad address or a blip must not stop the others
                 current_app.logger.exception("digest for user %s not sent", user.id)
@@ -209,6 +219,19 @@ def send_digests():
     return sent
 
 
+# -- password reset -----------------------------------------------------------------------------
+
+@in_app_context
+def send_password_reset(user_id):
+    """The mail with a password-reset link (moderation/notify/links.py, kind "reset"), made
+    now, for an account that is still active."""
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active:
+        return "no such active account"
+    sent = mail.deliver(user.email, "password_reset", user.locale, reset_url=links.reset_url(user),
+                        minutes=links.expiry_text("reset"), login_url=mail.external_url("dashboard.login"))
+    db.session.rollback()
+    return "sent" if sent else "mail disabled"
 
 
 # -- readers ------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from .audit import AuditEntry
 from .clusters import ReportCluster
 from .content import Comment, CommentFlag, TypoReport
 from .corrections import Correction
+from .email_tokens import EmailTokenUse
 from .imports import ImportedComment
 from .moderation_rules import BlockedCommenter
 from .reactions import CommentVote
@@ -13,7 +14,7 @@ from .sites import Page, Site
 from .spam import SpamExample, SpamModelState, SpamSiteState
 
 __all__ = [
-    "ApiToken", "BlockedCommenter", "AuditEntry", "Comment", "CommentFlag", "ImportedComment", "Page",
+    "ApiToken", "BlockedCommenter", "AuditEntry", "Comment", "CommentFlag", "EmailTokenUse", "ImportedComment", "Page",
     "ReportCluster", "Site", "SpamExample", "SpamModelState", "SpamSiteState", "TypoReport", "User", "user_sites",
     "NotificationPreference", "ReaderSubscription", "Webhook", "WebhookDelivery",
     "Reader", "SiteSsoSecret", "CommentVote", "Correction",

@@ -5,6 +5,8 @@ with a label in dashboard/labels.py), on what (the target's type, id and site), 
 before/after/reason. Only models and the session are imported here, so the worker's jobs
 (persist, fixed check) can audit without pulling in the services' notification code.
 """
+import contextlib
+from contextvars import ContextVar
 from typing import NamedTuple
 
 from .. import metrics
@@ -50,9 +52,27 @@ def actor_of(actor):
     return actor.id, actor.email
 
 
+# How the actor acted when it was not the dashboard or the API (e.g. "e-mail": a link in a
+# notification mail); recorded as `via` in the entries' `after`.
+_VIA = ContextVar("moderation_audit_via", default=None)
+
+
+@contextlib.contextmanager
+def via(channel):
+    """Audit entries written inside this block record `after["via"] = channel`."""
+    token = _VIA.set(channel)
+    try:
+        yield
+    finally:
+        _VIA.reset(token)
+
+
 def audit(actor, action, target, *, before=None, after=None, reason=None):
     """Add one audit entry to the session (the caller commits with the change it records)."""
     actor_id, actor_label = actor_of(actor)
+    channel = _VIA.get()
+    if channel:
+        after = dict(after or {}, via=channel)
     where = target_of(target)
     entry = AuditEntry(
         actor_id=actor_id, actor_label=actor_label, action=action,
