@@ -248,28 +248,39 @@ def test_xss_payloads_in_approved_comments_render_as_text(app, live_server, new_
     assert "<script>alert(1)</script>" in shadow_text(page)
 
 
+def _no_integrity(html):
+    return re.sub(r' integrity="[^"]*"', "", html)
+
+
 @pytest.mark.parametrize(
     "edit, title",
     [
-        (lambda html: html.replace('data-lang="ru"', 'data-lang="kk"'), "Қате туралы хабарлау"),
-        (lambda html: html.replace('data-lang="ru" ', "").replace('lang="ru"', 'lang="en"'), "Report an error"),
-        (lambda html: html.replace('data-lang="ru" ', "").replace('lang="ru"', 'lang="de"'), "Report an error"),
-        (lambda html: html.replace('data-lang="ru" ', ""), "Сообщить об ошибке"),
+        (lambda html: html, "Сообщить об ошибке"),  # the demo names widget.ru.js
+        (lambda html: _no_integrity(html.replace('data-lang="ru"', 'data-lang="kk"')), "Қате туралы хабарлау"),
+        # integrity= pins the tag's own file: it stays in its language
+        (lambda html: html.replace('data-lang="ru"', 'data-lang="kk"'), "Сообщить об ошибке"),
+        (lambda html: _no_integrity(html.replace('data-lang="ru"', 'data-lang="de"')), "Сообщить об ошибке"),
+        (lambda html: _no_integrity(html.replace('data-lang="ru" ', "").replace("widget.ru.js", "widget.js")),
+         "Report an error"),  # <html lang="ru"> does not change the bundle's language
     ],
 )
-def test_language_comes_from_data_lang_then_html_lang_else_english(live_server, new_page, edit, title):
+def test_the_bundle_names_the_language_and_data_lang_loads_another_once(live_server, new_page, edit, title):
     page = new_page()
+    scripts = []
 
     def rewrite(route):
         response = route.fetch()
         route.fulfill(response=response, body=edit(response.text()))
 
     page.route(live_server + "/demo", rewrite)
+    page.on("request", lambda request: scripts.append(request.url.rsplit("/", 1)[1])
+            if "/static/js/widget" in request.url else None)
     page.goto(live_server + "/demo")
     page.wait_for_function("() => window.__moderationWidget === true")
     drag_select(page, TYPO)
     page.keyboard.press("Control+Enter")
     assert page.locator("[role=dialog] h2").inner_text() == title
+    assert len(scripts) <= 3 and len(set(scripts)) <= 2, scripts  # at most one other bundle, one fallback
 
 
 def test_a_reader_flags_a_comment_once_with_a_reason(app, live_server, new_page, drain, staff):

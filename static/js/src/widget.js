@@ -1,6 +1,7 @@
 /*!
  * Reader widget: Ctrl/Cmd+Enter error reports and a live comments block.
  * One tag: <script src="https://SERVICE/static/js/widget.js" data-site="KEY" async></script>
+ * (widget.js is English; widget.ru.js, widget.kk.js... each hold one language.)
  * Options (data-*): lang, article (selector of the article text), comments (selector of
  * the comments target, default [data-moderation-comments]), url (canonical article URL), api,
  * sso (the site's sign-in token; pages that sign in later call ModerationWidget.setSSO(token|null)).
@@ -56,16 +57,24 @@
       moreReplies: "More replies"
     }
   };
-  function pickLang() {
-    var cands = [opt.lang, document.documentElement.lang];
-    for (var i = 0; i < cands.length; i++) {
-      var l = (cands[i] || "").toLowerCase().slice(0, 2);
-      if (STRINGS[l]) return l;
-    }
-    return "en";
-  }
-  var LANG = pickLang();
+  // One language per bundle (widget.js English, widget.<lang>.js): the build leaves STRINGS one key.
+  var LANG = Object.keys(STRINGS)[0];
   var T = STRINGS[LANG];
+  // data-lang naming another language than the tag's bundle: load that bundle once instead (not
+  // with integrity=, whose hash is the tag's file's), back to this one if there is no such bundle.
+  var want = (opt.lang || LANG).toLowerCase().slice(0, 2);
+  if (want !== LANG && !script.integrity) {
+    window.__moderationWidget = false;
+    return relaunch(want, function () { relaunch(LANG); });
+  }
+  function relaunch(lang, failed) {
+    var s = document.createElement("script");
+    for (var k in opt) s.dataset[k] = opt[k];
+    s.dataset.lang = lang;
+    s.src = script.src.replace(/widget(\.[a-z]+)?\.js/, lang === "en" ? "widget.js" : "widget." + lang + ".js");
+    s.onerror = failed;
+    document.head.appendChild(s);
+  }
 
   /* ---------- small DOM helpers (text only, page text never goes through an HTML parser) ---------- */
   function el(tag, attrs, children) {
