@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from cachetools import TTLCache
 from flask import current_app
 
+from . import site_features
 from .extensions import db
 from .identity import settings as identity_settings
 from .identity.sso import sso_keys
@@ -38,6 +39,10 @@ class SiteInfo:
     sso_required: bool = False
     sso_login_url: str | None = None
     edit_minutes: int = identity_settings.DEFAULTS["edit_minutes"]
+    # Reactions, order, corrections (site_features.py).
+    dislikes: bool = site_features.DEFAULTS["dislikes"]
+    default_sort: str = site_features.DEFAULTS["default_sort"]
+    correction_note_required: bool = site_features.DEFAULTS["correction_note_required"]
 
     def allows_origin(self, origin):
         return origin_allowed(origin, self.allowed_origins)
@@ -55,11 +60,13 @@ class SiteInfo:
             rate_limit_comments=site.rate_limit_comments,
             flagged_visible=bool((site.settings or {}).get("flagged_visible")),
             **identity_settings.widget_settings(site.settings),
+            **site_features.all_settings(site.settings),
         )
 
     def widget_settings(self):
         """What the widget needs to know about the site (in the comment list answer)."""
-        return {key: getattr(self, key) for key in identity_settings.WIDGET_SETTINGS}
+        return {key: getattr(self, key)
+                for key in identity_settings.WIDGET_SETTINGS + site_features.WIDGET_SETTINGS}
 
 
 class SiteRegistry:

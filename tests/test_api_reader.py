@@ -276,14 +276,15 @@ def test_post_moderated_comment_is_published_after_drain(app, client, post_site,
 
 def test_empty_article_lists_nothing(client, site):
     assert listing(client) == {"comments": [], "total": 0, "next": None,
-                               "site": {"sso_required": False, "sso_login_url": None, "edit_minutes": 10}}
+                               "site": {"sso_required": False, "sso_login_url": None, "edit_minutes": 10,
+                                        "dislikes": False, "default_sort": "oldest"}}
 
 
 def test_published_comment_shows_only_public_fields(client, site, publish):
     row_id = publish(author="Анна", email="anna@mail.example", body="**Да** <b>x</b>\n\nhttps://example.org")
     [comment] = listing(client)["comments"]
     assert set(comment) == {"id", "parent", "author", "body_html", "created_at", "edited_at", "verified",
-                            "deleted", "replies", "replies_total", "replies_next"}
+                            "deleted", "likes", "dislikes", "featured", "replies", "replies_total", "replies_next"}
     assert (comment["verified"], comment["deleted"], comment["edited_at"]) == (False, False, None)
     assert comment["id"] == row_id
     assert comment["author"] == "Анна"

@@ -210,7 +210,8 @@ def test_the_list_marks_sso_comments_verified_and_carries_the_widget_settings(ap
     verified = {c["id"]: c["verified"] for c in data["comments"]}
     verified.update({r["id"]: r["verified"] for c in data["comments"] for r in c["replies"]})
     assert verified == {signed: True, anonymous_one: False, reply: True}
-    assert data["site"] == {"sso_required": False, "sso_login_url": None, "edit_minutes": 10}
+    assert data["site"] == {"sso_required": False, "sso_login_url": None, "edit_minutes": 10,
+                            "dislikes": False, "default_sort": "oldest"}
     before = client.get(f"/api/v1/comments?site=test-site&url={ARTICLE}")
     _settings(app, site.id, sso_required=True, sso_login_url="https://news.example/login")
     after = client.get(f"/api/v1/comments?site=test-site&url={ARTICLE}",

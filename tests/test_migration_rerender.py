@@ -5,6 +5,7 @@ from flask_migrate import downgrade, upgrade
 
 from moderation.extensions import db
 from moderation.models import Comment, ImportedComment, Page
+from moderation.models.base import utcnow
 from moderation.models.sites import url_hash
 from moderation.sanitizer import render_comment
 
@@ -17,10 +18,11 @@ LOST = "3 <b and 5 > 4 apples"
 
 def _comment(page, client_id, raw, html, status="approved"):
     """Inserted with the columns of that schema only (the ORM would name columns added since)."""
-    return db.session.execute(sa.insert(Comment.__table__).values(
+    table = sa.Table("comment", sa.MetaData(), autoload_with=db.session.connection())  # that schema's columns
+    return db.session.execute(sa.insert(table).values(
         client_id=client_id, site_id=page.site_id, page_id=page.id, author="Анна",
-        body_raw=raw, body_html=html, status=status, spam_reasons=[],
-    ).returning(Comment.__table__.c.id)).scalar_one()
+        body_raw=raw, body_html=html, status=status, spam_reasons=[], created_at=utcnow(),
+    ).returning(table.c.id)).scalar_one()
 
 
 @pytest.mark.skipif("TEST_DATABASE_URL" in __import__("os").environ,

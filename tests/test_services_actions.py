@@ -93,6 +93,9 @@ def test_the_moderation_api_has_one_route_per_action_and_no_other(app):
     }
     # Reader actions are listed apart (services/reader_profile.py says why), one route each too.
     expected |= {f"{a.name}_reader": f"/readers/<path:reader_key>/{a.name}" for a in READER_ACTIONS}
+    # The corrections log is not a queue: its own two routes (api/moderation_corrections_views.py).
+    expected |= {"write_correction": "/corrections",
+                 "unpublish_correction": "/corrections/<int(max=2147483647):correction_id>/unpublish"}
     assert routes == expected
 
 
@@ -169,7 +172,7 @@ def test_a_dashboard_action_not_in_the_registry_is_404(app, client, auth, site, 
 
 # -- the services take their outcome from it --------------------------------------------------
 
-VALUES = {"body": "Исправленный текст", "correction": "объявил"}
+VALUES = {"body": "Исправленный текст", "correction": "объявил", "publish": None, "note": None}
 
 
 def test_each_action_leads_to_the_registry_status_and_audit_code(app, client, site, drain):

@@ -19,7 +19,8 @@ def test_report_and_comment_travel_to_moderation_and_back(client, site, staff, d
     listed = client.get("/api/v1/comments", query_string={"site": "test-site", "url": ARTICLE}).json
     # Nothing published yet; the site object tells the widget its reader settings (SSO, edit window).
     assert listed == {"comments": [], "total": 0, "next": None,
-                      "site": {"sso_required": False, "sso_login_url": None, "edit_minutes": 10}}
+                      "site": {"sso_required": False, "sso_login_url": None, "edit_minutes": 10,
+                               "dislikes": False, "default_sort": "oldest"}}
 
     response = client.post(f"/api/v1/moderation/comments/{pending[0]['id']}/approve", headers=headers)
     assert response.status_code == 200, response.json

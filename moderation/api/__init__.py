@@ -16,6 +16,8 @@ reader_bp.after_request(metrics.count_ingest)
 
 from . import moderation_views, openapi_view, reader_views  # noqa: E402,F401  (routes register on import)
 from . import reader_own_views  # noqa: E402,F401  (readers' own comments: PATCH, DELETE)
+from . import reader_features_views  # noqa: E402,F401  (counts, votes, corrections)
+from . import moderation_corrections_views  # noqa: E402,F401  (the corrections log, editors' side)
 
 
 @limiter.request_filter

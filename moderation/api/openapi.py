@@ -14,10 +14,11 @@ from pydantic import TypeAdapter
 from ..schemas import moderation as mod
 from ..schemas import reader
 from ..schemas.fields import ContractSchema, Integer
-from ..schemas.limits import MAX_ID, REPLIES_SHOWN
+from ..schemas.limits import COUNTS_URLS_MAX, MAX_ID, REPLIES_SHOWN
 from ..services import actions
 from ..services.reader_profile import READER_ACTIONS
 from ..services.comments_feed import MAX_BYTES
+from ..services.corrections import FEED_ENTRIES
 
 REF = "#/components/schemas/{model}"
 SCHEMAS = {}  # name -> JSON Schema, filled by schema_of
@@ -153,6 +154,26 @@ def _own(summary, description, model):
             "responses": {"200": answer, "401": READER_UNAUTHORIZED, **_errors(400, 403, 404, 413, 415, 503)}}
 
 
+def _list_headers():
+    return {"ETag": _ref("headers", "ETag"), "Cache-Control": _ref("headers", "CacheControl"), **CORS_HEADERS}
+
+
+def _cached(summary, description, query, ok):
+    """A public GET answered like the comment list: shared-cacheable, conditional on its ETag."""
+    return {
+        "tags": ["reader"], "summary": summary, "description": description, "security": [],
+        "parameters": parameters(query) + [
+            {"name": "If-None-Match", "in": "header", "description": "The ETag of the last answer.",
+             "schema": {"type": "string"}}],
+        "responses": {
+            "200": ok,
+            "304": {"description": "Unchanged since the ETag sent.",
+                    "headers": {"ETag": _ref("headers", "ETag"), **CORS_HEADERS}},
+            **_errors(400, 403, 503),
+        },
+    }
+
+
 def _reader_paths():
     etag = {"ETag": _ref("headers", "ETag")}
     return {
@@ -162,7 +183,7 @@ def _reader_paths():
         "/api/v1/comments": {
             "get": {
                 "tags": ["reader"], "summary": "Published comments of an article",
-                "description": f"Threads, oldest first, up to `limit` top-level comments per page, each with "
+                "description": f"Threads in `sort` order (default the site's; featured threads first), up to `limit` top-level comments per page, each with "
                                f"its first {REPLIES_SHOWN} replies; `thread` pages through one thread's other "
                                f"replies. A page ends early (see `next`, `replies_next`) rather than exceed "
                                f"{MAX_BYTES // 1024} KB. Conditional: `If-None-Match` with the last ETag answers 304.",
@@ -186,6 +207,25 @@ def _reader_paths():
             "Flag a published comment", "Once per reader; enough distinct readers send the comment to the "
             "Flagged queue. 404 unless the comment is published on this site.", reader.FlagSubmission,
             400, 403, 404, 413, 415, 429, 503, path_parameters=[_id_parameter("comment_id", "comment")])},
+        "/api/v1/comments/{comment_id}/votes": {"post": _submit(
+            "Like or dislike a published comment", "Once per reader: a later vote replaces the earlier one, the "
+            "same value again changes nothing. `value` -1 is a 400 unless the site enables dislikes (setting "
+            "`dislikes`). Counts against the reader's flag limits (default `10/minute;100/day`). 404 unless "
+            "the comment is published on this site.", reader.VoteSubmission,
+            400, 403, 404, 413, 415, 429, 503, path_parameters=[_id_parameter("comment_id", "comment")])},
+        "/api/v1/counts": {"get": _cached(
+            "Comment counts of article lists", f"Published comments of up to {COUNTS_URLS_MAX} articles in one "
+            "request (`url` repeated), keyed by each URL as sent, normalized like the list. Cacheable like the "
+            "list.", reader.CountsQuery, _json(schema_of(reader.CountsAnswer), "The counts.", _list_headers()))},
+        "/api/v1/corrections": {"get": _cached(
+            "Published corrections of an article", "Newest first; `[]` when there are none. Cacheable like "
+            "the comment list.", reader.CorrectionsQuery,
+            _json(schema_of(reader.CorrectionList), "The corrections.", _list_headers()))},
+        "/api/v1/corrections.atom": {"get": _cached(
+            "The site's corrections feed (Atom)", f"The site's published corrections, newest first (at most "
+            f"{FEED_ENTRIES}), each entry linking its article. Cacheable like the comment list.", reader.FeedQuery,
+            {"description": "An Atom 1.0 feed.", "headers": _list_headers(),
+             "content": {"application/atom+xml": {"schema": {"type": "string"}}}})},
         "/api/v1/comments/{comment_id}": {
             "patch": _own("Edit one's own comment", (
                 "Only by the comment's reader (`sso` or `reader` in the body), within the site's `edit_minutes` "
@@ -244,9 +284,12 @@ ACTION_DOCS = {
     ("comment", "fix"): ("Edit and approve a comment", "The body is re-sanitized; the audit keeps both versions."),
     ("comment", "spam"): ("Mark a comment as spam", "Also a training example for the spam model."),
     ("comment", "reopen"): ("Reopen a comment", "Back to Pending (and off the public list)."),
+    ("comment", "feature"): ("Feature a comment", "Published comments only (400 otherwise): shown first in every "
+                             "order of the public list, with a mark (`featured`). Audited as `comment.feature`."),
+    ("comment", "unfeature"): ("Stop featuring a comment", "Audited as `comment.unfeature`."),
 }
 # The body an action takes, by its registry fields: (model or None, required).
-BODIES = {(): mod.ReasonBody, ("correction",): mod.FixSpotBody, ("body",): mod.FixCommentBody}
+BODIES = {(): mod.ReasonBody, ("correction", "publish", "note"): mod.FixSpotBody, ("body",): mod.FixCommentBody}
 
 
 def _action_body(action):
@@ -275,7 +318,26 @@ def _moderation_paths():
         if body is not None:
             operation["requestBody"] = _body(body, required)
         paths["/api/v1/moderation" + action.path] = {"post": operation}
-    return paths | _reader_paths_moderation()
+    return paths | _reader_paths_moderation() | _corrections_paths()
+
+
+def _corrections_paths():
+    tag, roles = "moderation: reports", REPORT_ROLES
+    one = _json(schema_of(mod.EditorCorrection), "The correction.")
+    listing = _moderation(tag, "Corrections", f"The newest corrections of the user's sites, published or not, "
+                          f"newest first (`site`: one site). Roles: {roles}.",
+                          _json(schema_of(mod.EditorCorrectionList), "The corrections."),
+                          parameters=[{"name": "site", "in": "query", "description": "A site's key.",
+                                       "schema": {"type": "string"}}])
+    write = _moderation(tag, "Write a correction", f"Published at once on the article's corrections log (kind "
+                        f"`editor`). Audited as `correction.publish`. Roles: {roles}.", one, 413, 415)
+    write["requestBody"] = _body(mod.CorrectionBody, True)
+    unpublish = _moderation(tag, "Unpublish a correction", f"Off the public log and the feed; the row and the "
+                            f"audit trail stay. Audited as `correction.unpublish`. Roles: {roles}.", one, 413, 415,
+                            parameters=[_id_parameter("correction_id", "correction")])
+    unpublish["requestBody"] = _body(mod.ReasonBody, False)
+    return {"/api/v1/moderation/corrections": {"get": listing, "post": write},
+            "/api/v1/moderation/corrections/{correction_id}/unpublish": {"post": unpublish}}
 
 
 READER_TAG = "moderation: readers"
@@ -315,8 +377,9 @@ def _reader_paths_moderation():
 DESCRIPTION = """\
 Two JSON APIs of the moderation service.
 
-**Reader API** (`/api/v1`, no authentication): the widget submits error reports, comments and
-flags, reads published comments and asks where its own submissions stand. Submissions are
+**Reader API** (`/api/v1`, no authentication): the widget submits error reports, comments,
+flags and votes, reads published comments, comment counts and corrections, and asks where its
+own submissions stand. Submissions are
 validated and queued in Redis (202); a worker stores them. CORS: only for the origins a site
 allows (`Access-Control-Allow-Origin` echoes the request's `Origin`, `Vary: Origin`); a preflight
 (`OPTIONS`) answers 204 with `Access-Control-Allow-Methods: GET, POST, PATCH, DELETE, OPTIONS`,

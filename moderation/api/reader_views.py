@@ -70,10 +70,11 @@ def _identify(site, values, sso_required=False):
         raise ApiError(exc.status, exc.message, code=exc.error) from None
 
 
-def _queue(kind, site, values, identity):
-    """Rate-limit, then queue. 429 with Retry-After; 503 with Retry-After if Redis is down."""
+def _queue(kind, site, values, identity, scope=None):
+    """Rate-limit (`scope`: the limits counted, default `kind`'s), then queue. 429 with
+    Retry-After; 503 with Retry-After if Redis is down."""
     reader, previous = reporter_hashes()
-    ratelimit.hit(kind, site, reader)
+    ratelimit.hit(scope or kind, site, reader)
     payload = {key: value for key, value in values.items() if key not in NOT_QUEUED}
     if identity.sso is not None and "author" in payload:
         payload["author"] = identity.sso.username  # the newsroom vouches for the name
@@ -132,22 +133,24 @@ def flag_comment(comment_id):
 
 @reader_bp.get("/comments")
 def list_comments():
-    """Published comments of one article, threaded; with `thread`, the replies of one
-    top-level comment. 200 or 304; 400 fields, 403 site/origin, 404 unknown thread."""
+    """Published comments of one article, threaded, in `sort` order (featured first); with
+    `thread`, the replies of one top-level comment. 200 or 304; 400 fields, 403 site/origin,
+    404 unknown thread."""
     query, errors = check(CommentListQuery, request.args)
     if errors:
         raise ApiError(400, "invalid fields", errors)
     after, thread, url = query["after"], query["thread"], query["url"]
     limit = current_app.config["COMMENTS_PAGE_SIZE"] if query["limit"] is None else query["limit"]
     site = _site(query["site"])
+    sort = comments_feed.sort_of(site, query["sort"])
 
     page = comments_feed.find_page(site.id, url)
-    etag = comments_feed.etag(page, after, limit, site, thread)
+    etag = comments_feed.etag(page, after, limit, site, thread, sort)
     if request.if_none_match.contains_weak(etag):
         response = current_app.response_class(status=304)
     else:
         try:
-            body = comments_feed.build_json(page, after, limit, site, etag, thread)
+            body = comments_feed.build_json(page, after, limit, site, etag, thread, sort)
         except comments_feed.UnknownThread:
             raise ApiError(404, "no published top-level comment with this id on this article") from None
         response = current_app.response_class(body + "\n", mimetype="application/json")

@@ -18,6 +18,7 @@ from ..identity.edge import Identity
 from ..judgment import screening, suggestions
 from ..notify import events as notify
 from ..privacy import hash_email, rekey_addresses
+from ..services import votes
 from ..services.readers import resolve_readers
 from ..sanitizer import render_comment
 
@@ -55,6 +56,7 @@ def _existing_client_ids(payloads):
                    .join(Comment, CommentFlag.comment_id == Comment.id).where(CommentFlag.client_id.in_(client_ids)))
     for query in queries:
         found.update((site_id, client_id) for site_id, client_id in db.session.execute(query))
+    found.update(votes.existing_client_ids(client_ids))
     return found & wanted
 
 
@@ -219,8 +221,11 @@ def _write(payloads):
         raise LookupError(f"site ids {sorted(missing)} no longer exist")
     readers = _readers(fresh)
     flags = [p for p in fresh if p.get("type") == "flag"]
-    fresh = [p for p in fresh if p.get("type") != "flag"]
+    reader_votes = [p for p in fresh if p.get("type") == "vote"]
+    fresh = [p for p in fresh if p.get("type") not in ("flag", "vote")]
     added = _flags(flags, sites, readers) if flags else 0
+    if reader_votes:
+        added += votes.store(reader_votes, sites, readers, _submission_key)
     if not fresh:
         return added
     pages = _pages(fresh)

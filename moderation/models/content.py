@@ -129,6 +129,11 @@ class Comment(db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     decision_reason: Mapped[str | None] = mapped_column(sa.String(limits.REASON_MAX))
+    # Shown first in every order, with a mark (the moderation action `feature`).
+    featured: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Readers' votes (models.reactions.CommentVote), kept here for the list and its "best" order.
+    likes: Mapped[int] = mapped_column(default=0, server_default="0")
+    dislikes: Mapped[int] = mapped_column(default=0, server_default="0")
 
     page = relationship("Page")
     site = relationship("Site")
@@ -152,6 +157,9 @@ class Comment(db.Model):
             "edited_at": isoformat(self.edited_at),
             "verified": verified,
             "deleted": self.deleted,
+            "likes": self.likes or 0,
+            "dislikes": self.dislikes or 0,
+            "featured": bool(self.featured),
         }
 
     def to_dict(self):
@@ -168,6 +176,7 @@ class Comment(db.Model):
             "body": self.body_raw,
             "body_html": self.body_html,
             "status": self.status,
+            "featured": bool(self.featured),
             "spam_score": self.spam_score,
             "spam_reasons": list(self.spam_reasons or []),
             "reason": self.decision_reason,

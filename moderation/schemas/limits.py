@@ -34,6 +34,17 @@ SUBMISSION_STATUSES = ("queued", "pending", "published", "fixed", "rejected")
 COMMENTS_LIMIT_MAX = 200
 # Replies listed under each thread of a list page; the rest are paged with `thread`.
 REPLIES_SHOWN = 5
+# Orders of the comment list (featured comments first in each); a site picks its default.
+SORTS = ("oldest", "newest", "best")
+DEFAULT_SORT = "oldest"
+# GET /api/v1/counts: article URLs per request.
+COUNTS_URLS_MAX = 100
+
+# -- reactions and corrections ------------------------------------------------------------------
+VOTE_VALUES = (1, -1)  # like, dislike (dislikes only where the site enables them)
+CORRECTION_NOTE_MAX = 500
+# A published correction's kind: a report kind, or "editor" for one written by hand.
+CORRECTION_KINDS = REPORT_KINDS + ("editor",)
 
 # -- moderation -------------------------------------------------------------------------------
 COMMENT_QUEUES = ("pending", "approved", "rejected", "spam", "flagged")

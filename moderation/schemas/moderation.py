@@ -48,7 +48,41 @@ class FixSpotBody(Contract):
 
     correction: Annotated[Text(limits.CORRECTION_MAX) | None, Field(
         default=None, description="The corrected text; default: the most suggested text, else the selection itself.")]
+    publish: bool | None = Field(default=None, description=(
+        "Also publish it as a correction (GET /api/v1/corrections, the Atom feed). Off by default: typo fixes "
+        "are not published unless chosen."))
+    note: Annotated[Text(limits.CORRECTION_NOTE_MAX) | None, Field(default=None, description=(
+        "The published correction's note (\"An earlier version misspelled the governor's name\"). Required "
+        "for a fact correction where the site's `correction_note_required` is on (400 otherwise)."))]
     reason: Reason
+
+
+class CorrectionBody(Contract):
+    """A correction written by hand (kind `editor`), published at once. Unknown fields are ignored."""
+
+    site: Annotated[str, Field(min_length=1, max_length=limits.SITE_KEY_MAX, description="The site's key.")]
+    url: Annotated[str, Field(min_length=1, max_length=limits.URL_MAX, description="The article's URL.")]
+    text: Annotated[str, Field(min_length=1, max_length=limits.CORRECTION_MAX, json_schema_extra={"pattern": NON_BLANK},
+                               description="What was corrected, in the editor's words.")]
+    note: Annotated[Text(limits.CORRECTION_NOTE_MAX) | None, Field(default=None, description="A short note.")]
+
+
+class EditorCorrection(BaseModel):
+    """A correction as an editor sees it."""
+
+    id: int
+    site: str
+    url: str
+    cluster: int | None = Field(description="The reported spot it corrects (null: written by hand).")
+    kind: Literal[limits.CORRECTION_KINDS]
+    text: str
+    note: str | None
+    corrected_at: datetime
+    published: bool
+
+
+class EditorCorrectionList(BaseModel):
+    items: list[EditorCorrection]
 
 
 class FixCommentBody(Contract):
@@ -158,6 +192,7 @@ class Comment(BaseModel):
     created_at: datetime
     edited_at: datetime | None = None
     decided_at: datetime | None = None
+    featured: bool = Field(default=False, description="Featured: shown first to readers, with a mark.")
     reader: Reader
 
 

@@ -7,11 +7,11 @@ from typing import Literal
 
 from pydantic import BaseModel, create_model
 
-from .reader import CommentSubmission, FlagSubmission, ReportSubmission
+from .reader import CommentSubmission, FlagSubmission, ReportSubmission, VoteSubmission
 
 
 class Envelope(BaseModel):
-    type: Literal["report", "comment", "flag"]
+    type: Literal["report", "comment", "flag", "vote"]
     site_id: int
     # Both hashes come from the server, never from the body (moderation/privacy.py).
     reporter_hash: str | None
@@ -36,4 +36,5 @@ def _queued(name, submission, **extra):
 QueuedReport = _queued("QueuedReport", ReportSubmission)
 QueuedComment = _queued("QueuedComment", CommentSubmission)
 QueuedFlag = _queued("QueuedFlag", FlagSubmission, comment_id=(int, ...))
-QUEUED = {"report": QueuedReport, "comment": QueuedComment, "flag": QueuedFlag}
+QueuedVote = _queued("QueuedVote", VoteSubmission, comment_id=(int, ...))
+QUEUED = {"report": QueuedReport, "comment": QueuedComment, "flag": QueuedFlag, "vote": QueuedVote}

@@ -150,6 +150,24 @@ class FlagSubmission(Contract):
     reader: ReaderToken
 
 
+def _vote_value(value):
+    if isinstance(value, bool) or value not in limits.VOTE_VALUES:
+        refuse("must be 1 (like) or -1 (dislike)")
+    return value
+
+
+class VoteSubmission(Contract):
+    """A like (1) or a dislike (-1, only where the site enables dislikes) on a published comment.
+    Once per reader: a later vote replaces the earlier one. Unknown fields are ignored."""
+
+    site: SiteKey
+    client_id: ClientId
+    value: Annotated[Literal[limits.VOTE_VALUES], BeforeValidator(_vote_value), Field(
+        description="1: like; -1: dislike (400 where the site has dislikes off).")]
+    sso: SsoToken
+    reader: ReaderToken
+
+
 # -- answers -------------------------------------------------------------------------------
 
 class Queued(BaseModel):
@@ -182,6 +200,9 @@ class PublicComment(BaseModel):
     deleted: bool = Field(description=(
         "Deleted (or erased) at its author's request: it keeps its place in the thread, with no name "
         "and a tombstone for text."))
+    likes: int = Field(ge=0, description="Readers who like it.")
+    dislikes: int = Field(ge=0, description="Readers who dislike it (0 unless the site enables dislikes).")
+    featured: bool = Field(description="Featured by a moderator: shown first, with a mark.")
 
 
 class WidgetSettings(BaseModel):
@@ -190,6 +211,8 @@ class WidgetSettings(BaseModel):
     sso_required: bool = Field(description="Only signed-in (SSO) readers may comment.")
     sso_login_url: str | None = Field(description="The site's sign-in page, shown instead of the form.")
     edit_minutes: int = Field(ge=0, description="Readers may edit their comment this long after posting (0: never).")
+    dislikes: bool = Field(description="Readers may also dislike comments (`value` -1).")
+    default_sort: Literal[limits.SORTS] = Field(description="The order of the list when `sort` is not sent.")
 
 
 class OwnComment(PublicComment):
@@ -272,6 +295,30 @@ QueryId = Annotated[Integer(0, limits.MAX_ID) | None, BeforeValidator(_query_id)
                     Refusal("must be a comment id")]
 
 
+def _url_list(value):
+    if not isinstance(value, list) or not value:
+        refuse("is required")
+    if len(value) > limits.COUNTS_URLS_MAX:
+        refuse(f"must be at most {limits.COUNTS_URLS_MAX} URLs")
+    return value
+
+
+class CountsQuery(Contract):
+    site: QuerySite
+    url: Annotated[list[PageUrl], BeforeValidator(_url_list), Field(
+        min_length=1, max_length=limits.COUNTS_URLS_MAX,
+        description=f"An article URL; repeat it (`url=…&url=…`) for up to {limits.COUNTS_URLS_MAX}.")]
+
+
+class CorrectionsQuery(Contract):
+    site: QuerySite
+    url: PageUrl
+
+
+class FeedQuery(Contract):
+    site: QuerySite
+
+
 class CommentListQuery(Contract):
     site: QuerySite
     url: PageUrl
@@ -283,6 +330,28 @@ class CommentListQuery(Contract):
         default=None, description="Threads (or replies) per page (default `MODERATION_COMMENTS_PAGE`, 50; "
                                   "only this size is cached)."),
         Refusal(f"must be between 1 and {limits.COMMENTS_LIMIT_MAX}")]
+    sort: Annotated[Literal[limits.SORTS] | None, BeforeValidator(blank_is_none), Field(
+        default=None, description="`oldest`, `newest` or `best` (likes minus dislikes, then oldest); "
+                                  "default: the site's `default_sort`. Featured threads come first in each."),
+        Refusal("must be one of: " + ", ".join(limits.SORTS))]
+
+
+class CountsAnswer(BaseModel):
+    counts: dict[str, int] = Field(description=(
+        "Published comments per article, keyed by each `url` exactly as sent (0 for an article "
+        "nobody commented on)."))
+
+
+class PublicCorrection(BaseModel):
+    text: str = Field(description="What the article now reads (or the editor's words).")
+    note: str | None = Field(description="The editor's note, e.g. \"An earlier version misspelled the name\".")
+    corrected_at: datetime
+    kind: Literal[limits.CORRECTION_KINDS] = Field(description=(
+        "The reported error's kind, or `editor` for a correction written by hand."))
+
+
+class CorrectionList(BaseModel):
+    corrections: list[PublicCorrection] = Field(description="Published corrections of the article, newest first.")
 
 
 class SubmissionQuery(Contract):

@@ -48,6 +48,8 @@ class Action:
     required: tuple = ()  # those of `fields` that must be sent
     bulk_label: str | None = None  # offered as a bulk action on the queue page (None: not)
     key: str | None = None  # keyboard key on the dashboard (static/js/dashboard.js binds it)
+    decision: bool = True  # False: a mark on the item (featured), not a decision on it
+
 
     @property
     def bulk_key(self):
@@ -75,7 +77,7 @@ class Action:
     @property
     def decides(self):
         """A decision on the item (the stats count these); reopening undoes one."""
-        return self.status != TARGETS[self.target].undecided
+        return self.decision and self.status != TARGETS[self.target].undecided
 
     @property
     def bulk(self):
@@ -101,13 +103,17 @@ ACTIONS = (
            bulk_label=_l("Reject selected"), key="r"),
     Action("comment", "spam", "spam", "comment.spam", _l("Spam"), bulk_label=_l("Spam selected"), key="s"),
     Action("comment", "fix", "approved", "comment.fix", _l("Fix"), fields=("body",), required=("body",), key="f"),
+    # Published comments only; the status stays. Unfeature has no key: "p" toggles on the item.
+    Action("comment", "feature", "approved", "comment.feature", _l("Feature"), key="p", decision=False),
+    Action("comment", "unfeature", "approved", "comment.unfeature", _l("Unfeature"), decision=False),
     # Not a bulk action: the comment queues never offered it (the server took it all the same).
     Action("comment", "reopen", "pending", "comment.reopen", _l("Reopen")),
-    Action("cluster", "fix", "fixed", "report.fix", _l("Fix"), fields=("correction",), key="f"),
+    # publish, note: also a published correction (services/corrections.py), only when asked.
+    Action("cluster", "fix", "fixed", "report.fix", _l("Fix"), fields=("correction", "publish", "note"), key="f"),
     Action("cluster", "reject", "rejected", "report.reject", _l("Reject"),
            bulk_label=_l("Reject selected"), key="r"),
     Action("cluster", "reopen", "new", "report.reopen", _l("Reopen"), bulk_label=_l("Reopen selected")),
-    Action("report", "fix", "fixed", "report.fix", _l("Fix"), fields=("correction",)),
+    Action("report", "fix", "fixed", "report.fix", _l("Fix"), fields=("correction", "publish", "note")),
     Action("report", "reject", "rejected", "report.reject", _l("Reject")),
 )
 

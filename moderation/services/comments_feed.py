@@ -12,7 +12,8 @@ from ..models import Comment, Page
 from ..models.readers import Reader
 from ..models.sites import url_hash
 from ..redis_keys import FEED_CACHE_PREFIX as CACHE_PREFIX
-from ..schemas.limits import REPLIES_SHOWN
+from ..schemas.limits import DEFAULT_SORT, REPLIES_SHOWN
+from .. import site_features
 from ..identity import settings as identity_settings
 from ..site_registry import SiteInfo
 from ..urls import normalize_url
@@ -37,7 +38,8 @@ def widget_settings(site):
     so the widget needs no second request and shared caches keep them with the list."""
     if isinstance(site, SiteInfo):
         return site.widget_settings()
-    return identity_settings.widget_settings(site.settings if site is not None else None)
+    settings = site.settings if site is not None else None
+    return identity_settings.widget_settings(settings) | site_features.widget_settings(settings)
 
 
 def _settings_tag(site):
@@ -63,11 +65,26 @@ def is_published(site_id, comment_id, site=None):
     ).first() is not None
 
 
-def etag(page, after, limit, site=None, thread=None):
-    """Changes whenever a comment on the page is published, edited or withdrawn,
-    and when the site starts or stops showing flagged comments."""
+def sort_of(site, sort=None):
+    """The order asked for, else the site's default (site_features.default_sort)."""
+    if sort:
+        return sort
+    if site is None:
+        return DEFAULT_SORT
+    if isinstance(site, SiteInfo):
+        return site.default_sort
+    return site_features.default_sort(site.settings)
+
+
+def etag(page, after, limit, site=None, thread=None, sort=None):
+    """Changes whenever a comment on the page is published, edited, withdrawn, featured or
+    voted on (all bump the page's comments_version), when the site starts or stops showing
+    flagged comments, and with the order (`sort`, default the site's)."""
     shown = "f" if "flagged" in visible_statuses(site) else ""
     of = f"-t{thread}" if thread else ""
+    order = sort_of(site, sort)
+    if order != DEFAULT_SORT and not thread:  # a thread's replies are always oldest first
+        of += f"-o{order}"
     of += _settings_tag(site)
     if page is None:
         return f"c0-0-{after or 0}-{limit}{shown}{of}"
@@ -105,8 +122,39 @@ def _fit(items, budget):
     return count, used
 
 
-def build(page, after=None, limit=50, site=None, thread=None):
-    """`{"comments": [thread...], "total": n, "next": cursor}`, oldest thread first.
+def _order(sort):
+    """The ORDER BY of top-level comments: featured first, then the sort ("best": likes minus
+    dislikes, most first, then oldest)."""
+    if sort == "newest":
+        return (Comment.featured.desc(), Comment.id.desc())
+    if sort == "best":
+        return (Comment.featured.desc(), (Comment.likes - Comment.dislikes).desc(), Comment.id)
+    return (Comment.featured.desc(), Comment.id)
+
+
+def _after(cursor, sort):
+    """The WHERE of the rows after the `cursor` comment in `sort` (keyset: the cursor is the id
+    of the last thread shown; its featured flag and score are read back, so a cursor stays an id)."""
+    row = db.session.execute(
+        sa.select(Comment.featured, Comment.likes, Comment.dislikes).where(Comment.id == cursor)).first()
+    if row is None:  # gone meanwhile: by id alone
+        return Comment.id < cursor if sort == "newest" else Comment.id > cursor
+    featured = bool(row.featured)
+    if sort == "newest":
+        same = Comment.id < cursor
+    elif sort == "best":
+        score, mine = (row.likes or 0) - (row.dislikes or 0), Comment.likes - Comment.dislikes
+        same = sa.or_(mine < score, sa.and_(mine == score, Comment.id > cursor))
+    else:
+        same = Comment.id > cursor
+    if featured:  # the rest of the featured ones, then every other
+        return sa.or_(sa.and_(Comment.featured.is_(True), same), Comment.featured.is_not(True))
+    return sa.and_(Comment.featured.is_not(True), same)
+
+
+def build(page, after=None, limit=50, site=None, thread=None, sort=None):
+    """`{"comments": [thread...], "total": n, "next": cursor}`, in the order `sort` (oldest,
+    newest, best; default the site's), featured threads first.
 
     A page holds up to `limit` top-level comments, each with its first published
     replies (`replies`, oldest first, each naming its `parent`; at most REPLIES_SHOWN),
@@ -122,9 +170,10 @@ def build(page, after=None, limit=50, site=None, thread=None):
     base = sa.select(Comment).where(Comment.page_id == page.id, Comment.status.in_(visible))
     if thread:
         return _replies_page(page, base, visible, thread, after, limit)
-    roots_q = base.where(Comment.thread_id.is_(None)).order_by(Comment.id).limit(limit + 1)
+    order = sort_of(site if site is not None else page.site, sort)
+    roots_q = base.where(Comment.thread_id.is_(None)).order_by(*_order(order)).limit(limit + 1)
     if after:
-        roots_q = roots_q.where(Comment.id > after)
+        roots_q = roots_q.where(_after(after, order))
     roots = db.session.execute(roots_q).scalars().all()
     more = len(roots) > limit
     roots = roots[:limit]
@@ -247,11 +296,11 @@ def _cache_key(page, tag):
     return f"{CACHE_PREFIX}{page.site_id}:{page.url_hash}:{born}:{tag}"
 
 
-def _marks(page, data, limit, site, thread):
+def _marks(page, data, limit, site, thread, sort=None):
     """The cache keys of the pages `data` links to, each with the mark suffix."""
     keys = []
     if data["next"]:
-        keys.append(_cache_key(page, etag(page, data["next"], limit, site, thread)) + _MARK)
+        keys.append(_cache_key(page, etag(page, data["next"], limit, site, thread, sort)) + _MARK)
     if not thread:
         keys += [_cache_key(page, etag(page, entry["replies_next"], limit, site, entry["id"])) + _MARK
                  for entry in data["comments"] if entry.get("replies_next")]
@@ -274,11 +323,11 @@ def _dumps(data):
     return current_app.json.dumps(data, separators=(",", ":"))
 
 
-def build_json(page, after, limit, site, tag, thread=None):
-    """The list as a JSON string: from the cache when this version was built already.
-    Raises UnknownThread."""
+def build_json(page, after, limit, site, tag, thread=None, sort=None):
+    """The list as a JSON string: from the cache when this version was built already
+    (`tag`, the etag, names the order too). Raises UnknownThread."""
     if page is None or limit != current_app.config["COMMENTS_PAGE_SIZE"]:
-        return _dumps(build(page, after, limit, site, thread))  # not canonical: never cached
+        return _dumps(build(page, after, limit, site, thread, sort))  # not canonical: never cached
     client = _redis()
     key = _cache_key(page, tag)
     first = not after and not thread
@@ -295,13 +344,13 @@ def build_json(page, after, limit, site, tag, thread=None):
             client, cached = None, None
         if cached is not None:
             return cached.decode("utf-8")
-    data = build(page, after, limit, site, thread)
+    data = build(page, after, limit, site, thread, sort)
     text = _dumps(data)
     if client is not None and canonical:
         try:
             with client.pipeline(transaction=False) as pipe:
                 pipe.set(key, text.encode("utf-8"), ex=CACHE_TTL)
-                for mark in _marks(page, data, limit, site, thread):
+                for mark in _marks(page, data, limit, site, thread, sort):
                     pipe.set(mark, b"1", ex=CACHE_TTL)
                 pipe.execute()
         except (redis.RedisError, OSError) as exc:

@@ -17,6 +17,7 @@ from ..schemas.limits import BODY_MAX
 from ..tasks import enqueue_learning
 from . import actions
 from .audit import audit
+from .featuring import feature_comment, unfeature_comment  # noqa: F401 - the registry finds them here
 from .common import (  # noqa: F401 - the errors and limits callers know from here
     COMMENT_QUEUES,
     MAX_ID,

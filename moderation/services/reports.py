@@ -10,7 +10,7 @@ from ..models.base import utcnow
 from ..notify.events import emit
 from ..sanitizer import strip_controls
 from ..schemas.limits import CORRECTION_MAX, REPORT_QUEUES
-from . import actions
+from . import actions, corrections
 from .audit import audit
 from .common import Invalid, clean_reason, load, paginate, require, site_filter
 
@@ -63,8 +63,9 @@ def cluster_of(report):
     return cluster
 
 
-def _decide(cluster, actor, name, reason=None, correction=None):
-    """A cluster action from the registry (services/actions.py): its status and audit code."""
+def _decide(cluster, actor, name, reason=None, correction=None, then=None):
+    """A cluster action from the registry (services/actions.py): its status and audit code.
+    `then(cluster)` runs in the same transaction, before the commit (a published correction)."""
     action = actions.get("cluster", name)
     status = action.status
     before = {"status": cluster.status, "correction": cluster.correction}
@@ -82,14 +83,22 @@ def _decide(cluster, actor, name, reason=None, correction=None):
     )
     audit(actor, action.audit, cluster, before=before,
           after={"status": status, "correction": cluster.correction}, reason=reason)
+    if then is not None:
+        then(cluster)
     db.session.commit()
     return cluster
 
 
 @unit_of_work
-def fix_cluster(cluster_id, actor, correction=None, reason=None):
-    """Record the correction (default: the most suggested text) and mark the spot fixed."""
+def fix_cluster(cluster_id, actor, correction=None, publish=None, note=None, reason=None):
+    """Record the correction (default: the most suggested text) and mark the spot fixed.
+    `publish`: also a published correction (services/corrections.py) with the `note`; nothing is
+    published unless asked, and a fact correction without a note is refused (400) where the
+    site requires one; then nothing changes."""
     cluster = load(ReportCluster, cluster_id, actor, "reports")
+    publish = corrections.flag(publish, "publish")
+    if publish:
+        note = corrections.check_note(cluster, note)
     if correction is None:
         correction = cluster.best_suggestion()
     if not isinstance(correction, str):
@@ -97,7 +106,8 @@ def fix_cluster(cluster_id, actor, correction=None, reason=None):
     correction = strip_controls(correction)
     if len(correction) > CORRECTION_MAX:
         raise Invalid("invalid fields", {"correction": f"correction must be at most {CORRECTION_MAX} characters"})
-    cluster = _decide(cluster, actor, "fix", clean_reason(reason), correction)
+    then = (lambda fixed: corrections.publish_fix(fixed, actor, note)) if publish else None
+    cluster = _decide(cluster, actor, "fix", clean_reason(reason), correction, then=then)
     emit("cluster.fixed", [cluster.id])
     return cluster
 
@@ -116,7 +126,10 @@ def reopen_cluster(cluster_id, actor, reason=None):
     cluster = load(ReportCluster, cluster_id, actor, "reports")
     if cluster.status == "new":
         return cluster
-    return _decide(cluster, actor, "reopen", clean_reason(reason))
+    reason = clean_reason(reason)
+    # A reopened spot is no longer corrected: its published corrections come off the log.
+    return _decide(cluster, actor, "reopen", reason,
+                   then=lambda spot: corrections.unpublish_of_cluster(spot, actor, reason))
 
 
 # -- one reader's report (the API's /reports): decided through its cluster --------------
@@ -131,10 +144,10 @@ def list_reports(actor, status="new", site_key=None, after=None, limit=50):
     return paginate(query, TypoReport, after, limit)
 
 
-def fix_report(report_id, actor, correction=None, reason=None):
+def fix_report(report_id, actor, correction=None, publish=None, note=None, reason=None):
     """Fix the spot this report points at (its whole cluster); returns the report."""
     report = load(TypoReport, report_id, actor, "reports")
-    fix_cluster(cluster_of(report).id, actor, correction, reason)
+    fix_cluster(cluster_of(report).id, actor, correction, publish, note, reason)
     return report
 
 
