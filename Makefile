@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # npm packages, exact versions in package.json and package-lock.json: axe-core for the accessibility
-# test, esbuild (its one platform binary comes as an npm package) for `make widget`.
+# test, terser for `make widget`.
 AXE := node_modules/axe-core/axe.min.js
 $(AXE): package.json package-lock.json
 	@command -v npm >/dev/null || { \
@@ -55,7 +55,7 @@ nginx:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; \
 	  else echo "nginx is missing: sudo apt-get install nginx (tests/test_deploy_nginx.py skips without it)"; fi; }
 
-## One minified widget bundle per language (esbuild) with its strings from widget.po; print each one's size
+## One minified widget bundle per language (terser) with its strings from widget.po; print each one's size
 ## and SRI (gzip budget: 8 KB each)
 widget: install
 	$(BIN)/python tools/build_widget.py

@@ -85,7 +85,7 @@ def test_widget_limits_are_injected_from_the_schema():
         limits.SUGGESTION_MAX, limits.BODY_MAX, limits.AUTHOR_MAX)
     for bundle in ("widget.js", "widget.ru.js", "widget.kk.js"):
         served = (ROOT / "static" / "js" / bundle).read_text(encoding="utf-8")
-        # esbuild writes the table as JS (1000 as 1e3, keys unquoted): read it back as JSON.
+        # the minifier writes the table as JS (1000 as 1e3, keys unquoted): read it back as JSON.
         [literal] = re.findall(r"\{context:[^{}]*\}", served)
         assert json.loads(re.sub(r"([{,])([a-z]+):", r'\1"\2":', literal)) == table, bundle
     source = (ROOT / "static" / "js" / "src" / "widget.js").read_text(encoding="utf-8")
