@@ -239,3 +239,17 @@ def test_the_form_checkbox_sits_by_its_label_and_a_pending_reply_under_its_paren
     reply = page.locator(f"#comment-{parent} .r .pend")
     reply.wait_for()
     assert "Мой ответ" in reply.inner_text() and "ожидает модерации" in reply.inner_text()
+
+
+def test_the_comments_block_with_its_new_controls_has_no_axe_violations(app, live_server, new_page, drain, staff):
+    from support.axe import axe_violations, describe
+
+    demo_settings(app, dislikes=True)
+    publish(app, staff, drain, live_server + "/demo", "Первый", "Второй")
+    assert app.test_client().post("/api/v1/moderation/corrections", headers=staff.headers("editor"), json={
+        "site": "demo", "url": live_server + "/demo", "text": "Мост откроют в мае.", "note": None}).status_code == 200
+    page = open_demo(new_page, live_server)
+    wait_for_text(page, "Исправления")
+    page.get_by_role("button", name="Нравится 0", exact=True).first.wait_for()
+    widget = [v for v in axe_violations(page) if any("data-moderation" in t for t in v["targets"])]
+    assert widget == [], describe(widget)

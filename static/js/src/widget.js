@@ -402,10 +402,10 @@
       return { "@type": "CorrectionComment", text: [c.note, c.text].filter(Boolean).join(" — "), datePublished: c.corrected_at };
     });
     if (!list[0]) return;
-    below(el("section", {}, [el("h3", { text: T.corrections }), el("ul", {}, list.map(function (c) {
+    below(el("section", {}, [el("h2", { text: T.corrections }), el("ul", {}, list.map(function (c) {
       return el("li", { text: ago(c.datePublished) + ": " + c.text });
     }))]));
-    // schema.org structured data for search engines, in the page itself (not the shadow root)
+    // (h2: the block follows the article, whose headline is the h1.) schema.org structured data for search engines, in the page itself (not the shadow root)
     document.head.appendChild(el("script", { type: "application/ld+json", text: JSON.stringify({
       "@context": "https://schema.org", "@type": "Article", url: PAGE_URL, correction: list }) }));
   }).catch(Boolean);
