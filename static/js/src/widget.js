@@ -104,7 +104,7 @@
     ".c button,.more{background:none;border:0;color:#0b57d0;padding:2px 0;margin-right:12px;font-size:13px}" +
     ".pend{opacity:.75}.pend .m i{color:#a15c00}.hp{display:none}" +
     "form{margin-top:14px}.dlg form{margin:0}.note{font-size:14px;color:#333}" +
-    ".ck{display:flex;gap:8px;margin-top:10px}.ck *{width:auto;margin:0}[aria-pressed=true]{font-weight:700}.ft{color:#8a4b00}" +
+    ".ck{display:flex;gap:8px;margin-top:10px}.ck *{width:auto;margin:0}[aria-pressed=true]{font-weight:700}" +
     "div>select{width:auto}";
 
   function shadowHost(container) {
@@ -123,13 +123,13 @@
 
   /* ---------- delivery: outbox in localStorage, retried with backoff, exactly once ---------- */
   var retryTimer = null;
-  function post(path, body) {
+  function post(path, body, method) {
     // The reader's credentials, added at send time: the outbox never keeps them.
     // With a token the server takes the SSO reader and ignores the anonymous id.
     body.sso = SSO || undefined;
     body.reader = load(READER)[0];
     return fetch(API + path, {
-      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+      method: method || "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
       credentials: "omit", keepalive: true
     });
   }
@@ -366,23 +366,23 @@
   function json(url) {
     return fetch(url, { credentials: "omit" }).then(function (r) { return r.status === 404 ? { status: "rejected" } : r.json(); });
   }
-  function get(path) {
-    return json(API + path + (path.indexOf("?") < 0 ? "?" : "&") + "site=" + encodeURIComponent(SITE));
+  function get(path, query) {
+    return json(API + path + "?site=" + encodeURIComponent(SITE) + (query || ""));
   }
 
   /* comment counts for article lists: every [data-moderation-count=URL], one request (per 100 URLs) */
   var counted = document.querySelectorAll("[data-moderation-count]"), urls = [];
-  [].forEach.call(counted, function (n) {
+  counted.forEach(function (n) {
     if (urls.indexOf(n.u = n.dataset.moderationCount) < 0) urls.push(n.u); // absolute URLs, as the links' href
   });
   for (var i = 0; i < urls.length; i += LIMITS.counts) {
-    get("/counts?url=" + urls.slice(i, i + LIMITS.counts).map(encodeURIComponent).join("&url=")).then(function (j) {
-      [].forEach.call(counted, function (n) { if (j.counts[n.u] != null) n.textContent = j.counts[n.u]; });
+    get("/counts", "&url=" + urls.slice(i, i + LIMITS.counts).map(encodeURIComponent).join("&url=")).then(function (j) {
+      counted.forEach(function (n) { if (j.counts[n.u] != null) n.textContent = j.counts[n.u]; });
     }).catch(Boolean);
   }
 
   /* under the article: the "your error was fixed" note (once) and the published corrections */
-  var under = null, fixedShown = null;
+  var under = null, fixedShown;
   function below(node) {
     if (!under) {
       under = shadowHost(document.body);
@@ -393,11 +393,11 @@
   }
   load(REPORTED).forEach(function (r) {
     if (r[1] === PAGE_URL) get("/submissions/" + r[0]).then(function (s) {
-      if (s.status === "fixed") fixedShown = fixedShown || below(el("p", { class: "note", role: "status", text: T.fixedNote }));
+      if (s.status === "fixed") fixedShown = fixedShown || below(el("p", { class: "note", text: T.fixedNote }));
       if (/fixed|rejected/.test(s.status)) save(REPORTED, load(REPORTED).filter(function (x) { return x[0] !== r[0]; }));
     }).catch(Boolean);
   });
-  get("/corrections?url=" + encodeURIComponent(PAGE_URL)).then(function (j) {
+  get("/corrections", "&url=" + encodeURIComponent(PAGE_URL)).then(function (j) {
     var list = j.corrections.map(function (c) {
       return { "@type": "CorrectionComment", text: [c.note, c.text].filter(Boolean).join(" — "), datePublished: c.corrected_at };
     });
@@ -457,7 +457,7 @@
       reply.addEventListener("click", function () { form.replyTo(c); });
       var meta = el("div", { class: "m" }, [el("b", { text: c.author }), document.createTextNode(" · " + ago(c.created_at))]);
       if (c.verified) meta.appendChild(el("span", { text: " ✓ " + T.verified }));
-      if (c.featured) meta.appendChild(el("span", { class: "ft", text: " · ★ " + T.featured }));
+      if (c.featured) meta.appendChild(el("b", { text: " · ★ " + T.featured }));
       if (pending) meta.appendChild(el("i", { text: " · " + (c.rejected ? T.rejected : T.awaiting) }));
       var body = el("div", { class: "b" });
       if (pending) body.textContent = c.body; // the reader's own text, not yet sanitized by us
@@ -545,10 +545,7 @@
         text.focus();
       });
       function own(method, text) {
-        fetch(API + "/comments/" + c.id, {
-          method: method, headers: { "Content-Type": "application/json" }, credentials: "omit",
-          body: JSON.stringify({ site: SITE, body: text, sso: SSO || undefined, reader: load(READER)[0] })
-        }).then(function (r) {
+        post("/comments/" + c.id, { site: SITE, body: text }, method).then(function (r) {
           return r.json().then(function (a) { if (!r.ok) throw a; return a; });
         }).then(function (a) {
           if (a.status !== "pending") return node.replaceWith(renderComment(a));
@@ -566,7 +563,6 @@
     function render(data) {
       list.textContent = "";
       var all = data.comments.concat(state.extra);
-      sort.hidden = all.length < 2 && !state.sort;
       all.forEach(function (c) { list.appendChild(renderComment(c)); });
       more.hidden = !state.next;
       // A published comment of the reader's stays shown until the list (maybe a shared cache's
@@ -605,7 +601,7 @@
     /* the reader's own comments awaiting moderation: shown to them only */
     function renderMine() {
       mineBox.textContent = "";
-      [].forEach.call(list.querySelectorAll(".pend"), function (n) { n.remove(); });
+      list.querySelectorAll(".pend").forEach(function (n) { n.remove(); });
       load(MINE).filter(function (m) { return m.url === PAGE_URL; }).forEach(function (m) {
         // a reply goes under its parent, as it will be once published
         var parent = m.parent && list.querySelector("#comment-" + m.parent);
