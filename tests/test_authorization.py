@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import url_for
 
 from moderation.extensions import db
-from moderation.models import BlockedCommenter, Comment, Reader, ReportCluster, Site, TypoReport, User, Webhook
+from moderation.models import BlockedCommenter, Comment, Correction, Reader, ReportCluster, Site, TypoReport, User, Webhook
 
 from support.accounts import AuthActions, Staff, make_site
 from support.payloads import ORIGIN, comment_payload, report_payload
@@ -22,7 +22,7 @@ ROLES = ("admin", "editor", "moderator")
 SCOPES = {"admin": {"admin", "reports", "comments"}, "editor": {"reports", "comments"},
           "moderator": {"comments"}}
 # Objects that belong to a site: a user limited to other sites must get a 404 for them.
-SITE_OBJECTS = {"comment", "cluster", "report", "page", "reader", "reader_key"}
+SITE_OBJECTS = {"comment", "cluster", "report", "page", "reader", "reader_key", "correction"}
 
 # endpoint: (scope, object named in the URL). scope: "public" (no sign-in), "signed-in" (any role),
 # or the role scope the route needs.
@@ -75,6 +75,9 @@ DASHBOARD = {
     "dashboard.notify_webhook_edit": ("admin", "webhook"),
     "dashboard.notify_webhook_delete": ("admin", "webhook"),
     "dashboard.notify_webhook_test": ("admin", "webhook"),
+    "dashboard.corrections_log": ("reports", None),
+    "dashboard.correction_write": ("reports", None),
+    "dashboard.correction_unpublish": ("reports", "correction"),
 }
 API = {
     "moderation_api.list_comments": ("comments", None),
@@ -83,6 +86,11 @@ API = {
     "moderation_api.fix_comment": ("comments", "comment"),
     "moderation_api.spam_comment": ("comments", "comment"),
     "moderation_api.reopen_comment": ("comments", "comment"),
+    "moderation_api.feature_comment": ("comments", "comment"),
+    "moderation_api.unfeature_comment": ("comments", "comment"),
+    "moderation_api.list_corrections": ("reports", None),
+    "moderation_api.write_correction": ("reports", None),
+    "moderation_api.unpublish_correction": ("reports", "correction"),
     "moderation_api.list_reports": ("reports", None),
     "moderation_api.fix_report": ("reports", "report"),
     "moderation_api.reject_report": ("reports", "report"),
@@ -104,7 +112,7 @@ EXTRA_ARGS = {"dashboard.comment_action": {"action": "reject"}, "dashboard.reade
               "dashboard.claim_item": {"kind": "comment"}}
 ID_ARGS = {"comment_id": "comment", "cluster_id": "cluster", "report_id": "report", "site_id": "site",
            "user_id": "user", "block_id": "block", "job_id": "job", "item_id": "comment", "page_id": "page",
-           "webhook_id": "webhook", "reader_id": "reader", "reader_key": "reader_key"}
+           "webhook_id": "webhook", "reader_id": "reader", "reader_key": "reader_key", "correction_id": "correction"}
 # Routes whose right answer for the right user is still a 404 (the object does not exist).
 EXPECTED_404 = {"dashboard.retry_job"}  # no failed job with the made-up id
 
@@ -152,12 +160,13 @@ def world(app, drain):
             # A receiver nobody listens on: the test-send route fails to deliver, harmlessly.
             webhook = Webhook(site_id=site.id, url="http://127.0.0.1:9/hook", events=["cluster.fixed"])
             reader = Reader(key=f"anon:reader-of-{site.key}", site_id=site.id, kind="anonymous")
-            db.session.add_all([block, webhook, reader])
+            correction = Correction(site_id=site.id, page_id=comment.page_id, kind="editor", text="corrected")
+            db.session.add_all([block, webhook, reader, correction])
             db.session.commit()
             objects[site.key] = {"comment": comment.id, "report": report.id, "cluster": cluster.id,
                                  "site": site.id, "block": block.id, "job": "no-such-job",
                                  "page": comment.page_id, "webhook": webhook.id,
-                                 "reader": reader.id, "reader_key": reader.key}
+                                 "reader": reader.id, "reader_key": reader.key, "correction": correction.id}
     staff, accounts = Staff(app), AuthActions(app, client)
     users = {}
     for role in ROLES:
@@ -222,7 +231,12 @@ def api_call(world, token, method, path):
     headers = {"Authorization": "Bearer " + token} if token else {}
     if method == "GET":
         return world.app.test_client().get(path, headers=headers)
-    return world.app.test_client().post(path, json={"reason": "checked", "body": "Edited text"}, headers=headers)
+    body = {"reason": "checked", "body": "Edited text"}
+    if path == "/api/v1/moderation/corrections":  # a correction written by hand names its article
+        with world.app.app_context():  # the key as it is now: an earlier route may have rotated it
+            key = db.session.get(Site, world.objects["site-a"]["site"]).key
+        body.update(site=key, url=f"{ORIGIN}/site-a/article", text="corrected by hand")
+    return world.app.test_client().post(path, json=body, headers=headers)
 
 
 def is_login_redirect(response):

@@ -21,6 +21,9 @@ SITE_FORM = {
     "language": "kk",
     "rate_limit_reports": "10/minute;100/day",
     "rate_limit_comments": "",
+    # Reactions, order, corrections (site_features.py) at their defaults: the box that is on by default.
+    "default_sort": "oldest",
+    "correction_note_required": "on",
     "flag_threshold": "4",
 }
 
@@ -400,3 +403,18 @@ def test_post_without_csrf_token_is_rejected(app, client, auth, admin, site):
         assert db.session.execute(sa.select(sa.func.count()).select_from(Site)).scalar_one() == 1
         assert db.session.execute(sa.select(User).where(User.email == "x@news.example")).first() is None
     assert audits(app) == []
+
+
+def test_the_site_form_sets_reactions_order_and_corrections(app, client, auth, admin, site):
+    form = dict(SITE_FORM, name="Test News", allowed_origins=ORIGIN, moderation_mode="pre", language="ru",
+                rate_limit_reports="", flag_threshold="3", dislikes="on", default_sort="best")
+    del form["correction_note_required"]  # an unticked box is not sent
+    assert post(client, auth, f"/dashboard/admin/sites/{site.id}", form).status_code == 302
+    [entry] = audits(app, "site.update")
+    assert entry["after"] == {"dislikes": True, "default_sort": "best", "correction_note_required": False}
+    listed = client.get("/api/v1/comments", query_string={"site": "test-site", "url": ORIGIN + "/a"}).json
+    assert (listed["site"]["dislikes"], listed["site"]["default_sort"]) == (True, "best")
+    page = text(client.get(f"/dashboard/admin/sites/{site.id}"))
+    assert 'name="dislikes" checked' in page and '<option value="best" selected' in page
+    response = post(client, auth, f"/dashboard/admin/sites/{site.id}", dict(form, default_sort="top"))
+    assert response.status_code == 400 and 'id="default_sort-error"' in text(response)

@@ -3,7 +3,7 @@ import pytest
 import sqlalchemy as sa
 
 from moderation.extensions import db
-from moderation.models import Comment, ReportCluster, Site, User, Webhook
+from moderation.models import Comment, Correction, ReportCluster, Site, User, Webhook
 
 from support.axe import axe_violations, describe
 from support.browser import TYPO, sign_in
@@ -35,7 +35,10 @@ def world(app, live_server, auth, drain, staff):
     with app.app_context():
         site = db.session.execute(sa.select(Site).where(Site.key == "demo")).scalar_one()
         webhook = Webhook(site_id=site.id, url="http://127.0.0.1:9/hook", events=["cluster.fixed"])
-        db.session.add(webhook)
+        # The corrections page with one published correction (its Unpublish form).
+        correction = Correction(site_id=site.id, page_id=db.session.get(Comment, root).page_id, kind="editor",
+                                text="Исправлено", note="Уточнение")
+        db.session.add_all([webhook, correction])
         db.session.commit()
         return {
             "email": email, "comment_id": root, "cluster_id": db.session.execute(sa.select(ReportCluster.id)).scalar_one(),

@@ -147,3 +147,28 @@ def test_o_opens_the_conversation_and_it_is_moderated_there(app, live_server, ne
     page.wait_for_function(
         "() => [...document.querySelectorAll('[data-status]')].map(e => e.dataset.status).join() === 'approved,approved'")
     assert page.errors == []
+
+
+def test_p_features_a_published_comment_and_it_keeps_its_place(app, live_server, new_page, auth, drain, staff):
+    post_comment(app, live_server, "Лучший ответ")
+    drain()
+    with app.app_context():
+        comment_id = db.session.execute(sa.select(Comment.id)).scalar_one()
+    assert app.test_client().post(f"/api/v1/moderation/comments/{comment_id}/approve",
+                                  headers=staff.headers()).status_code == 200
+    page = new_page()
+    open_queue(page, live_server, auth, path="/dashboard/comments?status=approved")
+    page.wait_for_selector(".queue .item:focus")
+    page.keyboard.press("p")
+    page.wait_for_selector("[data-featured-mark]")  # reloaded: the same item, now with its mark
+    assert items_text(page) == ["Лучший ответ"]
+    with app.app_context():
+        assert db.session.get(Comment, comment_id).featured is True
+    page.wait_for_selector(".queue .item:focus")
+    page.keyboard.press("p")  # the same key stops featuring it
+    page.wait_for_selector('[data-action="feature"]')
+    with app.app_context():
+        assert db.session.get(Comment, comment_id).featured is False
+        actions = db.session.execute(sa.select(AuditEntry.action).order_by(AuditEntry.id)).scalars().all()
+    assert actions[-2:] == ["comment.feature", "comment.unfeature"]
+    assert page.errors == []

@@ -121,3 +121,24 @@ def test_retention_removes_old_anonymous_readers_like_address_hashes(app, site):
     kept = reader_row(app, fresh.id)
     assert kept.address_hash is not None and comment_row(app, fresh_comment).reader_id == fresh.id
     assert retention(app, now=now)[0]["readers"] == 0
+
+
+def test_retention_takes_an_old_readers_votes_and_keeps_the_totals(app, site):
+    from moderation.models import CommentVote  # noqa: PLC0415
+
+    now = utcnow()
+    old_anon = make_reader(app, site.id, name="Старый", address="10.0.0.1", now=now - timedelta(days=200))
+    fresh = make_reader(app, site.id, name="Новый", address="10.0.0.4")
+    comment_id = reader_comment(app, fresh, status="approved")
+    with app.app_context():
+        comment = db.session.get(Comment, comment_id)
+        comment.likes = 2
+        db.session.add_all([CommentVote(client_id="vote-old-0001", comment_id=comment_id, reader_id=old_anon.id,
+                                        value=1),
+                            CommentVote(client_id="vote-new-0001", comment_id=comment_id, reader_id=fresh.id,
+                                        value=1)])
+        db.session.commit()
+    retention(app, now=now)
+    with app.app_context():
+        assert db.session.execute(sa.select(CommentVote.reader_id)).scalars().all() == [fresh.id]
+        assert db.session.get(Comment, comment_id).likes == 2

@@ -153,3 +153,32 @@ def test_queued_payload_is_the_documented_shape(kind, path, payload, client, sit
     assert response.status_code == 202, response.get_json()
     assert set(queued[0]) == set(QUEUED[kind].model_fields)
     QUEUED[kind].model_validate(queued[0])
+
+
+def test_a_queued_vote_is_the_documented_shape(app, client, site, monkeypatch):
+    """Votes too (issue 18): the QueuedVote model's fields, no more."""
+    import sqlalchemy as sa  # noqa: PLC0415
+
+    from moderation.api import reader_views  # noqa: PLC0415
+    from moderation.extensions import db  # noqa: PLC0415
+    from moderation.models import Comment, Page  # noqa: PLC0415
+    from moderation.models.sites import url_hash  # noqa: PLC0415
+    from moderation.schemas.payload import QUEUED  # noqa: PLC0415
+
+    with app.app_context():
+        page = Page(site_id=site.id, url="https://news.example/a", url_hash=url_hash("https://news.example/a"))
+        db.session.add(page)
+        db.session.flush()
+        comment = Comment(client_id="c-vote-target", site_id=site.id, page_id=page.id, author="A", body_raw="x",
+                          body_html="<p>x</p>", status="approved")
+        db.session.add(comment)
+        db.session.commit()
+        comment_id = db.session.execute(sa.select(Comment.id)).scalar_one()
+    queued = []
+    monkeypatch.setattr(reader_views, "get_broker", lambda: type("Broker", (), {"submit": staticmethod(queued.append)}))
+    response = client.post(f"/api/v1/comments/{comment_id}/votes", json={
+        "site": "test-site", "value": 1, "client_id": "3f1c9a52-0c1e-4d8e", "junk": 1},
+        headers={"Origin": "https://news.example"})
+    assert response.status_code == 202, response.get_json()
+    assert set(queued[0]) == set(QUEUED["vote"].model_fields)
+    QUEUED["vote"].model_validate(queued[0])

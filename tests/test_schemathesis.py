@@ -103,10 +103,19 @@ class Seeded:
             db.session.get(Comment, self.comment_ids[0]).reader_id = reader.id
             db.session.commit()
             self.reader_keys = [reader.key]
+            # A published correction, for the unpublish operation.
+            from moderation.models import Correction  # noqa: PLC0415
+
+            correction = Correction(site_id=site_id, page_id=db.session.get(Comment, self.comment_ids[0]).page_id,
+                                    kind="editor", text="Исправлено")
+            db.session.add(correction)
+            db.session.commit()
+            self.correction_ids = [correction.id]
 
     def ids_for(self, name):
         return {"comment_id": self.comment_ids, "report_id": self.report_ids,
                 "cluster_id": self.cluster_ids, "reader_key": self.reader_keys,
+                "correction_id": self.correction_ids,
                 "client_id": self.report_client_ids + self.comment_client_ids}.get(name)
 
 
@@ -225,7 +234,7 @@ def test_operation_conforms_to_the_document(label, api_schema, fuzz_headers, acc
 
 BODY_OPERATIONS = [
     (path.replace("{", "").replace("}", "").replace("comment_id", "1").replace("report_id", "1")
-     .replace("cluster_id", "1"), method)
+     .replace("cluster_id", "1").replace("correction_id", "1"), method)
     for path, item in DOCUMENT["paths"].items() for method, operation in item.items()
     if "requestBody" in operation
 ]

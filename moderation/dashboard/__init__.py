@@ -65,6 +65,7 @@ from . import (  # noqa: E402,F401  (routes register on import)
     audit_views,
     auth_views,
     common,
+    corrections_views,
     export_views,
     health_views,
     labels,

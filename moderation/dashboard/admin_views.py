@@ -30,6 +30,8 @@ from ..schemas.limits import MAX_ID  # an INTEGER column: a bigger id would fail
 from . import bp
 from .audit_views import utc
 from .common import register_nav, requires
+from .. import site_features
+from ..schemas.limits import SORTS
 
 register_nav("dashboard.admin_sites", lazy_gettext("Sites"), "admin")
 register_nav("dashboard.admin_users", lazy_gettext("Users"), "admin")
@@ -113,10 +115,22 @@ def _parse_site(form):
     return values, errors
 
 
+def _parse_features(form):
+    """The reactions/order/corrections settings (site_features.DEFAULTS) from the site form:
+    (values, errors). Checkboxes: absent is off."""
+    values = {"dislikes": bool(form.get("dislikes")), "default_sort": form.get("default_sort", ""),
+              "correction_note_required": bool(form.get("correction_note_required"))}
+    errors = {}
+    if values["default_sort"] not in SORTS:
+        errors["default_sort"] = _("Choose one of: %(choices)s", choices=", ".join(SORTS))
+    return values, errors
+
+
 def _site_state(site):
     state = {field: getattr(site, field) for field in SITE_FIELDS}
     state["allowed_origins"] = list(site.allowed_origins or [])
     state["key"] = site.key
+    state.update(site_features.all_settings(site.settings))
     return state
 
 
@@ -156,12 +170,15 @@ def admin_sites():
 def admin_site_new():
     """Create a site. 403 unless admin; 400 (the form with its errors) on bad fields."""
     if request.method == "GET":
-        defaults = {"moderation_mode": "pre", "language": "ru", "flag_threshold": "3"}
+        defaults = {"moderation_mode": "pre", "language": "ru", "flag_threshold": "3",
+                    **{key: str(value) for key, value in site_features.DEFAULTS.items()}}
         return _render_site_form(None, defaults)
     values, errors = _parse_site(request.form)
+    features, feature_errors = _parse_features(request.form)
+    errors.update(feature_errors)
     if errors:
         return _render_site_form(None, request.form, errors, 400)
-    site = Site(**values)
+    site = Site(**values, settings=features)
     db.session.add(site)
     db.session.flush()
     audit(current_user, "site.create", site, after=_site_state(site))
@@ -179,11 +196,14 @@ def admin_site_edit(site_id):
     if request.method == "GET":
         return _render_site_form(site, _site_form_values(site))
     values, errors = _parse_site(request.form)
+    features, feature_errors = _parse_features(request.form)
+    errors.update(feature_errors)
     if errors:
         return _render_site_form(site, request.form, errors, 400)
     before = _site_state(site)
     for field, value in values.items():
         setattr(site, field, value)
+    site.settings = dict(site.settings or {}, **features)
     before, after = _changes(before, _site_state(site))
     if after:
         audit(current_user, "site.update", site, before=before, after=after)

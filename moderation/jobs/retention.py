@@ -101,7 +101,12 @@ def _purge_readers(site, now, cutoff, dry_run):
         for chunk in range(0, len(ids), 500):
             _update(model, (model.reader_id.in_(ids[chunk:chunk + 500]),), {"reader_id": None}, False)
     deleted = 0
+    from ..models import CommentVote  # noqa: PLC0415
+
     for chunk in range(0, len(ids), 500):
+        # A vote is keyed on its reader: it goes with them (the comment keeps its totals).
+        db.session.execute(sa.delete(CommentVote).where(CommentVote.reader_id.in_(ids[chunk:chunk + 500]))
+                           .execution_options(synchronize_session=False))
         deleted += db.session.execute(
             sa.delete(Reader).where(Reader.id.in_(ids[chunk:chunk + 500])).execution_options(synchronize_session=False)
         ).rowcount

@@ -71,7 +71,8 @@
   var inFlight = 0;
   function submitAction(form) {
     var item = form.closest(".item");
-    var inQueue = item && item.closest("[data-queue]");
+    // data-stays (feature / unfeature): the item keeps its place; the page is reloaded to show it.
+    var inQueue = item && item.closest("[data-queue]") && !form.hasAttribute("data-stays");
     var buttons = form.querySelectorAll("button");
     buttons.forEach(function (b) { b.disabled = true; });
     if (inQueue) {
