@@ -171,7 +171,10 @@ def test_the_corrections_block_under_the_article_and_its_json_ld(app, live_serve
     items = page.locator("[data-moderation-widget] section li").all_inner_texts()
     assert len(items) == 2
     assert items[1].endswith(": Мы писали, что в июне. — Мост откроют в мае.") and items[0].endswith(": Глава района — Иванов.")
-    assert page.evaluate("() => document.querySelector('[data-article]').nextElementSibling.hasAttribute('data-moderation-widget')")
+    # between the article and the comments block
+    assert page.evaluate("() => { const host = document.querySelector('[data-moderation-comments]').previousElementSibling;"
+                         " return host.hasAttribute('data-moderation-widget') && host.textContent === '' &&"
+                         " !!(document.querySelector('[data-article]').compareDocumentPosition(host) & 4); }")
     [ld] = page.evaluate("() => [...document.querySelectorAll('script[type=\"application/ld+json\"]')].map(s => s.textContent)")
     data = json.loads(ld)
     api = client.get("/api/v1/corrections", query_string={"site": "demo", "url": live_server + "/demo"}).json

@@ -386,8 +386,10 @@
   function below(node) {
     if (!under) {
       under = shadowHost(document.body);
-      var a = articleRoot();
-      if (a !== document.body) a.after(under.host);
+      // above the comments block where the page has one, else after the article
+      var a = document.querySelector("[data-article],article,main");
+      if (target) target.before(under.host);
+      else if (a) a.after(under.host);
     }
     return under.appendChild(node);
   }
