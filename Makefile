@@ -16,13 +16,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,postgres]'
 	touch $(STAMP)
 
-# axe-core (npm, pinned in package.json: one exact version, no dependencies) for the accessibility test.
+# npm packages, exact versions in package.json and package-lock.json: axe-core for the accessibility
+# test, terser for `make widget`.
 AXE := node_modules/axe-core/axe.min.js
-$(AXE): package.json
+$(AXE): package.json package-lock.json
 	@command -v npm >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; \
 	  else echo "npm is missing: sudo apt-get install npm"; exit 1; fi; }
-	npm install --no-audit --no-fund --silent
+	npm ci --no-audit --no-fund --silent
 	touch $(AXE)
 
 install: $(STAMP) $(AXE)
@@ -54,7 +55,8 @@ nginx:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; \
 	  else echo "nginx is missing: sudo apt-get install nginx (tests/test_deploy_nginx.py skips without it)"; fi; }
 
-## Minify the reader widget with its strings from the widget.po catalogs; print its size (gzip budget: 8 KB)
+## One minified widget bundle per language (terser) with its strings from widget.po; print each one's size
+## and SRI (gzip budget: 8 KB each)
 widget: install
 	$(BIN)/python tools/build_widget.py
 

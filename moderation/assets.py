@@ -19,6 +19,15 @@ def integrity(filename):
     return _integrity(str(path), path.stat().st_mtime_ns)
 
 
+def widget_file(language):
+    """The widget bundle of a site's language under static/ (tools/build_widget.py builds one per
+    catalog): `js/widget.<lang>.js`, or the English `js/widget.js` if that language has none."""
+    name = f"js/widget.{language}.js"
+    if language and language != "en" and (Path(current_app.static_folder) / name).is_file():
+        return name
+    return "js/widget.js"
+
+
 def _cross_origin_static(response):
     # `<script integrity=... crossorigin="anonymous">` makes a CORS request: a public
     # file must say any origin may read it, or the browser refuses to run it.

@@ -67,8 +67,9 @@ def article():
     return render_template(
         "demo/article.html",
         site_key=DEMO_KEY,
-        widget_src=url_for("static", filename="js/widget.js"),
-        widget_integrity=assets.integrity("js/widget.js"),
+        # The bundle of the demo site's language (Russian): widget.ru.js.
+        widget_src=url_for("static", filename=assets.widget_file(site.language if site else "ru")),
+        widget_integrity=assets.integrity(assets.widget_file(site.language if site else "ru")),
         comments=comments,
     )
 

@@ -111,7 +111,8 @@ def test_create_a_site(app, client, auth, admin):
     assert response.headers["Location"].endswith(f"/dashboard/admin/sites/{site_id}")
 
     page = text(client.get(f"/dashboard/admin/sites/{site_id}"))
-    assert f'<script src="http://localhost/static/js/widget.js" data-site="{key}" async></script>' in page
+    # The snippet names the bundle of the site's language (Kazakh here).
+    assert f'<script src="http://localhost/static/js/widget.kk.js" data-site="{key}" async></script>' in page
     assert "Site Daily Planet created." in page
 
     [entry] = audits(app, "site.create")

@@ -185,7 +185,8 @@ def test_nginx_caps_bodies_like_the_app_and_passes_proxy_headers():
     for header in ("X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "Host"):
         assert f"proxy_set_header {header} " in conf
     assert "proxy_pass http://moderation_web;" in conf and "server 127.0.0.1:8000;" in conf
-    assert "alias /opt/moderation/static/js/widget.js;" in conf
+    assert "location ~ ^/static/js/(widget(\\.[a-z]+)?\\.js)$" in conf  # every language's bundle
+    assert "alias /opt/moderation/static/js/$1;" in conf
     assert conf.count('add_header Access-Control-Allow-Origin "*"') >= 2  # SRI needs CORS
 
 

@@ -15,6 +15,7 @@ from flask_login import current_user, login_user
 from flask_login.config import COOKIE_NAME
 from limits import parse_many
 
+from .. import assets
 from ..auth import PASSWORD_MAX as MAX_PASSWORD
 from ..auth import PASSWORD_MIN as MIN_PASSWORD
 from ..auth import create_user, generate_password
@@ -150,7 +151,7 @@ def _load_site(site_id):
 def _render_site_form(site, form, errors=None, status=200):
     snippet = None
     if site is not None:
-        src = url_for("static", filename="js/widget.js", _external=True)
+        src = url_for("static", filename=assets.widget_file(site.language), _external=True)
         snippet = f'<script src="{src}" data-site="{site.key}" async></script>'
     return render_template("dashboard/admin_site_form.html", site=site, form=form, errors=errors or {},
                            snippet=snippet, modes=MODES, languages=LANGUAGES), status

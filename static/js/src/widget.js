@@ -1,7 +1,8 @@
 /*!
  * Reader widget: Ctrl/Cmd+Enter error reports and a live comments block.
  * One tag: <script src="https://SERVICE/static/js/widget.js" data-site="KEY" async></script>
- * Options (data-*): lang, article (selector of the article text), comments (selector of
+ * (widget.js is English; widget.ru.js, widget.kk.js... each hold one language.)
+ * Options (data-*): article (selector of the article text), comments (selector of
  * the comments target, default [data-moderation-comments]), url (canonical article URL), api,
  * sso (the site's sign-in token; pages that sign in later call ModerationWidget.setSSO(token|null)).
  * No dependencies, no eval, no inline handlers; page text enters the DOM only as text.
@@ -19,6 +20,9 @@
   var OUTBOX = "moderation:outbox";
   var MINE = "moderation:mine";
   var READER = "moderation:reader"; // the signed anonymous id the server issued (docs/identity.md)
+  var REPORTED = "moderation:reported"; // [[client_id, url]] of the reader's reports: "fixed" once
+  var OWN = "moderation:own"; // [[comment id, client_id]] of the reader's published comments
+  var VOTES = "moderation:votes"; // {comment id: 1 | -1}
   var SSO = opt.sso || null, onSSO = [];
   window.ModerationWidget = {
     setSSO: function (token) { SSO = token || null; onSSO.forEach(function (f) { f(); }); }
@@ -53,18 +57,14 @@
       write: "Write a comment", spam: "Spam", abuse: "Abuse", offtopic: "Off-topic",
       cancelReply: "Cancel reply", replyTo: "Reply to ",
       fixMail: "E-mail, to hear when it is fixed (optional)", replies: "E-mail me about replies",
-      moreReplies: "More replies"
+      moreReplies: "More replies", like: "Like", dislike: "Dislike", sort: "Order", oldest: "Oldest",
+      newest: "Newest", best: "Best", featured: "Featured", corrections: "Corrections",
+      fixedNote: "Thank you — the error you reported was fixed.", edit: "Edit", del: "Delete", save: "Save"
     }
   };
-  function pickLang() {
-    var cands = [opt.lang, document.documentElement.lang];
-    for (var i = 0; i < cands.length; i++) {
-      var l = (cands[i] || "").toLowerCase().slice(0, 2);
-      if (STRINGS[l]) return l;
-    }
-    return "en";
-  }
-  var LANG = pickLang();
+  // One language per bundle (widget.js English, widget.<lang>.js): the build leaves STRINGS one key.
+  // The newsroom's tag names the bundle, so its file is the language (data-lang is not read).
+  var LANG = Object.keys(STRINGS)[0];
   var T = STRINGS[LANG];
 
   /* ---------- small DOM helpers (text only, page text never goes through an HTML parser) ---------- */
@@ -79,18 +79,15 @@
     return node;
   }
   function uuid() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    // A version 4 UUID from the CSPRNG (randomUUID needs a secure context): each 0, 1 and 8 of the
-    // template becomes a random hex digit, the 8 keeping its variant bits (8-b); the 4 stays.
-    return "10000000-1000-4000-8000-100000000000".replace(/[018]/g, function (c) {
-      return (c ^ crypto.getRandomValues(new Uint8Array(1))[0] & 15 >> c / 4).toString(16);
-    });
+    // randomUUID needs a secure context; else 128 bits from the CSPRNG, as digits and dashes (a valid
+    // client_id: 8-64 letters, digits, - and _).
+    return crypto.randomUUID ? crypto.randomUUID() : crypto.getRandomValues(new Uint32Array(4)).join("-");
   }
   function load(key) { try { return JSON.parse(localStorage.getItem(key)) || []; } catch (e) { return []; } }
   function save(key, v) { try { localStorage.setItem(key, JSON.stringify(v)); } catch (e) { /* private mode */ } }
 
   var CSS =
-    ":host{all:initial}*{box-sizing:border-box;font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif}" +
+    ":host{all:initial}*{box-sizing:border-box;font-family:system-ui,sans-serif}" +
     ".bg{position:fixed;inset:0;background:rgba(0,0,0,.45);display:flex;align-items:center;justify-content:center;z-index:2147483647}" +
     ".dlg{background:#fff;color:#111;max-width:520px;width:calc(100% - 24px);max-height:96%;overflow:auto;border-radius:8px;padding:20px;box-shadow:0 10px 40px rgba(0,0,0,.3);font-size:15px;line-height:1.45}" +
     "h2{margin:0 0 12px;font-size:19px}label{display:block;margin:10px 0 4px;font-weight:600}" +
@@ -102,11 +99,13 @@
     "button.sec{background:#fff;color:#0b57d0}button:disabled{opacity:.6;cursor:default}" +
     ":focus-visible{outline:3px solid #f5a623;outline-offset:1px}" +
     ".live{margin-top:10px;min-height:1.2em}.fab{position:absolute;z-index:2147483646;box-shadow:0 2px 8px rgba(0,0,0,.3)}" +
-    ".c{padding:10px 0;border-bottom:1px solid #e5e5e5}.c .m{font-size:13px;color:#555}.c .m b{color:#111}" +
+    ".c{padding:10px 0;border-bottom:1px solid #e5e5e5}.c .m{font-size:13px;color:#555}" +
     ".c .b{margin:4px 0;overflow-wrap:anywhere}.c .r{margin-left:22px;border-left:2px solid #e5e5e5;padding-left:12px}" +
     ".c button,.more{background:none;border:0;color:#0b57d0;padding:2px 0;margin-right:12px;font-size:13px}" +
-    ".pend{opacity:.75}.pend .m i{color:#a15c00}.hp{position:absolute;left:-9999px;width:1px;height:1px;overflow:hidden}" +
-    "form{margin-top:14px}.dlg form{margin:0}.note{font-size:14px;color:#333}";
+    ".pend{opacity:.75}.pend .m i{color:#a15c00}.hp{display:none}" +
+    "form{margin-top:14px}.dlg form{margin:0}.note{font-size:14px;color:#333}" +
+    ".ck{display:flex;gap:8px;margin-top:10px}.ck *{width:auto;margin:0}[aria-pressed=true]{font-weight:700}" +
+    "div>select{width:auto}";
 
   function shadowHost(container) {
     var host = el("div", { "data-moderation-widget": "" });
@@ -124,13 +123,13 @@
 
   /* ---------- delivery: outbox in localStorage, retried with backoff, exactly once ---------- */
   var retryTimer = null;
-  function post(path, body) {
+  function post(path, body, method) {
     // The reader's credentials, added at send time: the outbox never keeps them.
     // With a token the server takes the SSO reader and ignores the anonymous id.
     body.sso = SSO || undefined;
     body.reader = load(READER)[0];
     return fetch(API + path, {
-      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+      method: method || "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
       credentials: "omit", keepalive: true
     });
   }
@@ -138,6 +137,7 @@
     // Kept before sending: a closed tab or lost network never loses it.
     drop(item.body.client_id);
     save(OUTBOX, load(OUTBOX).concat(item));
+    if (item.path === "/reports") save(REPORTED, load(REPORTED).concat([[item.body.client_id, PAGE_URL]]).slice(-20));
     return attempt(item);
   }
   function kept(id) { return load(OUTBOX).some(function (x) { return x.body.client_id === id; }); }
@@ -357,6 +357,54 @@
   /* ---------- comments ---------- */
   var target = document.querySelector(opt.comments || "[data-moderation-comments]");
   if (target) initComments(target);
+  function json(url) {
+    return fetch(url, { credentials: "omit" }).then(function (r) { return r.status === 404 ? { status: "rejected" } : r.json(); });
+  }
+  function get(path, query) {
+    return json(API + path + "?site=" + encodeURIComponent(SITE) + (query || ""));
+  }
+
+  /* comment counts for article lists: every [data-moderation-count=URL], one request (per 100 URLs) */
+  var counted = document.querySelectorAll("[data-moderation-count]"), urls = [];
+  counted.forEach(function (n) {
+    if (urls.indexOf(n.u = n.dataset.moderationCount) < 0) urls.push(n.u); // absolute URLs, as the links' href
+  });
+  for (var i = 0; i < urls.length; i += LIMITS.counts) {
+    get("/counts", "&url=" + urls.slice(i, i + LIMITS.counts).map(encodeURIComponent).join("&url=")).then(function (j) {
+      counted.forEach(function (n) { if (j.counts[n.u] != null) n.textContent = j.counts[n.u]; });
+    }).catch(Boolean);
+  }
+
+  /* under the article: the "your error was fixed" note (once) and the published corrections */
+  var under = null, fixedShown;
+  function below(node) {
+    if (!under) {
+      under = shadowHost(document.body);
+      // above the comments block where the page has one, else after the article
+      var a = document.querySelector("[data-article],article,main");
+      if (target) target.before(under.host);
+      else if (a) a.after(under.host);
+    }
+    return under.appendChild(node);
+  }
+  load(REPORTED).forEach(function (r) {
+    if (r[1] === PAGE_URL) get("/submissions/" + r[0]).then(function (s) {
+      if (s.status === "fixed") fixedShown = fixedShown || below(el("p", { class: "note", text: T.fixedNote }));
+      if (/fixed|rejected/.test(s.status)) save(REPORTED, load(REPORTED).filter(function (x) { return x[0] !== r[0]; }));
+    }).catch(Boolean);
+  });
+  get("/corrections", "&url=" + encodeURIComponent(PAGE_URL)).then(function (j) {
+    var list = j.corrections.map(function (c) {
+      return { "@type": "CorrectionComment", text: [c.note, c.text].filter(Boolean).join(" — "), datePublished: c.corrected_at };
+    });
+    if (!list[0]) return;
+    below(el("section", {}, [el("h2", { text: T.corrections }), el("ul", {}, list.map(function (c) {
+      return el("li", { text: ago(c.datePublished) + ": " + c.text });
+    }))]));
+    // (h2: the block follows the article, whose headline is the h1.) schema.org structured data for search engines, in the page itself (not the shadow root)
+    document.head.appendChild(el("script", { type: "application/ld+json", text: JSON.stringify({
+      "@context": "https://schema.org", "@type": "Article", url: PAGE_URL, correction: list }) }));
+  }).catch(Boolean);
 
   function ago(iso) {
     var s = (Date.now() - Date.parse(iso)) / 1000;
@@ -372,9 +420,21 @@
     var list = el("div", { role: "feed", "aria-busy": "false" });
     var more = el("button", { type: "button", class: "more", text: T.more, hidden: "" });
     var mineBox = el("div");
+    var empty = el("p", { class: "note", text: T.empty });
     var state = { etag: null, next: null, extra: [], flagged: {}, replies: {}, site: {} };
+    var voted = Object.assign({}, load(VOTES));
+    var sort = el("select", { "aria-label": T.sort }, LIMITS.sorts.map(function (k) {
+      return el("option", { value: k, text: T[k] });
+    }));
+    sort.addEventListener("change", function () {
+      state.sort = sort.value;
+      state.etag = null;
+      state.extra = [];
+      refresh();
+    });
     function listUrl(q) {
-      return API + "/comments?site=" + encodeURIComponent(SITE) + "&url=" + encodeURIComponent(PAGE_URL) + q;
+      return API + "/comments?site=" + encodeURIComponent(SITE) + "&url=" + encodeURIComponent(PAGE_URL) + q +
+        (state.sort ? "&sort=" + state.sort : "");
     }
     var form = commentForm();
     // Sites that take comments from signed-in readers only show their sign-in link instead of the form.
@@ -386,20 +446,21 @@
       if (state.site.sso_login_url) signin.href = state.site.sso_login_url;
     }
     onSSO.push(gate);
-    root.appendChild(el("div", {}, [list, mineBox, more, form.node, signin]));
+    root.appendChild(el("div", {}, [sort, empty, list, mineBox, more, form.node, signin]));
 
     function renderComment(c, pending) {
       var reply = el("button", { type: "button", text: T.reply });
       reply.addEventListener("click", function () { form.replyTo(c); });
       var meta = el("div", { class: "m" }, [el("b", { text: c.author }), document.createTextNode(" · " + ago(c.created_at))]);
       if (c.verified) meta.appendChild(el("span", { text: " ✓ " + T.verified }));
+      if (c.featured) meta.appendChild(el("b", { text: " · ★ " + T.featured }));
       // Still in the outbox (rate limit, offline): not sent yet, so not "awaiting moderation" either.
       if (pending) meta.appendChild(el("i", { text: " · " + (c.rejected ? T.rejected : kept(c.client_id) ? T.unsent : T.awaiting) }));
       var body = el("div", { class: "b" });
       if (pending) body.textContent = c.body; // the reader's own text, not yet sanitized by us
       else body.innerHTML = c.body_html; // sanitized by the server (bleach safelist)
       var node = el("article", { class: "c" + (pending ? " pend" : ""), id: "comment-" + (c.id || c.client_id) }, [meta, body]);
-      if (!pending) {
+      if (!pending && !c.deleted) {
         var flag = el("button", { type: "button", "aria-expanded": "false", text: state.flagged[c.id] ? T.flagged : T.flag });
         var reasons = el("span", { hidden: "" }, LIMITS.reasons.map(function (why) {
           var b = el("button", { type: "button", "data-reason": why, text: T[why] });
@@ -414,9 +475,9 @@
         flag.addEventListener("click", function () {
           if (state.flagged[c.id]) return;
           reasons.hidden = !reasons.hidden;
-          flag.setAttribute("aria-expanded", String(!reasons.hidden));
+          flag.setAttribute("aria-expanded", !reasons.hidden);
         });
-        node.appendChild(el("div", {}, [reply, flag, reasons]));
+        node.appendChild(el("div", {}, votes(c, node).concat([reply, flag, reasons], ownTools(c, node, body))));
       }
       if (c.replies && c.replies.length) {
         // A thread shows its first replies; "More replies" pages through the rest (kept across polls).
@@ -427,8 +488,7 @@
         if (shown.length < c.replies_total) {
           var moreReplies = el("button", { type: "button", class: "more", text: T.moreReplies });
           moreReplies.addEventListener("click", function () {
-            fetch(listUrl("&thread=" + c.id + "&after=" + shown[shown.length - 1].id), { credentials: "omit" })
-              .then(function (r) { return r.json(); }).then(function (data) {
+            json(listUrl("&thread=" + c.id + "&after=" + shown[shown.length - 1].id)).then(function (data) {
                 state.replies[c.id] = (state.replies[c.id] || []).concat(data.comments);
                 shown = shown.concat(data.comments);
                 data.comments.forEach(function (r) { box.appendChild(renderComment(r)); });
@@ -441,10 +501,65 @@
       return node;
     }
 
+    /* likes (and dislikes where the site has them): once per reader, counted at once (the next
+       list that changes has the server's counts) */
+    function votes(c, node) {
+      return (state.site.dislikes ? [1, -1] : [1]).map(function (x) {
+        var key = x > 0 ? "likes" : "dislikes";
+        var b = el("button", { type: "button", "aria-pressed": voted[c.id] === x, text: T[x > 0 ? "like" : "dislike"] + " " + (c[key] || 0) });
+        b.addEventListener("click", function () {
+          if (voted[c.id] === x) return;
+          if (voted[c.id]) c[x > 0 ? "dislikes" : "likes"]--;
+          c[key] = (c[key] || 0) + 1;
+          voted[c.id] = x;
+          save(VOTES, voted);
+          deliver({ path: "/comments/" + c.id + "/votes", body: { site: SITE, value: x, client_id: uuid() } });
+          var fresh = renderComment(c);
+          node.replaceWith(fresh);
+          fresh.querySelector("[aria-pressed=true]").focus();
+        });
+        return b;
+      });
+    }
+
+    /* the reader's own published comments: edit (within the site's edit_minutes), delete */
+    function ownTools(c, node, body) {
+      var mine = load(OWN).find(function (o) { return o[0] === c.id; });
+      if (!mine) return [];
+      var edit = el("button", { type: "button", text: T.edit });
+      var del = el("button", { type: "button", text: T.del });
+      edit.hidden = Date.now() > Date.parse(c.created_at) + state.site.edit_minutes * 6e4;
+      del.addEventListener("click", function () { own("DELETE"); });
+      edit.addEventListener("click", function () {
+        var text = el("textarea", { "aria-label": T.body, maxlength: LIMITS.body });
+        var ok = el("button", { type: "button", text: T.save });
+        var cancel = el("button", { type: "button", text: T.cancel });
+        text.value = body.textContent;
+        edit.hidden = true;
+        ok.addEventListener("click", function () { own("PATCH", text.value); });
+        cancel.addEventListener("click", function () { node.replaceWith(renderComment(c)); });
+        body.replaceWith(el("div", {}, [text, ok, cancel]));
+        text.focus();
+      });
+      function own(method, text) {
+        post("/comments/" + c.id, { site: SITE, body: text }, method).then(function (r) {
+          return r.json().then(function (a) { if (!r.ok) throw a; return a; });
+        }).then(function (a) {
+          if (a.status !== "pending") return node.replaceWith(renderComment(a));
+          // back to moderation: its reader sees it "awaiting moderation" until it is published again
+          node.remove();
+          save(MINE, load(MINE).concat([Object.assign(a, { client_id: mine[1], url: PAGE_URL, body: text })]));
+          renderMine();
+        }, function (e) {
+          node.append(T.failed + e.message);
+        });
+      }
+      return [edit, del];
+    }
+
     function render(data) {
       list.textContent = "";
       var all = data.comments.concat(state.extra);
-      if (!all.length) list.appendChild(el("p", { class: "note", text: T.empty }));
       all.forEach(function (c) { list.appendChild(renderComment(c)); });
       more.hidden = !state.next;
       // A published comment of the reader's stays shown until the list (maybe a shared cache's
@@ -464,6 +579,7 @@
         return res.json().then(function (data) {
           if (!state.extra.length) state.next = data.next;
           state.site = data.site || {};
+          if (!state.sort) sort.value = state.site.default_sort || LIMITS.sorts[0];
           gate();
           render(data);
         });
@@ -471,7 +587,7 @@
     }
 
     more.addEventListener("click", function () {
-      fetch(listUrl("&after=" + state.next), { credentials: "omit" }).then(function (r) { return r.json(); }).then(function (data) {
+      json(listUrl("&after=" + state.next)).then(function (data) {
         state.extra = state.extra.concat(data.comments);
         state.next = data.next;
         data.comments.forEach(function (c) { list.appendChild(renderComment(c)); });
@@ -482,9 +598,17 @@
     /* the reader's own comments awaiting moderation: shown to them only */
     function renderMine() {
       mineBox.textContent = "";
+      list.querySelectorAll(".pend").forEach(function (n) { n.remove(); });
       load(MINE).filter(function (m) { return m.url === PAGE_URL; }).forEach(function (m) {
-        mineBox.appendChild(renderComment(m, true));
+        // a reply goes under its parent, as it will be once published
+        var parent = m.parent && list.querySelector("#comment-" + m.parent);
+        var node = renderComment(m, true);
+        if (!parent) return mineBox.appendChild(node);
+        var box = parent.querySelector(".r") || parent.appendChild(el("div", { class: "r" }));
+        box.appendChild(node);
       });
+      // "No comments yet" only while there is none, not even the reader's own pending one
+      empty.hidden = !!(list.firstChild || mineBox.firstChild);
     }
     function checkMine() {
       var mine = load(MINE).filter(function (m) { return m.url === PAGE_URL && !m.shown && !m.rejected; });
@@ -492,10 +616,14 @@
         return fetch(status(m.client_id), { credentials: "omit" }).then(function (r) {
           return r.ok ? r.json() : null;
         }).then(function (s) {
-          if (s && (s.status === "published" || s.status === "rejected")) {
+          if (s && /published|rejected/.test(s.status)) {
             save(MINE, load(MINE).map(function (x) {
               if (x.client_id === m.client_id) {
-                if (s.comment_id) x.shown = [s.comment_id, Date.now() + HOLD_MS];
+                if (s.comment_id) {
+                  x.shown = [s.comment_id, Date.now() + HOLD_MS];
+                  save(OWN, load(OWN).filter(function (o) { return o[0] !== s.comment_id; })
+                    .concat([[s.comment_id, x.client_id]]).slice(-50));
+                }
                 else x.rejected = Date.now(); // never a silent vanish: "not published", for a day
               }
               return x;
@@ -524,7 +652,7 @@
         el("h3", { text: T.write }), replyNote, cancelReply,
         el("label", { for: "mc-n", text: T.name }), name,
         el("label", { for: "mc-e", text: T.email }), mail,
-        el("div", {}, [follow, el("label", { for: "mc-r", text: T.replies })]),
+        el("div", { class: "ck" }, [follow, el("label", { for: "mc-r", text: T.replies })]),
         el("label", { for: "mc-b", text: T.body }), body,
         el("div", { class: "hp", "aria-hidden": "true" }, [el("label", { for: "mc-w", text: "Website" }), hp]),
         el("div", { class: "row" }, [submit]), live
@@ -557,7 +685,7 @@
           if (r.ok || r.keep) {
             var mine = load(MINE);
             mine.push({ client_id: payload.client_id, url: PAGE_URL, author: payload.author, body: payload.body,
-              created_at: new Date().toISOString() });
+              parent: payload.parent, created_at: new Date().toISOString() });
             save(MINE, mine);
             body.value = "";
             setParent(null);
