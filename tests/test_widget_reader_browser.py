@@ -169,3 +169,11 @@ def test_the_dialog_has_no_axe_violations(live_server, new_page):
     # The dialog's own tree (the comments block is another helper's; its empty feed is reported apart).
     found = axe_violations(page, {"include": [{"fromShadowDom": ["body > [data-moderation-widget]", ".bg"]}]})
     assert found == [], describe(found)
+
+
+def test_an_article_without_comments_has_no_axe_violations(live_server, new_page):
+    """The empty comments block ("No comments yet", the form): its empty list is no bare feed."""
+    page = open_demo(new_page, live_server)
+    wait_for_text(page, "Комментариев пока нет")
+    found = [v for v in axe_violations(page) if any("data-moderation" in t for t in v["targets"])]
+    assert found == [], describe(found)

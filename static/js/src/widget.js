@@ -609,6 +609,7 @@
       });
       // "No comments yet" only while there is none, not even the reader's own pending one
       empty.hidden = !!(list.firstChild || mineBox.firstChild);
+      list.hidden = !list.firstChild; // an empty feed is an ARIA error (a feed holds articles)
     }
     function checkMine() {
       var mine = load(MINE).filter(function (m) { return m.url === PAGE_URL && !m.shown && !m.rejected; });
