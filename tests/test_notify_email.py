@@ -214,3 +214,31 @@ def test_bad_tokens_are_404_and_change_nothing(app, client, site):
         # A valid unsubscribe token is not a valid confirmation token (separate salts).
         assert client.post("/notify/confirm/" + unsubscribe_token("reader", 1)).status_code == 404
         assert client.get("/notify/unsubscribe/" + confirm_token(1)).status_code == 404
+
+
+def test_a_kazakh_moderator_gets_kazakh_mail(app, client, auth, site, smtp, drain):
+    moderator = auth.create("moderator", email="kk-moderator@news.example")
+    set_mode(app, moderator, "immediate", locale="kk")
+    client.post("/api/v1/comments", json=comment_payload(body="Жол қашан жөнделеді?"))
+    drain()
+    [mail] = smtp.to(moderator)
+    assert mail["Content-Language"] == "kk"
+    assert mail["Subject"] == "Модерацияны күтіп тұрған пікірлер: 1"
+    assert "Жол қашан жөнделеді?" in mail.get_content() and "Мақұлдау: http" in mail.get_content()
+
+
+def test_every_mail_language_has_every_template_with_the_same_fields():
+    """A language's templates are a translated copy: the same files, the same {{ fields }}."""
+    import re  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    from moderation.notify.mail import MAIL_LANGUAGES  # noqa: PLC0415
+
+    root = Path(__file__).resolve().parent.parent / "templates" / "email"
+    names = {p.name for p in (root / "en").glob("*.txt")}
+    fields = re.compile(r"{{\s*([a-z_][a-z_.]*)")
+    for lang in MAIL_LANGUAGES:
+        assert {p.name for p in (root / lang).glob("*.txt")} == names, lang
+        for name in names:
+            assert set(fields.findall((root / lang / name).read_text())) == \
+                set(fields.findall((root / "en" / name).read_text())), (lang, name)

@@ -16,7 +16,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLS
 
 from .. import metrics
 
-MAIL_LANGUAGES = ("en", "ru")
+MAIL_LANGUAGES = ("en", "ru", "kk")
 CONFIRM_MAX_AGE = 7 * 24 * 3600
 
 
@@ -25,10 +25,7 @@ class MailDisabled(Exception):
 
 
 def mail_language(locale):
-    if locale in MAIL_LANGUAGES:
-        return locale
-    # No Kazakh mail templates yet: Russian is the closer second language there.
-    return "ru" if locale == "kk" else "en"
+    return locale if locale in MAIL_LANGUAGES else "en"
 
 
 # -- signed links ---------------------------------------------------------------------
