@@ -78,6 +78,29 @@ def post_site(app):
 
 
 @pytest.fixture
+def secret(app, site):
+    """The `site`'s SSO secret (created as `moderation sso-secret` does)."""
+    from moderation.extensions import db  # noqa: PLC0415
+    from moderation.identity import sso  # noqa: PLC0415
+
+    with app.app_context():
+        value = sso.ensure_secret(site.id)
+        db.session.commit()
+    return value
+
+
+@pytest.fixture
+def smtp(app):
+    """A local SMTP server receiving the app's mail (support.notify_servers.SmtpSink)."""
+    from support.notify_servers import SmtpSink  # noqa: PLC0415
+
+    with SmtpSink(free_port()) as sink:
+        app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=sink.port, SMTP_STARTTLS=False,
+                          SMTP_FROM="newsroom@news.example", PUBLIC_URL="http://localhost")
+        yield sink
+
+
+@pytest.fixture
 def drain(app):
     """Run a real RQ worker (our non-forking AppWorker) in burst mode until the queue is empty."""
     from moderation.jobs.worker import run_worker

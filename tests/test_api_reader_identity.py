@@ -31,14 +31,6 @@ def queued(monkeypatch):
     return items
 
 
-@pytest.fixture
-def secret(app, site):
-    with app.app_context():
-        value = sso.ensure_secret(site.id)
-        db.session.commit()
-    return value
-
-
 def set_settings(app, site_id, **settings):
     with app.app_context():
         row = db.session.get(Site, site_id)

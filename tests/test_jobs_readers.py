@@ -10,7 +10,6 @@ import pytest
 import sqlalchemy as sa
 
 from moderation.extensions import db
-from moderation.identity import sso
 from moderation.jobs import persist as persist_module
 from moderation.jobs.persist import persist_batch
 from moderation.models import Comment, CommentFlag, Reader, Site, TypoReport
@@ -77,14 +76,6 @@ def relaxed(app, site):
     with app.app_context():
         db.session.get(Site, site.id).settings = {"velocity_count": 100}
         db.session.commit()
-
-
-@pytest.fixture
-def secret(app, site):
-    with app.app_context():
-        value = sso.ensure_secret(site.id)
-        db.session.commit()
-    return value
 
 
 @pytest.fixture

@@ -10,19 +10,9 @@ from moderation.models import AuditEntry, Comment, EmailTokenUse, ReportCluster,
 from moderation.models.notifications import NotificationPreference
 
 from support.accounts import AuthActions
-from support.net import free_port
-from support.notify_servers import SmtpSink
 from support.payloads import comment_payload, report_payload
 
 API = "/api/v1/moderation"
-
-
-@pytest.fixture
-def smtp(app):
-    with SmtpSink(free_port()) as sink:
-        app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=sink.port, SMTP_STARTTLS=False,
-                          SMTP_FROM="newsroom@news.example", PUBLIC_URL="http://localhost")
-        yield sink
 
 
 def immediate(app, email, locale="en"):

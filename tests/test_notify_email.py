@@ -2,7 +2,6 @@
 import re
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from moderation.extensions import db
@@ -10,19 +9,9 @@ from moderation.models import Comment, ReportCluster, Site, User
 from moderation.models.base import utcnow
 from moderation.models.notifications import NotificationPreference, ReaderSubscription
 
-from support.net import free_port
-from support.notify_servers import SmtpSink
 from support.payloads import comment_payload, report_payload
 
 API = "/api/v1/moderation"
-
-
-@pytest.fixture
-def smtp(app):
-    with SmtpSink(free_port()) as sink:
-        app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=sink.port, SMTP_STARTTLS=False,
-                          SMTP_FROM="newsroom@news.example", PUBLIC_URL="http://localhost")
-        yield sink
 
 
 def set_mode(app, email, mode, locale=None, last_digest_at=None):
