@@ -67,3 +67,18 @@ def test_the_dashboard_offers_feature_on_published_comments(app, client, auth, s
     page = client.get("/dashboard/comments?status=approved").get_data(as_text=True)
     assert f"/dashboard/comments/{first}/unfeature" in page and "data-featured-mark" in page
     assert client.post(f"/dashboard/comments/{first}/feature").status_code == 400  # no CSRF token
+
+
+def test_a_featured_comment_taken_down_is_no_longer_featured(app, client, site, drain, staff):
+    first, second = two_comments(app, client, drain)
+    headers = staff.headers("moderator")
+    for comment_id in (first, second):
+        assert client.post(f"/api/v1/moderation/comments/{comment_id}/approve", headers=headers).status_code == 200
+    assert client.post(f"/api/v1/moderation/comments/{second}/feature", headers=headers).status_code == 200
+    assert client.post(f"/api/v1/moderation/comments/{second}/reject", headers=headers).status_code == 200
+    with app.app_context():
+        entry = db.session.execute(sa.select(AuditEntry).order_by(AuditEntry.id.desc())).scalars().first()
+        assert entry.action == "comment.reject" and entry.after == {"featured": False, "status": "rejected"}
+    # Approved again, it is an ordinary comment until a moderator picks it again.
+    assert client.post(f"/api/v1/moderation/comments/{second}/approve", headers=headers).status_code == 200
+    assert listed_ids(client) == [(first, False), (second, False)]

@@ -85,6 +85,11 @@ def _set_comment_status(comment, actor, status, action, reason=None, before=None
     old = comment.status
     if old == status and before is None:
         return comment  # nothing changes: no audit noise
+    if status != "approved" and comment.featured:
+        # A pick is of a published comment: taken down, it is no longer one (re-approved, it
+        # is featured again only if a moderator picks it again).
+        comment.featured = False
+        before, after = dict(before or {}, featured=True), dict(after or {}, featured=False)
     comment.status = status
     comment.decided_at = utcnow()
     comment.decided_by_id = actor.id
