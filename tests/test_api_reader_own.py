@@ -263,3 +263,25 @@ def test_an_expired_sso_token_is_no_credential(app, client, site):
     assert answer.status_code == 401 and answer.get_json()["error"] == "invalid_sso"
     assert _row(app, cid)["author"] == "Анна К."  # support.sso's user
 
+
+
+def test_an_edit_or_a_deletion_takes_a_featured_comments_pick_away(app, client, post_site):
+    """The moderator picked the text they read; an author rewriting it (still published on a
+    post-moderated site) must not stay first in every order."""
+    with app.app_context():
+        key, token = anonymous.issue(post_site.id)
+    edited, deleted = _comment(app, post_site.id, key), _comment(app, post_site.id, key)
+    with app.app_context():
+        for cid in (edited, deleted):
+            db.session.get(Comment, cid).featured = True
+        db.session.commit()
+    answer = client.patch(f"/api/v1/comments/{edited}", headers=ORIGIN_HEADERS, json={
+        "site": "post-site", "body": "Совсем другой текст", "reader": token})
+    assert answer.status_code == 200
+    assert client.delete(f"/api/v1/comments/{deleted}", headers=ORIGIN_HEADERS,
+                         json={"site": "post-site", "reader": token}).status_code in (200, 204)
+    with app.app_context():
+        assert [db.session.get(Comment, cid).featured for cid in (edited, deleted)] == [False, False]
+    for cid in (edited, deleted):
+        [(_action, _actor, before, after)] = _audit(app, cid)
+        assert before["featured"] is True and after["featured"] is False

@@ -68,6 +68,17 @@ def edit_deadline(comment, edit_minutes):
 
 
 @unit_of_work
+def _unpick(comment, before):
+    """A moderator featured the text they read: an edit or a deletion takes the pick away
+    (else an author could rewrite a featured comment on a post-moderated site). Returns the
+    audit's `after` part for it ({} when the comment was not featured)."""
+    if not comment.featured:
+        return {}
+    comment.featured = False
+    before["featured"] = True
+    return {"featured": False}
+
+
 def edit(site, comment_id, reader_key, body, now=None):
     """Replace the text of the reader's own comment. `site`: a SiteInfo. Returns the comment."""
     body = strip_controls(body).strip() if isinstance(body, str) else None
@@ -83,6 +94,7 @@ def edit(site, comment_id, reader_key, body, now=None):
     if comment.status not in EDITABLE:
         raise PermissionDenied("this comment can no longer be edited")
     before = {"body": comment.body_raw, "status": comment.status}
+    after = _unpick(comment, before)
     comment.body_raw = body
     comment.body_html = render_comment(body)
     comment.edited_at = now
@@ -91,7 +103,7 @@ def edit(site, comment_id, reader_key, body, now=None):
         if site.moderation_mode == "pre":
             comment.status = "pending"
     audit(ACTOR, "comment.reader_edit", comment, before=before,
-          after={"body": comment.body_raw, "status": comment.status})
+          after=dict(after, body=comment.body_raw, status=comment.status))
     db.session.commit()
     # After the commit: the job reads the row as edited. A Redis outage leaves the edit
     # unscreened but never unreviewed where it matters (pre-moderated: it is Pending already).
@@ -108,6 +120,7 @@ def delete(site, comment_id, reader_key, now=None):
     comment = _own(site.id, comment_id, reader_key)
     now = now or utcnow()
     before = {"author": comment.author, "body": comment.body_raw, "status": comment.status}
+    after = _unpick(comment, before)
     comment.author, comment.body_raw = "", ""
     comment.body_html = render_comment(TOMBSTONES.get(site.language, TOMBSTONES["en"]))
     comment.edited_at = now
@@ -116,6 +129,6 @@ def delete(site, comment_id, reader_key, now=None):
     elif comment.status == "pending":
         # Nothing left for a moderator to decide.
         comment.status, comment.decided_at, comment.decision_reason = "rejected", now, DELETE_REASON
-    audit(ACTOR, "comment.reader_delete", comment, before=before, after={"status": comment.status})
+    audit(ACTOR, "comment.reader_delete", comment, before=before, after=dict(after, status=comment.status))
     db.session.commit()
     return comment
