@@ -51,7 +51,7 @@ def dialog_times(base_url, trials=5):
     """Median ms from Ctrl+Enter to the dialog in the DOM and to the next painted frame."""
     from playwright.sync_api import sync_playwright  # noqa: PLC0415
 
-    from browser import CHROMIUM, CHROMIUM_ARGS, drag_select  # noqa: PLC0415
+    from support.browser import CHROMIUM, CHROMIUM_ARGS, drag_select  # noqa: PLC0415
 
     dom, painted = [], []
     with sync_playwright() as pw:
