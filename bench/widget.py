@@ -13,6 +13,8 @@ from bench.procs import ROOT
 sys.path.insert(0, str(ROOT / "tests"))
 
 WIDGET = ROOT / "static" / "js" / "widget.js"
+# Every bundle a reader may download: the English one and one per language (make widget).
+BUNDLES = ("widget.js", "widget.ru.js", "widget.kk.js")
 BUDGET = 8 * 1024
 TYPO = "обьявил"
 
@@ -36,15 +38,20 @@ PROBE = """() => { window.__probe = new Promise((resolve) => {
 }); }"""
 
 
-def gzip_bytes():
-    return len(gzip.compress(WIDGET.read_bytes(), compresslevel=9))
+def gzip_bytes(path=WIDGET):
+    return len(gzip.compress(path.read_bytes(), compresslevel=9))
+
+
+def bundle_sizes():
+    """{bundle file name: bytes gzipped} for every bundle of BUNDLES."""
+    return {name: gzip_bytes(WIDGET.parent / name) for name in BUNDLES}
 
 
 def dialog_times(base_url, trials=5):
     """Median ms from Ctrl+Enter to the dialog in the DOM and to the next painted frame."""
     from playwright.sync_api import sync_playwright  # noqa: PLC0415
 
-    from browser import CHROMIUM, CHROMIUM_ARGS, drag_select  # noqa: PLC0415
+    from support.browser import CHROMIUM, CHROMIUM_ARGS, drag_select  # noqa: PLC0415
 
     dom, painted = [], []
     with sync_playwright() as pw:
