@@ -9,6 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import security
 from .config import CONFIGS, ROOT, from_env, load_secret_key
 from .json_limits import DepthLimitedRequest
+from .sessions import CachedSerializerSessionInterface
 
 
 def create_app(config=None):
@@ -31,6 +32,7 @@ def create_app(config=None):
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     app.request_class = DepthLimitedRequest  # JSON bodies nest at most MAX_JSON_DEPTH deep
+    app.session_interface = CachedSerializerSessionInterface()  # Flask's, built once per secret
     app.config.from_object(CONFIGS[env_name])
     app.config.update(from_env())
     app.config.update(config)

@@ -17,9 +17,15 @@ EXPOSE_HEADERS = "Retry-After, ETag"
 
 
 def _decorate(response, origin):
-    response.headers["Access-Control-Allow-Origin"] = origin
-    response.headers["Access-Control-Expose-Headers"] = EXPOSE_HEADERS
-    response.vary.add("Origin")
+    headers = response.headers
+    headers["Access-Control-Allow-Origin"] = origin
+    headers["Access-Control-Expose-Headers"] = EXPOSE_HEADERS
+    # The same header `response.vary.add` gives, without parsing a Vary that is not there
+    # (every POST answer): ~9 -> ~3 us per answer.
+    if "Vary" in headers:
+        response.vary.add("Origin")
+    else:
+        headers["Vary"] = "Origin"
     return response
 
 

@@ -11,6 +11,7 @@ without history and is issued a fresh id. Refusing would only punish readers who
 storage got mangled, and it would grant nothing: a fresh id carries no history, and bans
 follow the e-mail and, briefly, the address too (services.readers.is_banned).
 """
+import functools
 import secrets
 
 from flask import current_app
@@ -24,7 +25,14 @@ MAX_TOKEN_LENGTH = READER_TOKEN_MAX
 
 
 def _signer():
-    return Signer(current_app.config["SECRET_KEY"], salt=SALT)
+    return _signer_for(current_app.config["SECRET_KEY"])
+
+
+@functools.lru_cache(maxsize=8)
+def _signer_for(secret_key):
+    """One Signer per secret (it is immutable): building one derives its key, an HMAC, which
+    every reader POST without a stored id paid again."""
+    return Signer(secret_key, salt=SALT)
 
 
 def issue(site_id):
