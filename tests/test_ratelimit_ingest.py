@@ -97,25 +97,3 @@ def test_flask_limiter_resolves_no_limit_for_a_reader_post(make_app, site, monke
     assert wide.get("/healthz").status_code == 200
     assert wide.get("/healthz").status_code == 429
     assert "healthz" in resolved
-
-
-def test_the_limiter_hooks_skip_the_reader_api_only(make_app, site, monkeypatch):
-    """Flask-Limiter's app-wide before_request is not run on reader calls (their limits are
-    the ingest script's), and still is everywhere else (the dashboard's sign-in throttle)."""
-    from flask_limiter import Limiter
-
-    checked = []
-    original = Limiter._check_request_limit
-
-    def counting(self, *args, **kwargs):
-        checked.append(1)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(Limiter, "_check_request_limit", counting)
-    client = make_app().test_client()
-    response = _post(client)
-    assert response.status_code == 202
-    assert not [name for name in response.headers.keys() if name.lower().startswith("x-ratelimit")]
-    assert checked == []
-    assert client.get("/dashboard/login").status_code == 200
-    assert checked  # the hook (and the sign-in throttle) checked this one
