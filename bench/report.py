@@ -260,10 +260,11 @@ NOTES = """
   hook lists: the reader API's request filter ends the check before it resolves any limit. The
   three hooks cost 47–62 µs per reader POST on the busy 2-CPU machine (load average 5), about 3–4%
   of a POST there.
-- Issue 19, per-request work off the reader POST: Flask-Limiter's before/after hooks gated off
-  the reader API (kept in place, still run everywhere else), Flask's session serializer and the
-  anonymous-id Signer built once per secret, CORS `Vary` set without a parse, redis-py on hiredis.
-  `bench/profile_ingest.py --requests 3000`: 0.71–0.72 → 0.61–0.64 ms CPU per POST;
+- Issue 19, per-request work off the reader POST: Flask's session serializer and the
+  anonymous-id Signer built once per secret, CORS `Vary` set without a parse, redis-py on hiredis
+  (gating Flask-Limiter's hooks off the reader API saved ~0.03 ms more and was reverted: it
+  rewrote the extension's hook lists). `bench/profile_ingest.py --requests 3000`, with the gate:
+  0.71–0.72 → 0.61–0.64 ms CPU per POST;
   `bench/ingest_ratio.py --rounds 3`, three before/after pairs on the busy machine (load 3–5;
   bare Flask itself swung 1,069–2,983 rps between rounds, so only the CPU figure is firm):
   comments 34% → 51%, 31% → 43%, 47% → 43% of bare Flask; reports 35% → 58%, 39% → 45%,
