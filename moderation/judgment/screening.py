@@ -63,9 +63,10 @@ PREMODERATED = "reader always pre-moderated (moderator's decision)"
 TRUSTED_READER = "trusted reader (moderator's decision)"
 
 
-def is_short(body, language=None):
-    """A few words and no link: "Спасибо", "Согласен", "Позор!", "+1", "Like", ":)", "Рахмет"."""
-    if _LINK.search(body):
+def is_short(body, language=None, links=None):
+    """A few words and no link: "Спасибо", "Согласен", "Позор!", "+1", "Like", ":)", "Рахмет".
+    `links`: the body's number of _LINK matches when the caller counted them already."""
+    if links if links is not None else _LINK.search(body):
         return False
     return len(_WORD.findall(body)) <= SHORT_WORDS.get(language or "", SHORT_WORDS_DEFAULT)
 
@@ -236,7 +237,7 @@ def screen(subject, recent, score, now, staff=frozenset()):
     if (count := recent.recent_count(subject)) >= conf["velocity_count"]:
         source = "one address (a new anonymous reader)" if recent.counted_by_address(subject) else "one reader"
         result.hold_for(f"{count + 1} comments within {conf['velocity_seconds']} s from {source}")
-    if not is_short(body, site.language):
+    if not is_short(body, site.language, links):
         _repeats(result, conf, recent.repeats(subject, now, conf["wave_minutes"]), links)
 
     # 6. The spam model, trained by this newsroom's decisions; Spam only where it has earned it.
