@@ -284,3 +284,35 @@ def test_the_word_cache_builds_the_vectorizers_matrix_bit_for_bit():
             assert (got.indices == expected.indices).all()
             assert (got.data == expected.data).all()
         del cached.MAX_WORDS
+
+
+def test_the_drain_scores_a_batch_before_its_write_transaction(app, site, monkeypatch):
+    """persist_batch scores the batch's comments before BEGIN (IMMEDIATE on SQLite: the one
+    write lock), so a second worker is not held up by the model's CPU; the stored scores are
+    the model's."""
+    import time
+
+    from moderation.jobs import persist
+    from moderation.judgment import spam_model
+    from support.payloads import comment_payload, new_client_id
+
+    with app.app_context():
+        learn(examples(HAM, False) + examples(SPAM, True))
+        db.session.commit()
+        calls = []
+        real = spam_model.score_many
+
+        def recording(pairs):
+            calls.append(db.session().in_transaction())
+            return real(pairs)
+
+        monkeypatch.setattr(spam_model, "score_many", recording)
+        batch = [dict(comment_payload(author=author, body=body.format(n=n)), type="comment", site_id=site.id,
+                      client_id=new_client_id(), reporter_hash=f"{n:064x}", received_at=time.time(), url=ARTICLE)
+                 for n, (author, body) in enumerate([SPAMMY, NORMAL])]
+        assert persist.persist_batch(batch) == []
+        assert calls == [False]
+        stored = dict(db.session.execute(sa.select(Comment.author, Comment.spam_score)).all())
+        monkeypatch.setattr(spam_model, "score_many", real)
+        for author, body in (SPAMMY, NORMAL):
+            assert stored[author] == score(author, body)

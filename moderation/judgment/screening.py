@@ -164,17 +164,19 @@ def ban_reason(ban):
     return f"{reason}: {ban.reason}" if ban.reason else reason
 
 
-def screen_all(items, now=None):
+def screen_all(items, now=None, scores=None):
     """Verdicts for [(payload, site, page[, reader]), ...], in order, as if stored one by one.
 
     The database is read once per kind for the whole batch (`Recent`) and the
     spam model scores the batch in one call; each decided comment is then
-    counted for the ones after it (velocity, repeats, history, surge).
+    counted for the ones after it (velocity, repeats, history, surge). `scores`: the
+    model's scores of these comments (model_scores), when the caller took them already.
     """
     now = now or datetime.now(timezone.utc)
     subjects = subjects_of(items)
     recent = Recent(subjects, now)
-    scores = _model_scores([(s.payload["author"], s.payload["body"]) for s in subjects])
+    if scores is None:
+        scores = model_scores([(s.payload["author"], s.payload["body"]) for s in subjects])
     staff = staff_names.staff_keys() if subjects else frozenset()
     verdicts = []
     for subject, score in zip(subjects, scores):
@@ -291,7 +293,8 @@ def _repeats(result, conf, found, links):
         result.hold_for(f"the same text from another reader on {theirs} other article(s) within {hours} h")
 
 
-def _model_scores(pairs):
+def model_scores(pairs):
+    """The spam model's score of each (author, body), None for each while no model is ready."""
     try:
         from .spam_model import score_many  # noqa: PLC0415 - optional until a model exists
     except ImportError:
