@@ -39,7 +39,8 @@ def fill_backlog(app, site_id, count, tag):
             if errors:
                 raise RuntimeError(f"backlog payload rejected: {errors}")
             values.pop("site", None)
-            values.update(type="comment", site_id=site_id, reporter_hash=f"{i % 5000:064x}", received_at=now)
+            values.update(type="comment", site_id=site_id, reporter_hash=f"{i % 5000:064x}", received_at=now,
+                          identity=ours.reader_identity(i))
             body = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
             broker._ingest(keys=[submission_key(site_id, values["client_id"]), STAGING, DRAIN_FLAG],
                            args=[body, broker.submission_ttl, 60_000], client=pipe)

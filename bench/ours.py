@@ -38,6 +38,13 @@ def make_app(db_url, redis_url, data_dir):
     })
 
 
+def reader_identity(i):
+    """The queued identity of the drain workloads' i-th submission (5,000 anonymous readers, as
+    the reader API queues them: identity.edge.Identity.as_payload()), so the drain resolves
+    readers, their bans and reader-keyed velocity as in production."""
+    return {"sso": None, "anon_key": f"anon:bench-{i % 5000:05d}"}
+
+
 def article(n):
     return f"{ORIGIN}/2026/11/article-{n}"
 

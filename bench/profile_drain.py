@@ -33,9 +33,17 @@ def payloads(site_id, count, tag):
         })
         assert not errors, errors
         values.pop("site", None)
-        values.update(type="comment", site_id=site_id, reporter_hash=f"{i % 5000:064x}", received_at=now)
+        values.update(type="comment", site_id=site_id, reporter_hash=f"{i % 5000:064x}", received_at=now,
+                      identity=ours.reader_identity(i))
         out.append(values)
     return out
+
+
+class _NoProfiler:
+    def start(self):
+        pass
+
+    stop = start
 
 
 def main(argv=None):
@@ -44,8 +52,13 @@ def main(argv=None):
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--db", help="database URL (default: a temporary SQLite file)")
     parser.add_argument("--html")
+    parser.add_argument("--no-profile", action="store_true",
+                        help="no profiler: only the CPU time per submission (for A/B runs)")
     args = parser.parse_args(argv)
-    from pyinstrument import Profiler  # noqa: PLC0415
+    if args.no_profile:
+        Profiler = _NoProfiler  # noqa: N806
+    else:
+        from pyinstrument import Profiler  # noqa: PLC0415
 
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:
         with local_redis(tmp) as server:
@@ -60,14 +73,18 @@ def main(argv=None):
             with app.app_context():
                 persist_batch(warm)  # pages created, model loaded
                 profiler = Profiler()
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.process_time()
                 profiler.start()
                 for first in range(0, len(items), args.batch):
                     assert persist_batch(items[first:first + args.batch]) == []
                 profiler.stop()
-                elapsed = time.perf_counter() - started
-            print(f"{args.count} submissions in {elapsed:.2f} s: {args.count / elapsed:.0f}/s in one process")
-            if args.html:
+                elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+            print(f"{args.count} submissions in {elapsed:.2f} s: {args.count / elapsed:.0f}/s in one process, "
+                  f"CPU {1000 * cpu / args.count:.3f} ms per submission"
+                  f"{'' if args.no_profile else ' (profiler included)'}")
+            if args.no_profile:
+                pass
+            elif args.html:
                 Path(args.html).write_text(profiler.output_html())
             else:
                 print(profiler.output_text(unicode=True, color=False, show_all=False))

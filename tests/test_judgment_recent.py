@@ -122,3 +122,33 @@ def test_screening_queries_do_not_grow_with_the_batch(app, redis_server, monkeyp
             counts.append(len(seen))
     small, large = counts
     assert large <= small + 2, counts  # per batch, not per comment (SQLite may split a big INSERT)
+
+
+def test_screening_never_reads_every_comment_of_the_site(app, redis_server):
+    """Each of the batch's lookups seeks by reader, address, text, e-mail or article: none is
+    answered by walking a site's comments (site_id alone), which grows with the table. SQLite,
+    without statistics, picked ix_comment_body_hash (site_id, ...) for the reader velocity."""
+    site_id = make_sites(app)[0]
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            return  # the plans below are SQLite's (EXPLAIN QUERY PLAN)
+        engine = db.engine
+        assert persist_batch(payloads(site_id, 3, readers=True)) == []  # readers and history exist
+    seen = []
+
+    def record(_conn, _cursor, statement, parameters, *_args):
+        if statement.lstrip().upper().startswith("SELECT") and " comment" in statement:
+            seen.append((statement, parameters))
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        with app.app_context():
+            assert persist_batch(payloads(site_id, 4, readers=True)) == []
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert seen
+    with app.app_context():
+        for statement, parameters in seen:
+            raw = db.session.connection().connection.driver_connection
+            plan = " | ".join(row[-1] for row in raw.execute("EXPLAIN QUERY PLAN " + statement, parameters))
+            assert "(site_id=?)" not in plan, (statement, plan)

@@ -265,3 +265,35 @@ def test_an_expired_ban_reaches_no_one(ctx, site):
     then = utcnow() - timedelta(days=2)
     service.ban(troll.key, user(), days=1, now=then)
     assert service.is_banned(anon(site.id, email="troll@x.example", address=ADDRESS)) is None
+
+
+def test_a_batch_of_known_readers_is_updated_in_one_statement_in_submission_order(app, ctx, site):
+    """resolve_readers writes the batch's last-seen data (name, e-mail, address, time) in one
+    executemany UPDATE, whatever the batch size; a reader seen twice keeps their last values,
+    and what a submission did not bring (no e-mail) keeps the one before."""
+    from support.database import recorded_statements
+
+    keys = [anonymous.issue(site.id)[0] for _ in range(30)]
+    service.resolve_readers([{"site_id": site.id, "anon_key": k, "name": "Old"} for k in keys])
+    db.session.commit()
+    before = as_utc(db.session.execute(sa.select(sa.func.max(Reader.last_seen))).scalar_one())
+    submissions = [{"site_id": site.id, "anon_key": k, "name": f"Name {n}", "email_hash": hash_email(f"{n}@x.example"),
+                    "address_hash": f"{n:064x}"} for n, k in enumerate(keys)]
+    submissions.append({"site_id": site.id, "anon_key": keys[0], "name": "Last", "address_hash": "f" * 64})
+    now = utcnow() + timedelta(minutes=5)
+    with recorded_statements(app) as seen:
+        readers = service.resolve_readers(submissions, now=now)
+    updates = [s for s in seen if s.lstrip().upper().startswith("UPDATE")]
+    assert len(updates) == 1, updates
+    assert readers[0] is readers[-1] and not db.session.dirty
+    db.session.commit()
+    db.session.expire_all()
+    rows = {r.key: r for r in db.session.execute(sa.select(Reader)).scalars()}
+    first = rows[keys[0]]
+    assert (first.display_name, first.email_hash, first.address_hash) == ("Last", hash_email("0@x.example"), "f" * 64)
+    assert (rows[keys[7]].display_name, rows[keys[7]].address_hash) == ("Name 7", f"{7:064x}")
+    assert all(as_utc(r.last_seen) == now > before for r in rows.values())
+    # A reader whose submission changes nothing is not written at all.
+    with recorded_statements(app) as seen:
+        service.resolve_readers([{"site_id": site.id, "anon_key": keys[7], "name": "Name 7"}], now=now)
+    assert not [s for s in seen if s.lstrip().upper().startswith("UPDATE")]

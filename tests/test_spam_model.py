@@ -262,3 +262,57 @@ def test_retrain_needs_both_classes(app, site):
         record_examples({cid: True for cid in ids})
         db.session.commit()
         assert retrain() is None
+
+
+def test_the_word_cache_builds_the_vectorizers_matrix_bit_for_bit():
+    """features() cuts and hashes each word once per process (spam_model._WordCachedChars):
+    the matrix is the char_wb HashingVectorizer's own, so scores and decisions are unchanged."""
+    from moderation.judgment import spam_model
+
+    texts = ["", "   ", "a", "ab", "Привет,  мир!\t\tтест\nещё раз", "x" * 40, "ＦＵＬＬ width Ünïcödé",
+             "\u00a0nbsp\u00a0here", "emoji 😀😀 ok", "Қазақ тілі: рахмет!", "a b c d e f g"]
+    texts += [body.format(n=n) for n in range(30) for _, body in SPAM + HAM]
+    for vectorizer, cached in ((spam_model._body_chars, spam_model._body_chars_cached),
+                               (spam_model._author_chars, spam_model._author_chars_cached)):
+        cached.words = {}
+        # Cold, then warm (every word cached), then a cache that starts afresh midway.
+        for chunk, max_words in ((texts, 50_000), (texts[::-1], 50_000), (texts[3:12], 5)):
+            cached.MAX_WORDS = max_words
+            expected, got = vectorizer.transform(chunk), cached.transform(chunk)
+            assert got.shape == expected.shape
+            assert (got.indptr == expected.indptr).all()
+            assert (got.indices == expected.indices).all()
+            assert (got.data == expected.data).all()
+        del cached.MAX_WORDS
+
+
+def test_the_drain_scores_a_batch_before_its_write_transaction(app, site, monkeypatch):
+    """persist_batch scores the batch's comments before BEGIN (IMMEDIATE on SQLite: the one
+    write lock), so a second worker is not held up by the model's CPU; the stored scores are
+    the model's."""
+    import time
+
+    from moderation.jobs import persist
+    from moderation.judgment import spam_model
+    from support.payloads import comment_payload, new_client_id
+
+    with app.app_context():
+        learn(examples(HAM, False) + examples(SPAM, True))
+        db.session.commit()
+        calls = []
+        real = spam_model.score_many
+
+        def recording(pairs):
+            calls.append(db.session().in_transaction())
+            return real(pairs)
+
+        monkeypatch.setattr(spam_model, "score_many", recording)
+        batch = [dict(comment_payload(author=author, body=body.format(n=n)), type="comment", site_id=site.id,
+                      client_id=new_client_id(), reporter_hash=f"{n:064x}", received_at=time.time(), url=ARTICLE)
+                 for n, (author, body) in enumerate([SPAMMY, NORMAL])]
+        assert persist.persist_batch(batch) == []
+        assert calls == [False]
+        stored = dict(db.session.execute(sa.select(Comment.author, Comment.spam_score)).all())
+        monkeypatch.setattr(spam_model, "score_many", real)
+        for author, body in (SPAMMY, NORMAL):
+            assert stored[author] == score(author, body)

@@ -200,8 +200,27 @@ def _comment(payload, page, site, parents, verdict, reader):
     }
 
 
-def _write(payloads):
-    """Add the rows for `payloads` to the session (no commit). Returns rows added."""
+def model_scores_first(payloads):
+    """{submission key: spam model score} of the comments in `payloads`, taken before their
+    write transaction: scoring is pure CPU, and on SQLite the worker's transactions begin with
+    BEGIN IMMEDIATE, so inside one it held the database's one write lock and the other worker
+    waited. A transaction this opened (the model's version check) is ended here; one the
+    caller had open is left alone. {} when there is nothing to score."""
+    comments = [p for p in payloads if p.get("type") == "comment"]
+    if not comments:
+        return {}
+    ours = not db.session().in_transaction()
+    try:
+        scores = screening.model_scores([(p["author"], p["body"]) for p in comments])
+    finally:
+        if ours and db.session().in_transaction():
+            db.session.rollback()  # a read only: nothing to keep
+    return dict(zip((_submission_key(p) for p in comments), scores))
+
+
+def _write(payloads, scores=None):
+    """Add the rows for `payloads` to the session (no commit). Returns rows added.
+    `scores`: model_scores_first(payloads), when taken before the transaction."""
     seen = _existing_client_ids(payloads)
     fresh = []
     for payload in payloads:
@@ -241,7 +260,8 @@ def _write(payloads):
     verdicts = dict(zip(
         (_submission_key(p) for p in comments),
         screening.screen_all([(p, sites[p["site_id"]], pages[(p["site_id"], p["url"])], readers[_submission_key(p)])
-                              for p in comments]),
+                              for p in comments],
+                             scores=[scores[_submission_key(p)] for p in comments] if scores else None),
     ))
     rows, comment_rows = [], []
     for payload in fresh:
@@ -384,7 +404,8 @@ def persist_batch(payloads):
 def _persist_part(payloads):
     """One transaction for `payloads`; on a non-transient failure, one per submission."""
     try:
-        _write(payloads)
+        scores = model_scores_first(payloads)
+        _write(payloads, scores)
         db.session.commit()
         notify.persisted(payloads)  # one notify job per transaction, never one per item
         return []

@@ -63,9 +63,10 @@ PREMODERATED = "reader always pre-moderated (moderator's decision)"
 TRUSTED_READER = "trusted reader (moderator's decision)"
 
 
-def is_short(body, language=None):
-    """A few words and no link: "Спасибо", "Согласен", "Позор!", "+1", "Like", ":)", "Рахмет"."""
-    if _LINK.search(body):
+def is_short(body, language=None, links=None):
+    """A few words and no link: "Спасибо", "Согласен", "Позор!", "+1", "Like", ":)", "Рахмет".
+    `links`: the body's number of _LINK matches when the caller counted them already."""
+    if links if links is not None else _LINK.search(body):
         return False
     return len(_WORD.findall(body)) <= SHORT_WORDS.get(language or "", SHORT_WORDS_DEFAULT)
 
@@ -163,17 +164,19 @@ def ban_reason(ban):
     return f"{reason}: {ban.reason}" if ban.reason else reason
 
 
-def screen_all(items, now=None):
+def screen_all(items, now=None, scores=None):
     """Verdicts for [(payload, site, page[, reader]), ...], in order, as if stored one by one.
 
     The database is read once per kind for the whole batch (`Recent`) and the
     spam model scores the batch in one call; each decided comment is then
-    counted for the ones after it (velocity, repeats, history, surge).
+    counted for the ones after it (velocity, repeats, history, surge). `scores`: the
+    model's scores of these comments (model_scores), when the caller took them already.
     """
     now = now or datetime.now(timezone.utc)
     subjects = subjects_of(items)
     recent = Recent(subjects, now)
-    scores = _model_scores([(s.payload["author"], s.payload["body"]) for s in subjects])
+    if scores is None:
+        scores = model_scores([(s.payload["author"], s.payload["body"]) for s in subjects])
     staff = staff_names.staff_keys() if subjects else frozenset()
     verdicts = []
     for subject, score in zip(subjects, scores):
@@ -236,7 +239,7 @@ def screen(subject, recent, score, now, staff=frozenset()):
     if (count := recent.recent_count(subject)) >= conf["velocity_count"]:
         source = "one address (a new anonymous reader)" if recent.counted_by_address(subject) else "one reader"
         result.hold_for(f"{count + 1} comments within {conf['velocity_seconds']} s from {source}")
-    if not is_short(body, site.language):
+    if not is_short(body, site.language, links):
         _repeats(result, conf, recent.repeats(subject, now, conf["wave_minutes"]), links)
 
     # 6. The spam model, trained by this newsroom's decisions; Spam only where it has earned it.
@@ -290,7 +293,8 @@ def _repeats(result, conf, found, links):
         result.hold_for(f"the same text from another reader on {theirs} other article(s) within {hours} h")
 
 
-def _model_scores(pairs):
+def model_scores(pairs):
+    """The spam model's score of each (author, body), None for each while no model is ready."""
     try:
         from .spam_model import score_many  # noqa: PLC0415 - optional until a model exists
     except ImportError:

@@ -37,10 +37,11 @@ import zlib
 import numpy as np
 import sqlalchemy as sa
 from flask import current_app
-from scipy.sparse import hstack
+from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import SGDClassifier
 from sklearn.naive_bayes import MultinomialNB
+from sklearn.preprocessing import normalize as normalize_rows
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -88,6 +89,53 @@ _author_chars = HashingVectorizer(
 _signals = HashingVectorizer(
     analyzer=lambda tokens: tokens, n_features=2**15, alternate_sign=False, norm=None
 )
+
+
+class _WordCachedChars:
+    """`vectorizer.transform` (a char_wb HashingVectorizer) with each word's hashed n-grams
+    kept per process: the same sparse matrix, bit for bit (tests/test_spam_model.py).
+
+    char_wb n-grams never cross a word, so a text's n-grams are its words' n-grams in order;
+    readers reuse few words, and hashing every n-gram of every comment in Python was the
+    drain's largest cost. Each word is cut by the vectorizer's own `_char_wb_ngrams` and
+    hashed by its own FeatureHasher (new words of a batch in one call); the matrix is then
+    summed and normalised as `HashingVectorizer.transform` does. At most MAX_WORDS words are
+    kept (then the cache starts afresh).
+    """
+
+    MAX_WORDS = 50_000
+
+    def __init__(self, vectorizer):
+        self.vectorizer = vectorizer
+        self.words = {}  # word -> int32 array of its n-grams' feature indices (repeats kept)
+
+    def transform(self, texts):
+        vec = self.vectorizer
+        preprocess = vec.build_preprocessor()
+        documents = [vec._white_spaces.sub(" ", preprocess(vec.decode(text))).split() for text in texts]
+        new = list(dict.fromkeys(w for words in documents for w in words if w not in self.words))
+        if len(self.words) + len(new) > self.MAX_WORDS:
+            self.words = {}
+            new = list(dict.fromkeys(w for words in documents for w in words))
+        if new:
+            hashed = vec._get_hasher().fit().transform(vec._char_wb_ngrams(w) for w in new)
+            for row, word in enumerate(new):
+                start, end = hashed.indptr[row], hashed.indptr[row + 1]
+                self.words[word] = np.repeat(hashed.indices[start:end], hashed.data[start:end].astype(np.int64))
+        cache = self.words
+        parts = [cache[w] for words in documents for w in words]
+        ends = np.zeros(len(parts) + 1, dtype=np.int64)  # where each word's n-grams end
+        np.cumsum([len(part) for part in parts], out=ends[1:])
+        indptr = ends[np.cumsum([0] + [len(words) for words in documents])]
+        indices = np.concatenate(parts).astype(np.int32) if parts else np.zeros(0, dtype=np.int32)
+        X = csr_matrix((np.ones(len(indices), dtype=vec.dtype), indices, indptr),
+                       shape=(len(documents), vec.n_features))
+        X.sum_duplicates()
+        return normalize_rows(X, norm=vec.norm, copy=False) if vec.norm is not None else X
+
+
+_body_chars_cached = _WordCachedChars(_body_chars)
+_author_chars_cached = _WordCachedChars(_author_chars)
 # Total width: a stored classifier of another width was trained on other features.
 N_FEATURES = 2**17 + 2**16 + 2**15 + 2**15
 SIGNAL_WEIGHT = 0.5  # coarse signals: full weight scored lower on train CV and validation
@@ -119,9 +167,9 @@ def features(pairs):
     authors = [normalize(author) for author, _ in pairs]
     bodies = [normalize(body) for _, body in pairs]
     return hstack([
-        _body_chars.transform(bodies),
+        _body_chars_cached.transform(bodies),
         _body_words.transform(bodies),
-        _author_chars.transform(authors),
+        _author_chars_cached.transform(authors),
         _signals.transform([_signal_tokens(a, b) for a, b in zip(authors, bodies)]) * SIGNAL_WEIGHT,
     ]).tocsr()
 

@@ -97,6 +97,8 @@ class Comment(db.Model):
         sa.Index("ix_comment_body_hash", "site_id", "body_hash"),
         # A reader's comments (history, trust, velocity by reader): covering like the one above.
         sa.Index("ix_comment_reader_history", "reader_id", "status", "created_at"),
+        # An anonymous reader's e-mail history (the hint screening checks their own against): covering.
+        sa.Index("ix_comment_site_email", "site_id", "email", "status"),
         sa.UniqueConstraint("client_id", "site_id", name="uq_comment_site_client"),
     )
 
