@@ -5,6 +5,7 @@ from moderation.extensions import db
 from moderation.models import AuditEntry, Comment, CommentFlag, Site
 
 from support.payloads import ARTICLE, comment_payload, new_client_id
+from support.readers import post_as_browser
 
 
 def published_comment(app, client, drain, staff):
@@ -20,15 +21,8 @@ def published_comment(app, client, drain, staff):
 
 def flag(client, comment_id, address, reason="abuse", site="test-site"):
     """One browser per address: it keeps the anonymous reader id it was issued (docs/identity.md)."""
-    readers = client.__dict__.setdefault("reader_tokens", {})
-    response = client.post(
-        f"/api/v1/comments/{comment_id}/flags",
-        json={"site": site, "reason": reason, "client_id": new_client_id(), "reader": readers.get((site, address))},
-        environ_base={"REMOTE_ADDR": address},
-    )
-    if response.status_code == 202:
-        readers.setdefault((site, address), response.json.get("reader"))
-    return response
+    return post_as_browser(client, f"/api/v1/comments/{comment_id}/flags",
+                           {"site": site, "reason": reason, "client_id": new_client_id()}, address, site)
 
 
 def test_flags_from_distinct_readers_move_a_comment_to_flagged(app, client, site, drain, staff):

@@ -1,13 +1,14 @@
 """Issue 18, the reader API: comment counts of article lists, votes (once per reader), the list's
 order (oldest, newest, best; featured first) and what the list answer says of votes and the site."""
-import pytest
 import sqlalchemy as sa
 
 from moderation.extensions import db
-from moderation.models import Comment, CommentVote, Site
+from moderation.models import Comment, CommentVote
 from moderation.schemas.limits import COUNTS_URLS_MAX
 
+from support.accounts import set_site_settings
 from support.payloads import ARTICLE, ORIGIN, comment_payload, new_client_id
+from support.readers import post_as_browser
 
 OTHER = ORIGIN + "/2026/11/bridge"
 
@@ -29,25 +30,10 @@ def publish(app, client, drain, staff, count=1, url=ARTICLE, **fields):
     return ids
 
 
-def set_settings(app, site, **settings):
-    with app.app_context():
-        row = db.session.get(Site, site.id)
-        row.settings = dict(row.settings or {}, **settings)
-        db.session.commit()
-    app.extensions["site_registry"].invalidate()
-
-
 def vote(client, comment_id, value, address="10.0.0.1", site="test-site"):
     """One browser per address: it keeps the anonymous reader id it was issued."""
-    readers = client.__dict__.setdefault("reader_tokens", {})
-    response = client.post(
-        f"/api/v1/comments/{comment_id}/votes",
-        json={"site": site, "value": value, "client_id": new_client_id(), "reader": readers.get((site, address))},
-        environ_base={"REMOTE_ADDR": address},
-    )
-    if response.status_code == 202:
-        readers.setdefault((site, address), response.json.get("reader"))
-    return response
+    return post_as_browser(client, f"/api/v1/comments/{comment_id}/votes",
+                           {"site": site, "value": value, "client_id": new_client_id()}, address, site)
 
 
 def listed(client, **params):
@@ -107,7 +93,7 @@ def test_bad_counts_queries_are_400_with_field_errors(client, site):
 # -- votes ----------------------------------------------------------------------------------
 
 def test_a_vote_is_once_per_reader_and_a_second_replaces_the_first(app, client, site, drain, staff):
-    set_settings(app, site, dislikes=True)
+    set_site_settings(app, site.id, dislikes=True)
     (comment_id,) = publish(app, client, drain, staff)
     assert vote(client, comment_id, 1).status_code == 202
     assert vote(client, comment_id, 1).status_code == 202  # the same again: no-op
@@ -219,7 +205,7 @@ def test_the_site_default_order_and_the_etag_name_the_order(app, client, site, d
     assert oldest.json["site"]["default_sort"] == "oldest"
     newest = listed(client, sort="newest")
     assert newest.headers["ETag"] != oldest.headers["ETag"]
-    set_settings(app, site, default_sort="newest")
+    set_site_settings(app, site.id, default_sort="newest")
     answer = listed(client)
     assert ids(answer) == [second, first] and answer.json["site"]["default_sort"] == "newest"
 

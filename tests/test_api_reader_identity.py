@@ -9,8 +9,8 @@ import pytest
 from moderation.api import reader_views
 from moderation.extensions import db
 from moderation.identity import anonymous, sso
-from moderation.models import Site
 
+from support.accounts import set_site_settings
 from support.payloads import comment_payload, report_payload
 from support.sso import sso_token
 from support.database import recorded_statements
@@ -29,14 +29,6 @@ def queued(monkeypatch):
 
     monkeypatch.setattr(reader_views, "get_broker", lambda: Broker)
     return items
-
-
-def set_settings(app, site_id, **settings):
-    with app.app_context():
-        row = db.session.get(Site, site_id)
-        row.settings = dict(row.settings or {}, **settings)
-        db.session.commit()
-    app.extensions["site_registry"].invalidate()
 
 
 POSTS = [("/api/v1/comments", comment_payload), ("/api/v1/reports", report_payload)]
@@ -99,7 +91,7 @@ def test_valid_token_makes_the_username_the_author(client, site, secret, queued)
 
 
 def test_sso_required_refuses_a_comment_without_a_token(app, client, site, secret, queued):
-    set_settings(app, site.id, sso_required=True)
+    set_site_settings(app, site.id, sso_required=True)
     response = client.post("/api/v1/comments", json=comment_payload())
     assert response.status_code == 401
     assert response.json["error"] == "sso_required" and response.json["message"]

@@ -7,12 +7,12 @@ import sqlalchemy as sa
 
 from moderation.extensions import db
 from moderation.identity import anonymous, sso
-from moderation.models import AuditEntry, Comment, Page, Site
+from moderation.models import AuditEntry, Comment, Page
 from moderation.models.base import utcnow
 from moderation.models.sites import url_hash
 from moderation.services import readers
-from moderation.site_registry import registry
 
+from support.accounts import set_site_settings
 from support.payloads import ARTICLE
 from support.sso import sso_token
 from support.database import recorded_statements
@@ -52,14 +52,6 @@ def _comment(app, site_id, reader_key=None, sso_identity=None, status="approved"
 def anon_reader(app, site):
     with app.app_context():
         return anonymous.issue(site.id)  # (key, token)
-
-
-def _settings(app, site_id, **settings):
-    with app.app_context():
-        row = db.session.get(Site, site_id)
-        row.settings = dict(row.settings or {}, **settings)
-        db.session.commit()
-        registry().invalidate()
 
 
 def _patch(client, comment_id, body, **credentials):
@@ -134,9 +126,9 @@ def test_edits_only_within_the_sites_window(app, client, site, anon_reader):
     late = _comment(app, site.id, key, minutes_ago=11)
     refused = _patch(client, late, "Поздно", reader=token)
     assert refused.status_code == 403 and refused.get_json()["error"] == "edit_window_closed"
-    _settings(app, site.id, edit_minutes=30)
+    set_site_settings(app, site.id, edit_minutes=30)
     assert _patch(client, late, "Теперь можно", reader=token).status_code == 200
-    _settings(app, site.id, edit_minutes=0)
+    set_site_settings(app, site.id, edit_minutes=0)
     fresh = _comment(app, site.id, key, minutes_ago=0)
     assert _patch(client, fresh, "Нельзя", reader=token).get_json()["error"] == "edit_window_closed"
     assert _row(app, fresh)["body_raw"] == "Первый вариант"
@@ -214,7 +206,7 @@ def test_the_list_marks_sso_comments_verified_and_carries_the_widget_settings(ap
     assert data["site"] == {"sso_required": False, "sso_login_url": None, "edit_minutes": 10,
                             "dislikes": False, "default_sort": "oldest"}
     before = client.get(f"/api/v1/comments?site=test-site&url={ARTICLE}")
-    _settings(app, site.id, sso_required=True, sso_login_url="https://news.example/login")
+    set_site_settings(app, site.id, sso_required=True, sso_login_url="https://news.example/login")
     after = client.get(f"/api/v1/comments?site=test-site&url={ARTICLE}",
                        headers={"If-None-Match": before.headers["ETag"]})
     assert after.status_code == 200  # a changed setting is a changed list (its ETag)

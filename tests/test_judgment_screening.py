@@ -6,21 +6,17 @@ from moderation.models import BlockedCommenter, Comment, Site
 from moderation.privacy import hash_address, hash_value
 
 from support.payloads import ORIGIN, comment_payload
+from support.readers import post_as_browser
 
 
 def send(client, drain, address="10.7.0.1", fresh=False, **fields):
     """One reader per address here, as one browser: it keeps the anonymous id it was issued and
     sends it back (history keys on the reader, docs/identity.md). `fresh`: another reader on
     that address (another browser: no id kept)."""
-    readers = client.__dict__.setdefault("reader_tokens", {})
     site = fields.pop("site", "post-site")
     payload = comment_payload(site=site, **fields)
-    if not fresh and (site, address) in readers:
-        payload["reader"] = readers[(site, address)]
-    response = client.post("/api/v1/comments", json=payload, environ_base={"REMOTE_ADDR": address})
+    response = post_as_browser(client, "/api/v1/comments", payload, address, site, fresh=fresh)
     assert response.status_code == 202, response.json
-    if not fresh:
-        readers.setdefault((site, address), response.json.get("reader"))
     drain()
     return payload["client_id"]
 

@@ -19,15 +19,14 @@ from moderation.privacy import (
 
 from support.net import free_port
 from support.payloads import comment_payload, new_client_id
+from support.readers import post_as_browser
 
 
 def send(client, drain, address, site="post-site", **fields):
     """One browser per address: it keeps the anonymous reader id it was issued (docs/identity.md)."""
-    readers = client.__dict__.setdefault("reader_tokens", {})
-    payload = comment_payload(site=site, reader=readers.get((site, address)), **fields)
-    response = client.post("/api/v1/comments", json=payload, environ_base={"REMOTE_ADDR": address})
+    payload = comment_payload(site=site, **fields)
+    response = post_as_browser(client, "/api/v1/comments", payload, address, site)
     assert response.status_code == 202, response.json
-    readers.setdefault((site, address), response.json.get("reader"))
     drain()
     with client.application.app_context():
         row = db.session.execute(sa.select(Comment).where(Comment.client_id == payload["client_id"])).scalar_one()

@@ -10,9 +10,10 @@ import sqlalchemy as sa
 
 from moderation.extensions import db
 from moderation.identity import sso
-from moderation.models import Comment, Reader, Site
+from moderation.models import Comment, Reader
 from moderation.models.base import utcnow
 
+from support.accounts import set_site_settings
 from support.payloads import comment_payload
 from support.sso import sso_token
 
@@ -51,13 +52,6 @@ def stored(app, model, client_id):
 def reader_of(app, client_id):
     with app.app_context():
         return db.session.execute(sa.select(Comment.reader_id).where(Comment.client_id == client_id)).scalar_one()
-
-
-def settings(app, site_id, **values):
-    with app.app_context():
-        row = db.session.get(Site, site_id)
-        row.settings = dict(row.settings or {}, **values)
-        db.session.commit()
 
 
 def age_reader(app, reader_id, **delta):
@@ -127,11 +121,11 @@ def test_a_cleared_id_is_still_banned_by_email_and_briefly_by_address(app, clien
     assert stored(app, Comment, again)[0] == "rejected"
 
     # The window is the site's setting: 24 h reaches it again, 0 turns the address off.
-    settings(app, post_site.id, anonymous_address_hours=24)
+    set_site_settings(app, post_site.id, anonymous_address_hours=24)
     longer = Browser(client, address=NAT).comment(site="post-site", body="сутки")
     drain()
     assert stored(app, Comment, longer)[0] == "rejected"
-    settings(app, post_site.id, anonymous_address_hours=0)
+    set_site_settings(app, post_site.id, anonymous_address_hours=0)
     off = Browser(client, address=NAT).comment(site="post-site", body="выключено")
     drain()
     assert stored(app, Comment, off)[0] == "approved"
@@ -164,7 +158,7 @@ def test_a_cleared_id_does_not_reset_velocity(app, client, post_site, secret, dr
     assert stored(app, Comment, theirs)[0] == "approved"
 
     # With the site's window at 0 a fresh id is counted by its own comments only.
-    settings(app, post_site.id, anonymous_address_hours=0)
+    set_site_settings(app, post_site.id, anonymous_address_hours=0)
     off = Browser(client, address=NAT).comment(site="post-site", body="окно выключено")
     drain()
     assert not any(HELD_ANY in r for r in stored(app, Comment, off)[1])

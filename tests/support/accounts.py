@@ -17,6 +17,16 @@ def make_site(app, **fields):
         return SimpleNamespace(id=row.id, **fields)
 
 
+def set_site_settings(app, site_id, **settings):
+    """Merge `settings` into the site's `Site.settings` and drop this process's site registry
+    cache, so the next request reads them (as the dashboard's settings pages do)."""
+    with app.app_context():
+        row = db.session.get(Site, site_id)
+        row.settings = dict(row.settings or {}, **settings)
+        db.session.commit()
+    app.extensions["site_registry"].invalidate()
+
+
 class Staff:
     """Creates staff accounts with API tokens; `headers(role)` for the moderation API."""
 

@@ -55,3 +55,15 @@ def reader_comment(app, reader, url=ARTICLE, body="Наконец-то!", status
         db.session.add(row)
         db.session.commit()
         return row.id
+
+
+def post_as_browser(client, path, body, address, site, fresh=False):
+    """POST `body` as one browser per (site, address): it sends back the anonymous reader id it
+    was issued, as the widget does (docs/identity.md). `fresh`: another browser on that address
+    (no id sent, none kept). Returns the response."""
+    readers = client.__dict__.setdefault("reader_tokens", {})
+    body = dict(body, reader=None if fresh else readers.get((site, address)))
+    response = client.post(path, json=body, environ_base={"REMOTE_ADDR": address})
+    if response.status_code == 202 and not fresh:
+        readers.setdefault((site, address), response.json.get("reader"))
+    return response
